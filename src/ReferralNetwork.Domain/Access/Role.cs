@@ -1,0 +1,12 @@
+namespace ReferralNetwork.Domain.Access;
+
+/// <summary>What a principal may do (DESIGN §1). Wire names are snake_case.</summary>
+public enum Role
+{
+    NetworkAdmin,
+    OrgAdmin,
+    Caseworker,
+    Supervisor,
+    PartnerSystem,
+    Auditor,
+}

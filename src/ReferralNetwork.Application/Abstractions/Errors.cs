@@ -1,0 +1,28 @@
+namespace ReferralNetwork.Application.Abstractions;
+
+/// <summary>Expected failures. One exception handler in the Api turns each into problem+json.</summary>
+public abstract class ApplicationProblem(string message) : Exception(message);
+
+/// <summary>404: absent, or not visible to the caller (never leak existence).</summary>
+public sealed class NotFoundException(string what) : ApplicationProblem($"{what} was not found.");
+
+/// <summary>403: visible, but the caller's role or party may not do this.</summary>
+public sealed class ForbiddenException(string message) : ApplicationProblem(message);
+
+/// <summary>409: the state of the resource does not allow this now.</summary>
+public sealed class ConflictException(string message, IReadOnlyDictionary<string, object?>? extensions = null) : ApplicationProblem(message)
+{
+    public IReadOnlyDictionary<string, object?> Extensions { get; } = extensions ?? new Dictionary<string, object?>();
+}
+
+/// <summary>412: the If-Match precondition failed.</summary>
+public sealed class PreconditionFailedException(string message) : ApplicationProblem(message);
+
+/// <summary>428: a precondition header is required.</summary>
+public sealed class PreconditionRequiredException(string message) : ApplicationProblem(message);
+
+/// <summary>422: well-formed, but a rule of the network forbids it (named by <see cref="Rule"/>).</summary>
+public sealed class RuleViolationException(string rule, string message) : ApplicationProblem(message)
+{
+    public string Rule { get; } = rule;
+}

@@ -1,0 +1,29 @@
+using Mediator;
+using ReferralNetwork.Application.Abstractions;
+
+namespace ReferralNetwork.Application.Behaviors;
+
+/// <summary>
+/// A command runs in one transaction: begin, handle, append its audit events to their hash chains, commit.
+/// Any exception rolls everything back — a rejected request writes nothing, not even an audit event.
+/// </summary>
+public sealed class TransactionBehavior<TMessage, TResponse>(IDbSession session, IAuditLog auditLog, IAuditAppender appender, ICurrentPrincipal current)
+    : IPipelineBehavior<TMessage, TResponse> where TMessage : ICommand<TResponse>
+{
+    public async ValueTask<TResponse> Handle(TMessage message, MessageHandlerDelegate<TMessage, TResponse> next, CancellationToken cancellationToken)
+    {
+        await session.BeginAsync(cancellationToken);
+        try
+        {
+            var response = await next(message, cancellationToken);
+            await appender.AppendAsync(session, current.Principal, auditLog.Pending, cancellationToken);
+            await session.CommitAsync(cancellationToken);
+            return response;
+        }
+        catch
+        {
+            await session.RollbackAsync(CancellationToken.None);
+            throw;
+        }
+    }
+}

@@ -1,0 +1,57 @@
+using FluentValidation;
+using ReferralNetwork.Application.Features.Common;
+using ReferralNetwork.Domain.People;
+
+namespace ReferralNetwork.Application.Features.Persons;
+
+/// <summary>A person as a referrer describes them. Identity fields are encrypted; the rest stays in clear for routing and statistics.</summary>
+public sealed record PersonInput(
+    string? GivenName, string? FamilyName, int? BirthYear, string? Sex, string? Nationality, IReadOnlyList<string>? Languages,
+    string? LegalStatus, IReadOnlyList<string>? Vulnerabilities, Guid? GuardianOrganisationId = null, string? ExternalRef = null,
+    string? DateOfBirth = null, string? Phone = null, string? Address = null, string? DocumentNumber = null);
+
+/// <summary>The encrypted part of a person.</summary>
+public sealed record PersonIdentity(string GivenName, string FamilyName, string? DateOfBirth, string? Phone, string? Address, string? DocumentNumber);
+
+/// <summary>What lists and parties see without reading the identity: initials and birth year, never names.</summary>
+public sealed record PersonSummary(Guid Id, string? Initials, int BirthYear, string Sex, string? Nationality, IReadOnlyList<string> Languages,
+    string LegalStatus, IReadOnlyList<string> Vulnerabilities, Guid? GuardianOrganisationId, bool Erased);
+
+public sealed class PersonInputValidator : AbstractValidator<PersonInput>
+{
+    public PersonInputValidator(TimeProvider time)
+    {
+        var year = time.GetUtcNow().Year;
+        RuleFor(p => p.GivenName).NotEmpty().IsText(100);
+        RuleFor(p => p.FamilyName).NotEmpty().IsText(100);
+        RuleFor(p => p.BirthYear).NotNull().InclusiveBetween(year - 120, year);
+        RuleFor(p => p.Sex).NotEmpty().IsCode<PersonInput, Sex>();
+        RuleFor(p => p.Nationality).IsCountryCode();
+        RuleFor(p => p.Languages).Must(l => l is null || l.Count <= 10).WithMessage("At most 10 languages.");
+        RuleForEach(p => p.Languages).IsLanguageTag();
+        RuleFor(p => p.LegalStatus).NotEmpty().IsCode<PersonInput, LegalStatus>();
+        RuleFor(p => p.Vulnerabilities).Must(v => v is null || v.Count <= 10).WithMessage("At most 10 vulnerabilities.");
+        RuleForEach(p => p.Vulnerabilities).NotEmpty().IsCode<PersonInput, Vulnerability>();
+        RuleFor(p => p.ExternalRef).IsText(100);
+        RuleFor(p => p.DateOfBirth).Must(d => d is null || DateOnly.TryParseExact(d, "yyyy-MM-dd", out _)).WithMessage("Use yyyy-MM-dd.");
+        RuleFor(p => p.Phone).IsText(50);
+        RuleFor(p => p.Address).IsText(300);
+        RuleFor(p => p.DocumentNumber).IsText(50);
+    }
+}
+
+public static class Initials
+{
+    public static string Of(string givenName, string familyName) =>
+        $"{First(givenName)}.{First(familyName)}.";
+
+    private static string First(string name)
+    {
+        var trimmed = name.Trim();
+        if (trimmed.Length == 0) return "?";
+        // A whole text element, so a combining mark or surrogate pair is not cut in half.
+        var enumerator = System.Globalization.StringInfo.GetTextElementEnumerator(trimmed);
+        enumerator.MoveNext();
+        return enumerator.GetTextElement().ToUpperInvariant();
+    }
+}

@@ -1,0 +1,83 @@
+using System.Text.Json;
+using Dapper;
+using ReferralNetwork.Application.Abstractions;
+
+namespace ReferralNetwork.Application.Features.Persons;
+
+/// <summary>Writes persons (identity sealed under a fresh data key) and reads their summaries and keys.</summary>
+public sealed class PersonStore(IDbSession session, IPersonalDataProtector protector, IAuditLog audit, Clock clock)
+{
+    public async Task<Guid> CreateAsync(Guid ownerOrganisationId, PersonInput input, CancellationToken ct)
+    {
+        var id = Guid.CreateVersion7();
+        var key = protector.NewDataKey();
+        var identity = new PersonIdentity(input.GivenName!.Trim(), input.FamilyName!.Trim(), input.DateOfBirth, input.Phone, input.Address, input.DocumentNumber);
+        var sealedIdentity = protector.Seal(key.Key, JsonSerializer.Serialize(identity), $"person:{id}:identity");
+        var connection = await session.ConnectionAsync(ct);
+        try
+        {
+            await connection.ExecuteAsync(new CommandDefinition("""
+                INSERT INTO persons (id, owner_organisation_id, external_ref, initials, birth_year, sex, nationality, languages, legal_status,
+                                     vulnerabilities, guardian_organisation_id, identity_sealed, wrapped_key, master_key_id, created_at)
+                VALUES (@Id, @Owner, @ExternalRef, @Initials, @BirthYear, @Sex, @Nationality, @Languages, @LegalStatus,
+                        @Vulnerabilities, @Guardian, @Identity, @Wrapped, @MasterKeyId, @Now)
+                """, new
+            {
+                Id = id, Owner = ownerOrganisationId, input.ExternalRef, Initials = Initials.Of(identity.GivenName, identity.FamilyName),
+                input.BirthYear, input.Sex, input.Nationality, Languages = string.Join(',', input.Languages ?? []), input.LegalStatus,
+                Vulnerabilities = string.Join(',', input.Vulnerabilities ?? []), Guardian = input.GuardianOrganisationId,
+                Identity = sealedIdentity, key.Wrapped, key.MasterKeyId, Now = clock.Now(),
+            }, session.Transaction, cancellationToken: ct));
+        }
+        catch (Exception e) when (session.Dialect.IsUniqueViolation(e))
+        {
+            throw new ConflictException($"A person with externalRef '{input.ExternalRef}' already exists in your organisation; refer to them by personId.");
+        }
+        audit.Record(new AuditEntry(AuditStreams.Person(id), "person.created",
+            new Dictionary<string, object?> { ["personId"] = id, ["ownerOrganisationId"] = ownerOrganisationId }));
+        return id;
+    }
+
+    public async Task<PersonRow?> FindAsync(Guid id, CancellationToken ct)
+    {
+        var connection = await session.ConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<PersonRow>(new CommandDefinition($"SELECT {PersonRow.Columns} FROM persons p WHERE p.id = @Id",
+            new { Id = id }, session.Transaction, cancellationToken: ct));
+    }
+
+    /// <summary>The person's data key, or null once erased.</summary>
+    public byte[]? DataKeyOf(PersonRow person) =>
+        person.WrappedKey is null ? null : protector.Unwrap(person.WrappedKey, person.MasterKeyId!);
+}
+
+public sealed record PersonRow
+{
+    public Guid Id { get; init; }
+    public Guid OwnerOrganisationId { get; init; }
+    public string? ExternalRef { get; init; }
+    public string? Initials { get; init; }
+    public int BirthYear { get; init; }
+    public string Sex { get; init; } = "";
+    public string? Nationality { get; init; }
+    public string Languages { get; init; } = "";
+    public string LegalStatus { get; init; } = "";
+    public string Vulnerabilities { get; init; } = "";
+    public Guid? GuardianOrganisationId { get; init; }
+    public byte[]? WrappedKey { get; init; }
+    public string? MasterKeyId { get; init; }
+    public DateTimeOffset? ErasedAt { get; init; }
+
+    public const string Columns = """
+        p.id, p.owner_organisation_id AS OwnerOrganisationId, p.external_ref AS ExternalRef, p.initials, p.birth_year AS BirthYear, p.sex,
+        p.nationality, p.languages, p.legal_status AS LegalStatus, p.vulnerabilities, p.guardian_organisation_id AS GuardianOrganisationId,
+        p.wrapped_key AS WrappedKey, p.master_key_id AS MasterKeyId, p.erased_at AS ErasedAt
+        """;
+
+    public IReadOnlyList<string> VulnerabilityList => Vulnerabilities.Split(',', StringSplitOptions.RemoveEmptyEntries);
+
+    public PersonSummary ToSummary() => new(Id, Initials, BirthYear, Sex, Nationality, Languages.Split(',', StringSplitOptions.RemoveEmptyEntries),
+        LegalStatus, VulnerabilityList, GuardianOrganisationId, ErasedAt is not null);
+
+    /// <summary>The youngest the person can be: with only a birth year known, protection errs towards childhood.</summary>
+    public int MinimumAge(int currentYear) => Math.Max(0, currentYear - BirthYear - 1);
+}

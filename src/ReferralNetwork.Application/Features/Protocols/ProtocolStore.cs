@@ -1,0 +1,47 @@
+using System.Text.Json;
+using Dapper;
+using ReferralNetwork.Application.Abstractions;
+using ReferralNetwork.Domain.Protocols;
+
+namespace ReferralNetwork.Application.Features.Protocols;
+
+public sealed record PinnedProtocol(string Code, int Version, ProtocolDocument Document);
+
+/// <summary>Reads published protocol versions. A published version is immutable; referrals pin code + version.</summary>
+public sealed class ProtocolStore(IDbSession session)
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task<PinnedProtocol?> LatestAsync(string code, CancellationToken ct)
+    {
+        var connection = await session.ConnectionAsync(ct);
+        var row = await connection.QuerySingleOrDefaultAsync<(string Code, int Version, string Document)>(new CommandDefinition($"""
+            SELECT code, version, document FROM protocols
+            WHERE code = @Code AND version = (SELECT MAX(version) FROM protocols WHERE code = @Code)
+            """, new { Code = code }, session.Transaction, cancellationToken: ct));
+        return row.Code is null ? null : new PinnedProtocol(row.Code, row.Version, Parse(row.Document));
+    }
+
+    public async Task<PinnedProtocol?> VersionAsync(string code, int version, CancellationToken ct)
+    {
+        var connection = await session.ConnectionAsync(ct);
+        var row = await connection.QuerySingleOrDefaultAsync<(string Code, int Version, string Document)>(new CommandDefinition(
+            "SELECT code, version, document FROM protocols WHERE code = @Code AND version = @Version",
+            new { Code = code, Version = version }, session.Transaction, cancellationToken: ct));
+        return row.Code is null ? null : new PinnedProtocol(row.Code, row.Version, Parse(row.Document));
+    }
+
+    /// <summary>The latest version of every protocol: specific ones (with an applicability rule) first, then by code.</summary>
+    public async Task<IReadOnlyList<PinnedProtocol>> AllLatestAsync(CancellationToken ct)
+    {
+        var connection = await session.ConnectionAsync(ct);
+        var rows = await connection.QueryAsync<(string Code, int Version, string Document)>(new CommandDefinition("""
+            SELECT p.code, p.version, p.document FROM protocols p
+            WHERE p.version = (SELECT MAX(v.version) FROM protocols v WHERE v.code = p.code)
+            """, null, session.Transaction, cancellationToken: ct));
+        return rows.Select(r => new PinnedProtocol(r.Code, r.Version, Parse(r.Document)))
+            .OrderBy(p => p.Document.AppliesTo is null ? 1 : 0).ThenBy(p => p.Code, StringComparer.Ordinal).ToList();
+    }
+
+    public static ProtocolDocument Parse(string json) => JsonSerializer.Deserialize<ProtocolDocument>(json, Json)!;
+}

@@ -1,0 +1,73 @@
+using Dapper;
+using FluentValidation;
+using Mediator;
+using ReferralNetwork.Application.Abstractions;
+using ReferralNetwork.Application.Features.Common;
+using ReferralNetwork.Application.Features.Persons;
+using ReferralNetwork.Domain.Access;
+using ReferralNetwork.Domain.Referrals;
+
+namespace ReferralNetwork.Application.Features.Referrals;
+
+/// <summary>A box of referrals, newest first, by keyset (created_at, id): a deep page costs what the first does.</summary>
+[AllowedRoles(Role.Caseworker, Role.Supervisor, Role.PartnerSystem)]
+public sealed record ListReferralsQuery(string? Box, string? Status = null, string? Urgency = null, string? Service = null, bool? Overdue = null,
+    string? Cursor = null, int? Limit = null) : IQuery<Page<ReferralView>>;
+
+public sealed class ListReferralsValidator : AbstractValidator<ListReferralsQuery>
+{
+    public static readonly string[] Boxes = ["inbox", "outbox", "observing"];
+
+    public ListReferralsValidator()
+    {
+        RuleFor(q => q.Box).NotEmpty().Must(b => b is null || Boxes.Contains(b)).WithMessage("box is one of: inbox, outbox, observing.");
+        RuleFor(q => q.Status).IsCode<ListReferralsQuery, ReferralStatus>();
+        RuleFor(q => q.Urgency).IsCode<ListReferralsQuery, Urgency>();
+        RuleFor(q => q.Service).IsServiceCode().When(q => q.Service is not null);
+        RuleFor(q => q.Limit).IsLimit();
+        RuleFor(q => q.Cursor).MaximumLength(200);
+    }
+}
+
+public sealed class ListReferralsHandler(IDbSession session, ICurrentPrincipal current) : IQueryHandler<ListReferralsQuery, Page<ReferralView>>
+{
+    public async ValueTask<Page<ReferralView>> Handle(ListReferralsQuery query, CancellationToken ct)
+    {
+        var organisationId = current.Principal!.OrganisationId;
+        var cursor = Common.Cursor.Decode(query.Cursor);
+        var limit = query.Limit ?? Paging.DefaultLimit;
+        var where = new List<string>
+        {
+            query.Box switch
+            {
+                "inbox" => "r.receiver_organisation_id = @Org",
+                "outbox" => "r.referrer_organisation_id = @Org",
+                _ => "EXISTS (SELECT 1 FROM referral_observers ro WHERE ro.referral_id = r.id AND ro.organisation_id = @Org)",
+            },
+        };
+        if (query.Status is not null) where.Add("r.status = @Status");
+        if (query.Urgency is not null) where.Add("r.urgency = @Urgency");
+        if (query.Overdue is not null) where.Add("r.overdue = @Overdue");
+        if (query.Service is not null) where.Add("EXISTS (SELECT 1 FROM referral_services rs WHERE rs.referral_id = r.id AND rs.service_code = @Service)");
+        if (cursor is not null) where.Add("(r.created_at < @At OR (r.created_at = @At AND r.id < @BeforeId))");
+        var sql = $"""
+            SELECT {ReferralRow.Columns}
+            FROM referrals r
+            WHERE {string.Join(" AND ", where)}
+            ORDER BY r.created_at DESC, r.id DESC
+            {session.Dialect.Limit("@Take")}
+            """;
+        var connection = await session.ConnectionAsync(ct);
+        var rows = (await connection.QueryAsync<ReferralRow>(new CommandDefinition(sql, new
+        {
+            Org = organisationId, query.Status, query.Urgency, query.Overdue, query.Service, At = cursor?.At, BeforeId = cursor?.Id, Take = limit + 1,
+        }, cancellationToken: ct))).ToList();
+        var pageRows = rows.Take(limit).ToList();
+        var people = pageRows.Count == 0 ? new Dictionary<Guid, PersonRow>() : (await connection.QueryAsync<PersonRow>(new CommandDefinition(
+            $"SELECT {PersonRow.Columns} FROM persons p WHERE p.id IN @Ids", new { Ids = pageRows.Select(r => r.PersonId).Distinct().ToArray() },
+            cancellationToken: ct))).ToDictionary(p => p.Id);
+        var page = pageRows.Select(r => ReferralReader.ToView(r, people[r.PersonId].ToSummary(), r.RelationOf(organisationId), reason: null)).ToList();
+        var next = rows.Count > limit ? new Common.Cursor(page[^1].CreatedAt, page[^1].Id).Encode() : null;
+        return new Page<ReferralView>(page, next);
+    }
+}

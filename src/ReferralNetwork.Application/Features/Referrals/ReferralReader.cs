@@ -1,0 +1,79 @@
+using Dapper;
+using ReferralNetwork.Application.Abstractions;
+using ReferralNetwork.Application.Features.Persons;
+
+namespace ReferralNetwork.Application.Features.Referrals;
+
+public sealed record ReferralRow
+{
+    public Guid Id { get; init; }
+    public string Status { get; init; } = "";
+    public Guid ReferrerOrganisationId { get; init; }
+    public Guid ReceiverOrganisationId { get; init; }
+    public Guid ResponsibleOrganisationId { get; init; }
+    public Guid PersonId { get; init; }
+    public string ProtocolCode { get; init; } = "";
+    public int ProtocolVersion { get; init; }
+    public string Urgency { get; init; } = "";
+    public string Services { get; init; } = "";
+    public DateTimeOffset? AcknowledgeBy { get; init; }
+    public DateTimeOffset? DecideBy { get; init; }
+    public DateTimeOffset? FollowUpBy { get; init; }
+    public DateTimeOffset? ReviewBy { get; init; }
+    public bool Overdue { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+    public int Version { get; init; }
+    public byte[]? ReasonSealed { get; init; }
+    public Guid? PartOf { get; init; }
+
+    public const string Columns = """
+        r.id, r.status, r.referrer_organisation_id AS ReferrerOrganisationId, r.receiver_organisation_id AS ReceiverOrganisationId,
+        r.responsible_organisation_id AS ResponsibleOrganisationId, r.person_id AS PersonId, r.protocol_code AS ProtocolCode,
+        r.protocol_version AS ProtocolVersion, r.urgency, r.services, r.acknowledge_by AS AcknowledgeBy, r.decide_by AS DecideBy,
+        r.follow_up_by AS FollowUpBy, r.review_by AS ReviewBy, r.overdue, r.created_at AS CreatedAt, r.updated_at AS UpdatedAt, r.version,
+        r.reason_sealed AS ReasonSealed, r.part_of AS PartOf
+        """;
+
+    /// <summary>The visibility rule, written once: referrer, receiver, or an observer of the referral.</summary>
+    public const string VisibleTo = """
+        (r.referrer_organisation_id = @Org OR r.receiver_organisation_id = @Org
+         OR EXISTS (SELECT 1 FROM referral_observers ro WHERE ro.referral_id = r.id AND ro.organisation_id = @Org))
+        """;
+
+    public string ETag => $"\"{Version}\"";
+
+    public string RelationOf(Guid organisationId) =>
+        organisationId == ReferrerOrganisationId ? "referrer" : organisationId == ReceiverOrganisationId ? "receiver" : "observer";
+}
+
+/// <summary>Reads referrals through the visibility rule: what the caller's organisation may not see does not exist.</summary>
+public sealed class ReferralReader(IDbSession session, PersonStore persons, IPersonalDataProtector protector)
+{
+    public async Task<ReferralRow?> FindVisibleAsync(Guid id, Guid organisationId, CancellationToken ct)
+    {
+        var connection = await session.ConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<ReferralRow>(new CommandDefinition(
+            $"SELECT {ReferralRow.Columns} FROM referrals r WHERE r.id = @Id AND {ReferralRow.VisibleTo}",
+            new { Id = id, Org = organisationId }, session.Transaction, cancellationToken: ct));
+    }
+
+    public async Task<ReferralView> ViewAsync(ReferralRow row, Guid organisationId, CancellationToken ct)
+    {
+        var person = await persons.FindAsync(row.PersonId, ct) ?? throw new InvalidOperationException($"Referral {row.Id} has no person.");
+        var relation = row.RelationOf(organisationId);
+        string? reason = null;
+        if (relation != "observer" && row.ReasonSealed is not null)
+        {
+            var key = persons.DataKeyOf(person);
+            reason = key is null ? null : protector.Open(key, row.ReasonSealed, $"referral:{row.Id}:reason");
+        }
+        return ToView(row, person.ToSummary(), relation, reason);
+    }
+
+    public static ReferralView ToView(ReferralRow row, PersonSummary person, string relation, string? reason) => new(
+        row.Id, row.Status, row.ReferrerOrganisationId, row.ReceiverOrganisationId, row.ResponsibleOrganisationId, row.ProtocolCode,
+        row.ProtocolVersion, row.Urgency, row.Services.Split(',', StringSplitOptions.RemoveEmptyEntries),
+        new DeadlinesView(row.AcknowledgeBy, row.DecideBy, row.FollowUpBy, row.ReviewBy), row.Overdue, row.CreatedAt, row.UpdatedAt,
+        row.Version, person, reason, row.PartOf, relation, ReferralActions.AllowedFor(row, relation));
+}

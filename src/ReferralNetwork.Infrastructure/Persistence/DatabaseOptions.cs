@@ -1,0 +1,28 @@
+namespace ReferralNetwork.Infrastructure.Persistence;
+
+public enum DatabaseProvider { Sqlite, Postgres, SqlServer }
+
+/// <summary>Settings under <c>Database:</c>; the connection string is <c>ConnectionStrings:ReferralNetwork</c>.</summary>
+public sealed class DatabaseOptions
+{
+    public string Provider { get; set; } = "sqlite";
+    public bool MigrateOnStartup { get; set; } = true;
+
+    /// <summary>Seconds a single SQL command may run before it is cancelled.</summary>
+    public int CommandTimeoutSeconds { get; set; } = 30;
+
+    public DatabaseProvider ParsedProvider => Provider.ToLowerInvariant() switch
+    {
+        "sqlite" => DatabaseProvider.Sqlite,
+        "postgres" or "postgresql" => DatabaseProvider.Postgres,
+        "sqlserver" or "mssql" => DatabaseProvider.SqlServer,
+        _ => throw new InvalidOperationException($"Database:Provider '{Provider}' is not one of sqlite, postgres, sqlserver."),
+    };
+}
+
+/// <summary>Settings under <c>Storage:</c>.</summary>
+public sealed class StorageOptions
+{
+    /// <summary>Where the SQLite file and generated development keys live.</summary>
+    public string DataDirectory { get; set; } = "data";
+}

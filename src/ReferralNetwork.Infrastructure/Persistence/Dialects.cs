@@ -1,0 +1,50 @@
+using Microsoft.Data.SqlClient;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+using ReferralNetwork.Application.Abstractions;
+
+namespace ReferralNetwork.Infrastructure.Persistence;
+
+public sealed class SqliteDialect : ISqlDialect
+{
+    public string Name => "sqlite";
+    public string Limit(string parameter) => $"LIMIT {parameter}";
+    public string InsertIfAbsent(string table, string columns, string values, string keyColumns) =>
+        $"INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT ({keyColumns}) DO NOTHING";
+    // 19 = SQLITE_CONSTRAINT; extended codes 1555 (primary key) and 2067 (unique).
+    public bool IsUniqueViolation(Exception exception) =>
+        exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 1555 or 2067 };
+    public string ContainsIgnoreCase(string column, string parameter) => $"instr(lower({column}), lower({parameter})) > 0";
+}
+
+public sealed class PostgresDialect : ISqlDialect
+{
+    public string Name => "postgres";
+    public string Limit(string parameter) => $"LIMIT {parameter}";
+    public string InsertIfAbsent(string table, string columns, string values, string keyColumns) =>
+        $"INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT ({keyColumns}) DO NOTHING";
+    public bool IsUniqueViolation(Exception exception) =>
+        exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
+    public string ContainsIgnoreCase(string column, string parameter) => $"strpos(lower({column}), lower({parameter})) > 0";
+}
+
+/// <summary>
+/// SQL Server: OFFSET/FETCH needs an ORDER BY (every paged query here has one); duplicate keys are errors 2601
+/// (unique index) and 2627 (constraint). Run the database with READ_COMMITTED_SNAPSHOT ON so readers never block writers.
+/// </summary>
+public sealed class SqlServerDialect : ISqlDialect
+{
+    public string Name => "sqlserver";
+    public string Limit(string parameter) => $"OFFSET 0 ROWS FETCH NEXT {parameter} ROWS ONLY";
+    public string InsertIfAbsent(string table, string columns, string values, string keyColumns)
+    {
+        var keys = keyColumns.Split(',', StringSplitOptions.TrimEntries);
+        var valueList = values.Split(',', StringSplitOptions.TrimEntries);
+        var columnList = columns.Split(',', StringSplitOptions.TrimEntries);
+        var match = string.Join(" AND ", keys.Select(k => $"{k} = {valueList[Array.IndexOf(columnList, k)]}"));
+        // UPDLOCK + HOLDLOCK make the existence check and the insert one atomic step.
+        return $"IF NOT EXISTS (SELECT 1 FROM {table} WITH (UPDLOCK, HOLDLOCK) WHERE {match}) INSERT INTO {table} ({columns}) VALUES ({values})";
+    }
+    public bool IsUniqueViolation(Exception exception) => exception is SqlException { Number: 2601 or 2627 };
+    public string ContainsIgnoreCase(string column, string parameter) => $"CHARINDEX(LOWER({parameter}), LOWER({column})) > 0";
+}

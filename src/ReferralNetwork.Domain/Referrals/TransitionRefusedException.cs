@@ -1,0 +1,32 @@
+namespace ReferralNetwork.Domain.Referrals;
+
+/// <summary>
+/// The state machine refused an action. Both kinds of refusal carry what this party may do instead,
+/// because the API puts the allowed actions in the problem body (DESIGN §4).
+/// </summary>
+public abstract class TransitionRefusedException : DomainException
+{
+    private protected TransitionRefusedException(
+        ReferralStatus from, ReferralAction action, Party party, IReadOnlyList<ReferralAction> allowed, string message)
+        : base(message)
+    {
+        From = from;
+        Action = action;
+        Party = party;
+        Allowed = allowed;
+    }
+
+    public ReferralStatus From { get; }
+
+    public ReferralAction Action { get; }
+
+    /// <summary>Who asked; <see cref="Allowed"/> is what this party may do now.</summary>
+    public Party Party { get; }
+
+    public IReadOnlyList<ReferralAction> Allowed { get; }
+
+    private protected static string Describe(Party party, IReadOnlyList<ReferralAction> allowed) =>
+        allowed.Count == 0
+            ? $"the {party.Code()} may take no action now"
+            : $"the {party.Code()} may: {string.Join(", ", allowed.Select(a => a.Code()))}";
+}

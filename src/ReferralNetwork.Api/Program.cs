@@ -1,6 +1,91 @@
+using System.Diagnostics;
+using FluentValidation;
+using Mediator;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http.Json;
+using ReferralNetwork.Api;
+using ReferralNetwork.Api.Auth;
+using ReferralNetwork.Api.Commands;
+using ReferralNetwork.Api.Endpoints;
+using ReferralNetwork.Api.ErrorHandling;
+using ReferralNetwork.Api.OpenApi;
+using ReferralNetwork.Application.Abstractions;
+using ReferralNetwork.Application.Behaviors;
+using ReferralNetwork.Application.Features.Referrals;
+using ReferralNetwork.Infrastructure;
+using ReferralNetwork.Infrastructure.Bootstrap;
+using ReferralNetwork.Infrastructure.Persistence;
+
+var command = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "serve";
 var builder = WebApplication.CreateBuilder(args);
+var limits = builder.Configuration.GetSection("Limits").Get<LimitsOptions>() ?? new LimitsOptions();
+builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes);
+
+builder.Services.AddReferralNetworkInfrastructure(builder.Configuration);
+builder.Services.AddMediator((MediatorOptions options) =>
+{
+    options.ServiceLifetime = ServiceLifetime.Scoped;
+    options.Assemblies = [typeof(SubmitReferralCommand)];
+    // One explicit order: log, validate, authorize, then (commands only) one transaction with its audit events.
+    options.PipelineBehaviors = [typeof(LoggingBehavior<,>), typeof(ValidationBehavior<,>), typeof(AuthorizationBehavior<,>), typeof(TransactionBehavior<,>)];
+});
+builder.Services.AddValidatorsFromAssemblyContaining<SubmitReferralValidator>(ServiceLifetime.Scoped);
+builder.Services.AddScoped<CurrentPrincipal>();
+builder.Services.AddScoped<ICurrentPrincipal>(sp => sp.GetRequiredService<CurrentPrincipal>());
+builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+    .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+builder.Services.AddAuthorization();
+builder.Services.Configure<JsonOptions>(o =>
+{
+    // Strict: "3" is not a number and a number is not a string.
+    o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
+    o.SerializerOptions.Converters.Add(new UtcTimeConverter());
+});
+// Binding failures become exceptions, so the one problem handler can say which field was wrong.
+builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
+{
+    context.ProblemDetails.Type ??= ProblemTypes.For(context.ProblemDetails.Status ?? 500);
+    context.ProblemDetails.Extensions["traceId"] = Activity.Current?.Id ?? context.HttpContext.TraceIdentifier;
+});
+builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+builder.Services.AddReferralNetworkOpenApi();
+
 var app = builder.Build();
+app.MapReferralNetworkApi();
 
-app.MapGet("/", () => "Hello World!");
+switch (command)
+{
+    case "openapi":
+        await OpenApiCommand.WriteAsync(app, args.Skip(1).FirstOrDefault(a => !a.StartsWith('-')) ?? "openapi/referral-network.v1.json");
+        return 0;
+    case "migrate":
+        await app.Services.GetRequiredService<Migrator>().MigrateAsync(CancellationToken.None);
+        Console.WriteLine("Migrations applied.");
+        return 0;
+    case "seed-demo":
+        await app.Services.GetRequiredService<Migrator>().MigrateAsync(CancellationToken.None);
+        await SeedDemoCommand.RunAsync(app.Services, Console.Out, CancellationToken.None);
+        return 0;
+    case "serve":
+        break;
+    default:
+        Console.Error.WriteLine($"Unknown command '{command}'. Commands: serve (default), migrate, seed-demo, openapi [file].");
+        return 2;
+}
 
-app.Run();
+var database = app.Configuration.GetSection("Database").Get<DatabaseOptions>() ?? new DatabaseOptions();
+if (database.MigrateOnStartup) await app.Services.GetRequiredService<Migrator>().MigrateAsync(CancellationToken.None);
+await using (var scope = app.Services.CreateAsyncScope())
+    await scope.ServiceProvider.GetRequiredService<NetworkAdminBootstrap>().RunAsync(app.Configuration["Bootstrap:NetworkAdminKey"], CancellationToken.None);
+if (args.Contains("--seed-demo")) await SeedDemoCommand.RunAsync(app.Services, Console.Out, CancellationToken.None);
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseMiddleware<RequestLimitsMiddleware>(limits);
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseReferralNetworkOpenApi();
+
+await app.RunAsync();
+return 0;

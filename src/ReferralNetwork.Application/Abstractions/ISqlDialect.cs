@@ -17,6 +17,9 @@ public interface ISqlDialect
     /// <summary>True when the exception is a unique or primary key violation.</summary>
     bool IsUniqueViolation(Exception exception);
 
+    /// <summary>A list of ids for <c>IN @Ids</c>: Dapper expands lists without type handlers, so SQLite gets their text.</summary>
+    System.Collections.IEnumerable IdList(IEnumerable<Guid> ids);
+
     /// <summary>Case-insensitive containment, for directory search by name.</summary>
     string ContainsIgnoreCase(string column, string parameter);
 }

@@ -14,6 +14,7 @@ public sealed class SqliteDialect : ISqlDialect
     // 19 = SQLITE_CONSTRAINT; extended codes 1555 (primary key) and 2067 (unique).
     public bool IsUniqueViolation(Exception exception) =>
         exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 1555 or 2067 };
+    public System.Collections.IEnumerable IdList(IEnumerable<Guid> ids) => ids.Select(id => id.ToString("D")).ToArray();
     public string ContainsIgnoreCase(string column, string parameter) => $"instr(lower({column}), lower({parameter})) > 0";
 }
 
@@ -25,6 +26,7 @@ public sealed class PostgresDialect : ISqlDialect
         $"INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT ({keyColumns}) DO NOTHING";
     public bool IsUniqueViolation(Exception exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
+    public System.Collections.IEnumerable IdList(IEnumerable<Guid> ids) => ids.ToArray();
     public string ContainsIgnoreCase(string column, string parameter) => $"strpos(lower({column}), lower({parameter})) > 0";
 }
 
@@ -46,5 +48,6 @@ public sealed class SqlServerDialect : ISqlDialect
         return $"IF NOT EXISTS (SELECT 1 FROM {table} WITH (UPDLOCK, HOLDLOCK) WHERE {match}) INSERT INTO {table} ({columns}) VALUES ({values})";
     }
     public bool IsUniqueViolation(Exception exception) => exception is SqlException { Number: 2601 or 2627 };
+    public System.Collections.IEnumerable IdList(IEnumerable<Guid> ids) => ids.ToArray();
     public string ContainsIgnoreCase(string column, string parameter) => $"CHARINDEX(LOWER({parameter}), LOWER({column})) > 0";
 }

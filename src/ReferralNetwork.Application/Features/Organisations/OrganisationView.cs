@@ -47,7 +47,7 @@ internal static class OrganisationReader
     private static async Task<ILookup<Guid, string>> LookupAsync(IDbSession session, string sql, Guid[] ids, CancellationToken ct)
     {
         var connection = await session.ConnectionAsync(ct);
-        var pairs = await connection.QueryAsync<(Guid Id, string Value)>(new CommandDefinition(sql, new { Ids = ids }, session.Transaction, cancellationToken: ct));
+        var pairs = await connection.QueryAsync<(Guid Id, string Value)>(new CommandDefinition(sql, new { Ids = session.Dialect.IdList(ids) }, session.Transaction, cancellationToken: ct));
         return pairs.ToLookup(p => p.Id, p => p.Value);
     }
 

@@ -3,7 +3,7 @@ using ReferralNetwork.Application.Abstractions;
 
 namespace ReferralNetwork.Application.Features.Referrals;
 
-public sealed record TimelineEntry(Guid ReferralId, DateTimeOffset At, string Action, string? FromStatus, string ToStatus, Guid OrganisationId,
+public sealed record TimelineEntry(Guid ReferralId, DateTimeOffset OccurredAt, string Action, string? FromStatus, string ToStatus, Guid OrganisationId,
     Guid PrincipalId, string? Code, int ProtocolVersion, long? LateBySeconds);
 
 /// <summary>The timeline parties see and the responsibility periods auditors read, written beside each transition.</summary>
@@ -13,8 +13,8 @@ public static class ReferralHistory
     {
         var connection = await session.ConnectionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO referral_timeline (referral_id, seq, at, action, from_status, to_status, organisation_id, principal_id, code, protocol_version, late_by_seconds)
-            SELECT @ReferralId, COALESCE(MAX(t.seq), 0) + 1, @At, @Action, @FromStatus, @ToStatus, @OrganisationId, @PrincipalId, @Code,
+            INSERT INTO referral_timeline (referral_id, seq, occurred_at, action, from_status, to_status, organisation_id, principal_id, code, protocol_version, late_by_seconds)
+            SELECT @ReferralId, COALESCE(MAX(t.seq), 0) + 1, @OccurredAt, @Action, @FromStatus, @ToStatus, @OrganisationId, @PrincipalId, @Code,
                    @ProtocolVersion, @LateBySeconds
             FROM referral_timeline t WHERE t.referral_id = @ReferralId
             """, entry, session.Transaction, cancellationToken: ct));

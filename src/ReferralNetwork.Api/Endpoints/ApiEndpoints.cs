@@ -1,0 +1,14 @@
+namespace ReferralNetwork.Api.Endpoints;
+
+public static class ApiEndpoints
+{
+    /// <summary>Every endpoint of the API, listed explicitly (no reflection scanning).</summary>
+    public static void MapReferralNetworkApi(this IEndpointRouteBuilder app)
+    {
+        app.MapHealthEndpoints();
+        app.MapDirectoryEndpoints();
+        app.MapOrganisationEndpoints();
+        app.MapReferralEndpoints();
+        app.MapPersonEndpoints();
+    }
+}

@@ -1,0 +1,37 @@
+using Microsoft.OpenApi;
+
+namespace ReferralNetwork.Api.OpenApi;
+
+public static class OpenApiSetup
+{
+    public const string DocumentName = "v1";
+
+    public static IServiceCollection AddReferralNetworkOpenApi(this IServiceCollection services)
+    {
+        services.AddEndpointsApiExplorer();
+        services.AddSwaggerGen(o =>
+        {
+            o.SwaggerDoc(DocumentName, new OpenApiInfo
+            {
+                Title = "ReferralNetwork API",
+                Version = "v1",
+                Description = "Referrals of vulnerable people between the organisations that protect migrants in Serbia, under shared protocols and accountability rules.",
+            });
+            o.AddSecurityDefinition("bearer", new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.Http,
+                Scheme = "bearer",
+                Description = "An API key (rn_…) issued by an organisation admin: Authorization: Bearer rn_…",
+            });
+            o.AddSecurityRequirement(document => new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", document)] = [] });
+            o.CustomSchemaIds(type => type.Name);
+        });
+        return services;
+    }
+
+    public static void UseReferralNetworkOpenApi(this WebApplication app)
+    {
+        app.UseSwagger();
+        app.UseSwaggerUI(o => o.SwaggerEndpoint($"/swagger/{DocumentName}/swagger.json", "ReferralNetwork v1"));
+    }
+}

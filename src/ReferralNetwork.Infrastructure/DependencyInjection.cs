@@ -1,0 +1,75 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using ReferralNetwork.Application;
+using ReferralNetwork.Application.Abstractions;
+using ReferralNetwork.Application.Features.Persons;
+using ReferralNetwork.Application.Features.Protocols;
+using ReferralNetwork.Application.Features.Referrals;
+using ReferralNetwork.Infrastructure.Audit;
+using ReferralNetwork.Infrastructure.Auth;
+using ReferralNetwork.Infrastructure.Bootstrap;
+using ReferralNetwork.Infrastructure.Crypto;
+using ReferralNetwork.Infrastructure.Persistence;
+
+namespace ReferralNetwork.Infrastructure;
+
+public static class DependencyInjection
+{
+    public const string ConnectionStringName = "ReferralNetwork";
+
+    public static IServiceCollection AddReferralNetworkInfrastructure(this IServiceCollection services, IConfiguration configuration)
+    {
+        DapperTypes.Register();
+        services.Configure<DatabaseOptions>(configuration.GetSection("Database"));
+        services.Configure<StorageOptions>(configuration.GetSection("Storage"));
+        services.Configure<EncryptionOptions>(configuration.GetSection("Encryption"));
+        services.Configure<BootstrapOptions>(configuration.GetSection("Bootstrap"));
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<Clock>();
+
+        services.AddSingleton(sp =>
+        {
+            var database = configuration.GetSection("Database").Get<DatabaseOptions>() ?? new DatabaseOptions();
+            var storage = configuration.GetSection("Storage").Get<StorageOptions>() ?? new StorageOptions();
+            var connectionString = configuration.GetConnectionString(ConnectionStringName);
+            if (string.IsNullOrWhiteSpace(connectionString))
+            {
+                if (database.ParsedProvider != DatabaseProvider.Sqlite)
+                    throw new InvalidOperationException($"ConnectionStrings:{ConnectionStringName} is required for Database:Provider '{database.Provider}'.");
+                Directory.CreateDirectory(storage.DataDirectory);
+                connectionString = $"Data Source={Path.Combine(storage.DataDirectory, "referralnetwork.db")};Pooling=True";
+            }
+            return new ConnectionFactory(database.ParsedProvider, connectionString);
+        });
+        services.AddSingleton<Migrator>();
+        services.AddScoped<DbSession>();
+        services.AddScoped<IDbSession>(sp => sp.GetRequiredService<DbSession>());
+        services.AddScoped<IAuditLog, AuditLog>();
+        services.AddSingleton<IAuditAppender, AuditAppender>();
+        services.AddSingleton(sp => CreateProtector(configuration, sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance));
+        services.AddSingleton<IPersonalDataProtector>(sp => sp.GetRequiredService<PersonalDataProtector>());
+        services.AddScoped<PersonStore>();
+        services.AddScoped<ProtocolStore>();
+        services.AddScoped<ReferralReader>();
+        services.AddScoped<ApiKeyAuthenticator>();
+        services.AddScoped<NetworkAdminBootstrap>();
+        return services;
+    }
+
+    private static PersonalDataProtector CreateProtector(IConfiguration configuration, ILoggerFactory loggers)
+    {
+        var options = configuration.GetSection("Encryption").Get<EncryptionOptions>() ?? new EncryptionOptions();
+        var keys = options.PreviousKeys.ToDictionary(p => p.Key, p => Convert.FromBase64String(p.Value));
+        if (!string.IsNullOrWhiteSpace(options.MasterKey))
+        {
+            keys[options.MasterKeyId] = Convert.FromBase64String(options.MasterKey);
+            return new PersonalDataProtector(options.MasterKeyId, keys);
+        }
+        var storage = configuration.GetSection("Storage").Get<StorageOptions>() ?? new StorageOptions();
+        keys["dev"] = DevelopmentKeys.MasterKey(storage.DataDirectory, loggers.CreateLogger("ReferralNetwork.Encryption"));
+        return new PersonalDataProtector("dev", keys);
+    }
+}

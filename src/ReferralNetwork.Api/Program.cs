@@ -17,7 +17,9 @@ using ReferralNetwork.Infrastructure.Bootstrap;
 using ReferralNetwork.Infrastructure.Persistence;
 
 var command = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "serve";
-var builder = WebApplication.CreateBuilder(args);
+// Settings and static files come with the binaries; relative paths in settings (the data folder) are relative to the
+// working directory.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 var limits = builder.Configuration.GetSection("Limits").Get<LimitsOptions>() ?? new LimitsOptions();
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes);
 
@@ -52,6 +54,12 @@ builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 builder.Services.AddReferralNetworkOpenApi();
 
 var app = builder.Build();
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseMiddleware<RequestLimitsMiddleware>(limits);
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseReferralNetworkOpenApi();
 app.MapReferralNetworkApi();
 
 switch (command)
@@ -80,12 +88,6 @@ await using (var scope = app.Services.CreateAsyncScope())
     await scope.ServiceProvider.GetRequiredService<NetworkAdminBootstrap>().RunAsync(app.Configuration["Bootstrap:NetworkAdminKey"], CancellationToken.None);
 if (args.Contains("--seed-demo")) await SeedDemoCommand.RunAsync(app.Services, Console.Out, CancellationToken.None);
 
-app.UseExceptionHandler();
-app.UseStatusCodePages();
-app.UseMiddleware<RequestLimitsMiddleware>(limits);
-app.UseAuthentication();
-app.UseAuthorization();
-app.UseReferralNetworkOpenApi();
 
 await app.RunAsync();
 return 0;

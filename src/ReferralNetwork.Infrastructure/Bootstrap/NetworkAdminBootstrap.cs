@@ -62,6 +62,12 @@ public sealed class NetworkAdminBootstrap(IDbSession session, IAuditAppender app
             logger.LogInformation("Bootstrap: created the network admin in organisation {OrganisationId}", organisationId);
             return true;
         }
+        catch (Exception e) when (session.Dialect.IsUniqueViolation(e))
+        {
+            // Another replica bootstrapped at the same moment with the same key: that is the outcome we wanted.
+            await session.RollbackAsync(CancellationToken.None);
+            return false;
+        }
         catch
         {
             await session.RollbackAsync(CancellationToken.None);

@@ -1,0 +1,47 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using ReferralNetwork.Api.Tests.Infrastructure;
+
+namespace ReferralNetwork.Api.Tests.Docs;
+
+/// <summary>The README's curl walkthrough, run verbatim (only the port differs) against the built API as a process.</summary>
+public sealed partial class ReadmeWalkthroughTests
+{
+    [GeneratedRegex(@"<!-- walkthrough:start -->\s*```bash\n(?<script>.*?)```\s*<!-- walkthrough:end -->", RegexOptions.Singleline)]
+    private static partial Regex Walkthrough();
+
+    [GeneratedRegex(@"Bootstrap__NetworkAdminKey=(?<key>rn_\S+)")]
+    private static partial Regex BootstrapKey();
+
+    [Fact]
+    public async Task Readme_walkthrough_works_verbatim()
+    {
+        var readme = await File.ReadAllTextAsync(Path.Combine(Repository.Root, "README.md"));
+        var script = Walkthrough().Match(readme).Groups["script"].Value;
+        Assert.False(string.IsNullOrWhiteSpace(script), "README.md has no walkthrough block.");
+        var key = BootstrapKey().Match(readme).Groups["key"].Value;
+
+        await using var api = await ApiProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["Bootstrap__NetworkAdminKey"] = key,
+            ["Encryption__MasterKey"] = ApiFixture.MasterKey,
+        });
+        var info = new ProcessStartInfo("bash") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add("-eu");
+        info.ArgumentList.Add("-o");
+        info.ArgumentList.Add("pipefail");
+        using var bash = Process.Start(info)!;
+        await bash.StandardInput.WriteAsync(script.Replace("http://localhost:5000", api.BaseAddress.ToString().TrimEnd('/')));
+        bash.StandardInput.Close();
+        var output = await bash.StandardOutput.ReadToEndAsync();
+        var errors = await bash.StandardError.ReadToEndAsync();
+        await bash.WaitForExitAsync();
+
+        Assert.True(bash.ExitCode == 0, $"exit {bash.ExitCode}\n{output}\n{errors}\n{api.Output}");
+        Assert.Contains("\"status\":\"requested\"", output);
+        Assert.Contains("HTTP/1.1 200 OK", output);
+        Assert.Contains("ETag: \"1\"", output);
+        Assert.Contains("\"reason\":\"Needs advice before the asylum interview\"", output);
+        Assert.Contains("\"initials\":\"Z.A.\"", output);
+    }
+}

@@ -1,0 +1,41 @@
+using Microsoft.Extensions.FileProviders;
+
+namespace ReferralNetwork.Api.ThinClient;
+
+/// <summary>
+/// The social workers' client: static files under /app/ that talk only to the public API with the worker's key.
+/// Strict headers: nothing but our own origin may run script, load styles or frame the page.
+/// </summary>
+public static class ThinClientSetup
+{
+    public const string ContentSecurityPolicy =
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
+
+    public static void UseThinClient(this WebApplication app)
+    {
+        var root = Path.Combine(app.Environment.ContentRootPath, "wwwroot", "app");
+        if (!Directory.Exists(root)) root = Path.Combine(AppContext.BaseDirectory, "wwwroot", "app");
+        var files = new PhysicalFileProvider(root);
+        app.Use(async (context, next) =>
+        {
+            var headers = context.Response.Headers;
+            headers.XContentTypeOptions = "nosniff";
+            headers["Referrer-Policy"] = "no-referrer";
+            if (context.Request.Path.Value == "/app")
+            {
+                context.Response.Redirect("/app/");
+                return;
+            }
+            if (context.Request.Path.StartsWithSegments("/app"))
+            {
+                headers.ContentSecurityPolicy = ContentSecurityPolicy;
+                headers.XFrameOptions = "DENY";
+                headers.CacheControl = "no-cache";
+            }
+            await next(context);
+        });
+        app.UseDefaultFiles(new DefaultFilesOptions { RequestPath = "/app", FileProvider = files });
+        app.UseStaticFiles(new StaticFileOptions { RequestPath = "/app", FileProvider = files });
+    }
+}

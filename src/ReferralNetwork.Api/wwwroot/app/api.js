@@ -1,0 +1,40 @@
+// The public REST API, with the worker's key. The key lives in sessionStorage: gone when the tab closes.
+const KEY = 'rn.key';
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem?.detail || problem?.title || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem ?? {};
+  }
+}
+
+export function key() { return sessionStorage.getItem(KEY); }
+export function setKey(value) { value ? sessionStorage.setItem(KEY, value) : sessionStorage.removeItem(KEY); }
+
+/** One call. Returns { body, etag }; a problem+json answer becomes an ApiError. */
+export async function call(method, path, { body, etag, signal } = {}) {
+  const headers = { Accept: 'application/json' };
+  const stored = key();
+  if (stored) headers.Authorization = `Bearer ${stored}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (etag) headers['If-Match'] = etag;
+  const response = await fetch(`/api/v1${path}`, {
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal,
+  });
+  const text = await response.text();
+  const parsed = text ? JSON.parse(text) : null;
+  if (!response.ok) throw new ApiError(response.status, parsed);
+  return { body: parsed, etag: response.headers.get('ETag') };
+}
+
+export const get = (path) => call('GET', path).then((r) => r.body);
+
+export function query(params) {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== '') search.set(name, value);
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}

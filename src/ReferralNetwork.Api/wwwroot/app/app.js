@@ -1,0 +1,295 @@
+import { ApiError, call, get, key, query, setKey } from './api.js';
+import { field, h, replace, select, showErrors } from './dom.js';
+import { formatSpan, formatTime, lang, languages, setLang, t } from './i18n.js';
+import { actionForm } from './actions.js';
+import { newReferralForm } from './new-referral.js';
+
+const main = document.getElementById('main');
+const top = document.getElementById('top');
+const statusLine = document.getElementById('status');
+
+export const state = {
+  me: null,
+  services: [],
+  organisations: new Map(),
+  box: 'inbox',
+  filters: { status: '', urgency: '', service: '', overdue: '' },
+};
+
+export function say(message, kind = 'info') {
+  statusLine.textContent = message ?? '';
+  statusLine.dataset.kind = kind;
+}
+
+export const serviceName = (code) => {
+  const service = state.services.find((s) => s.code === code);
+  return service ? (lang() === 'sr' ? service.nameSr : service.nameEn) : code;
+};
+
+export async function organisationName(id) {
+  if (!id) return '—';
+  if (state.me && id === state.me.organisation.id) return `${state.me.organisation.name} (${t('you')})`;
+  if (!state.organisations.has(id)) {
+    try { state.organisations.set(id, await get(`/organisations/${id}`)); } catch { return id; }
+  }
+  return state.organisations.get(id).name;
+}
+
+// ---- sign in / out -------------------------------------------------------------------------------------------
+
+function renderTop() {
+  const switcher = h('div', { className: 'lang', role: 'group', 'aria-label': t('language') },
+    languages.map((code) => h('button', {
+      type: 'button', className: 'link', 'aria-pressed': String(lang() === code), 'data-lang': code,
+      onclick: () => { setLang(code); route(); },
+    }, code.toUpperCase())));
+  const who = state.me ? h('span', { className: 'who' }, `${state.me.organisation.name} · ${state.me.roles.join(', ')}`) : null;
+  const out = state.me ? h('button', { type: 'button', className: 'link', id: 'sign-out', onclick: signOut }, t('signOut')) : null;
+  replace(top, who, switcher, out);
+  document.getElementById('brand').textContent = t('appName');
+}
+
+function signOut() {
+  setKey(null);
+  state.me = null;
+  location.hash = '';
+  route();
+}
+
+function renderSignIn() {
+  const input = h('input', { type: 'password', autocomplete: 'off', spellcheck: 'false', required: true });
+  const form = h('form', { className: 'card narrow', id: 'sign-in' },
+    h('h2', {}, t('signIn')),
+    h('p', { className: 'muted' }, t('tagline')),
+    field(t('apiKey'), input, 'key'),
+    h('p', { className: 'help' }, t('apiKeyHelp')),
+    h('button', { type: 'submit', className: 'primary' }, t('signIn')));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    setKey(input.value.trim());
+    try {
+      await loadMe();
+      location.hash = '#/inbox';
+      route();
+    } catch {
+      setKey(null);
+      say(t('signInFailed'), 'error');
+      input.focus();
+    }
+  });
+  replace(main, form);
+  input.focus();
+}
+
+async function loadMe() {
+  state.me = await get('/me');
+  state.services = await get('/services');
+}
+
+// ---- boxes ---------------------------------------------------------------------------------------------------
+
+/** The deadline that matters now for a referral in its state, and how it stands. */
+export function deadlineBadge(referral) {
+  const d = referral.deadlines ?? {};
+  const due = { requested: d.acknowledgeBy, received: d.decideBy, accepted: d.followUpBy, 'in-progress': d.followUpBy, 'on-hold': d.followUpBy }[referral.status];
+  if (referral.overdue) return h('span', { className: 'badge overdue' }, t('overdueFlag'));
+  if (!due) return null;
+  const left = new Date(due) - Date.now();
+  if (left < 0) return h('span', { className: 'badge overdue' }, t('overdueBy', { t: formatSpan(left) }));
+  if (left < 24 * 3600 * 1000) return h('span', { className: 'badge soon' }, `${t('dueSoon')}: ${t('dueIn', { t: formatSpan(left) })}`);
+  return h('span', { className: 'badge' }, t('dueIn', { t: formatSpan(left) }));
+}
+
+async function boxCounts() {
+  const counts = {};
+  await Promise.all(['inbox', 'outbox', 'observing'].map(async (box) => {
+    try {
+      const page = await get(`/referrals${query({ box, limit: 100 })}`);
+      counts[box] = page.nextCursor ? t('count100') : String(page.items.length);
+    } catch { counts[box] = '?'; }
+  }));
+  return counts;
+}
+
+async function renderBox(box) {
+  state.box = box;
+  const tabs = h('nav', { className: 'tabs', 'aria-label': t('filters') });
+  const list = h('ul', { className: 'referrals', id: 'referral-list', 'aria-live': 'polite' }, h('li', { className: 'muted' }, t('loading')));
+  const more = h('button', { type: 'button', className: 'secondary', hidden: true }, t('loadMore'));
+  replace(main, tabs, filtersForm(box), list, more, h('p', {}, h('a', { href: '#/new', className: 'button primary', id: 'new-referral' }, t('newReferral'))));
+  const counts = await boxCounts();
+  replace(tabs, ['inbox', 'outbox', 'observing'].map((name) => h('a', {
+    href: `#/${name}`, className: name === box ? 'tab active' : 'tab', 'aria-current': name === box ? 'page' : false, id: `tab-${name}`,
+  }, `${t(name)} `, h('span', { className: 'count' }, counts[name]))));
+
+  let cursor = null;
+  const load = async (first) => {
+    const page = await get(`/referrals${query({ box, ...state.filters, cursor, limit: 25 })}`);
+    if (first) list.replaceChildren();
+    if (first && page.items.length === 0) list.append(h('li', { className: 'muted' }, t('noReferrals')));
+    for (const referral of page.items) list.append(await referralRow(referral));
+    cursor = page.nextCursor;
+    more.hidden = !cursor;
+  };
+  more.onclick = () => load(false);
+  await load(true);
+}
+
+function filtersForm(box) {
+  const statuses = ['requested', 'received', 'accepted', 'in-progress', 'on-hold', 'completed', 'failed', 'rejected', 'cancelled', 'redirected'];
+  const controls = {
+    status: select(statuses.map((s) => [s, t(`status.${s}`)]), { value: state.filters.status, placeholder: t('any') }),
+    urgency: select(['emergency', 'urgent', 'routine'].map((u) => [u, t(`urgency.${u}`)]), { value: state.filters.urgency, placeholder: t('any') }),
+    service: select(state.services.map((s) => [s.code, serviceName(s.code)]), { value: state.filters.service, placeholder: t('any') }),
+    overdue: select([['true', t('yes')], ['false', t('no')]], { value: state.filters.overdue, placeholder: t('any') }),
+  };
+  const form = h('form', { className: 'filters', id: 'filters', 'aria-label': t('filters') },
+    Object.entries(controls).map(([name, control]) => field(t(name), control, name)),
+    h('button', { type: 'submit', className: 'secondary' }, t('apply')));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    for (const [name, control] of Object.entries(controls)) state.filters[name] = control.value;
+    renderBox(box);
+  });
+  return form;
+}
+
+async function referralRow(referral) {
+  const person = referral.person;
+  const other = referral.relation === 'receiver' ? referral.referrerOrganisationId : referral.receiverOrganisationId;
+  return h('li', { className: 'referral', 'data-id': referral.id },
+    h('a', { href: `#/referral/${referral.id}`, className: 'row-link' },
+      h('span', { className: `pill status-${referral.status}` }, t(`status.${referral.status}`)),
+      h('span', { className: `pill urgency-${referral.urgency}` }, t(`urgency.${referral.urgency}`)),
+      h('strong', {}, `${person.erased ? t('erased') : person.initials ?? '—'} · ${person.birthYear}`),
+      h('span', {}, referral.services.map(serviceName).join(', ')),
+      h('span', { className: 'muted' }, await organisationName(other)),
+      h('span', { className: 'muted' }, formatTime(referral.createdAt)),
+      deadlineBadge(referral)));
+}
+
+// ---- detail --------------------------------------------------------------------------------------------------
+
+export async function renderReferral(id, notice) {
+  let loaded;
+  try {
+    loaded = await call('GET', `/referrals/${id}`);
+  } catch (error) {
+    replace(main, h('p', { className: 'error' }, error.message), h('a', { href: `#/${state.box}` }, t('back')));
+    return;
+  }
+  const referral = loaded.body;
+  const etag = loaded.etag;
+  const d = referral.deadlines;
+  const person = referral.person;
+  const identity = h('div', { id: 'identity' });
+  const showIdentity = h('button', { type: 'button', className: 'secondary', id: 'show-identity', onclick: async () => {
+    const view = await get(`/persons/${person.id}${query({ referralId: referral.id })}`);
+    replace(identity, view.identity
+      ? h('p', { className: 'identity' }, `${view.identity.givenName} ${view.identity.familyName}`)
+      : h('p', { className: 'muted' }, t('erased')));
+    showIdentity.remove();
+  } }, t('showIdentity'));
+
+  const facts = h('dl', { className: 'facts' },
+    h('dt', {}, t('relation')), h('dd', {}, t(`relation.${referral.relation}`)),
+    h('dt', {}, t('person')), h('dd', {},
+      `${person.erased ? t('erased') : person.initials ?? '—'} · ${person.birthYear} · ${t(`sex.${person.sex}`)} · ${person.nationality ?? ''} · ${t(`legal.${person.legalStatus}`)}`,
+      person.vulnerabilities.length ? h('div', {}, person.vulnerabilities.map((v) => t(`vuln.${v}`)).join(', ')) : null,
+      person.erased ? null : h('div', {}, showIdentity, h('span', { className: 'help' }, ` ${t('identityLogged')}`)), identity),
+    h('dt', {}, t('services')), h('dd', {}, referral.services.map(serviceName).join(', ')),
+    h('dt', {}, t('urgency')), h('dd', {}, t(`urgency.${referral.urgency}`)),
+    h('dt', {}, t('protocol')), h('dd', {}, `${referral.protocolCode} v${referral.protocolVersion}`),
+    h('dt', {}, t('referrer')), h('dd', {}, await organisationName(referral.referrerOrganisationId)),
+    h('dt', {}, t('receiver')), h('dd', {}, await organisationName(referral.receiverOrganisationId)),
+    h('dt', {}, t('responsible')), h('dd', { id: 'responsible' }, await organisationName(referral.responsibleOrganisationId)),
+    h('dt', {}, t('deadlines')), h('dd', {},
+      h('ul', { className: 'plain' },
+        d.acknowledgeBy ? h('li', {}, `${t('acknowledgeBy')}: ${formatTime(d.acknowledgeBy)}`) : null,
+        d.decideBy ? h('li', {}, `${t('decideBy')}: ${formatTime(d.decideBy)}`) : null,
+        d.followUpBy ? h('li', {}, `${t('followUpBy')}: ${formatTime(d.followUpBy)}`) : null,
+        d.reviewBy ? h('li', {}, `${t('reviewBy')}: ${formatTime(d.reviewBy)}`) : null),
+      deadlineBadge(referral)),
+    referral.reason ? [h('dt', {}, t('reason')), h('dd', { className: 'prose' }, referral.reason)] : null);
+
+  const actions = h('section', { className: 'card', 'aria-labelledby': 'actions-title' }, h('h3', { id: 'actions-title' }, t('actions')));
+  const panel = h('div', { id: 'action-panel' });
+  if (referral.allowedActions.length === 0) actions.append(h('p', { className: 'muted' }, t('noActions')));
+  else actions.append(h('div', { className: 'buttons' }, referral.allowedActions.map((action) => h('button', {
+    type: 'button', className: action === 'decline' || action === 'withdraw' ? 'danger' : 'primary', 'data-action': action,
+    onclick: () => replace(panel, actionForm(action, referral, etag, onActionDone)),
+  }, t(`action.${action}`)))), panel);
+
+  replace(main,
+    h('p', {}, h('a', { href: `#/${state.box}` }, `← ${t('back')}`)),
+    h('h2', {}, h('span', { className: `pill status-${referral.status}`, id: 'referral-status' }, t(`status.${referral.status}`)), ' ', referral.services.map(serviceName).join(', ')),
+    notice ? h('p', { className: 'notice', role: 'alert', id: 'notice' }, notice) : null,
+    h('section', { className: 'card' }, facts), actions,
+    await timelineSection(referral), referral.relation === 'observer' ? null : await notesSection(referral));
+  main.focus();
+}
+
+async function onActionDone(referral, error) {
+  if (error instanceof ApiError && error.status === 412) {
+    await renderReferral(referral.id, t('changedReloaded'));
+    return;
+  }
+  say(t('saved'));
+  await renderReferral(referral.id);
+}
+
+async function timelineSection(referral) {
+  let entries = [];
+  try { entries = await get(`/referrals/${referral.id}/timeline`); } catch { entries = []; }
+  const items = await Promise.all((entries.items ?? entries).map(async (entry) => h('li', {},
+    h('time', { datetime: entry.occurredAt ?? entry.at }, formatTime(entry.occurredAt ?? entry.at)), ' · ',
+    t(`action.${entry.action}`), entry.toStatus ? ` → ${t(`status.${entry.toStatus}`)}` : '',
+    entry.code ? ` (${entry.code})` : '', ' · ', await organisationName(entry.organisationId),
+    entry.lateBySeconds ? h('span', { className: 'badge overdue' }, t('lateBy', { t: formatSpan(entry.lateBySeconds * 1000) })) : null)));
+  return h('section', { className: 'card', 'aria-labelledby': 'timeline-title' }, h('h3', { id: 'timeline-title' }, t('timeline')), h('ol', { className: 'timeline', id: 'timeline' }, items));
+}
+
+async function notesSection(referral) {
+  let notes = [];
+  try { notes = await get(`/referrals/${referral.id}/notes`); } catch { notes = []; }
+  const list = h('ul', { className: 'notes', id: 'notes' }, await Promise.all((notes.items ?? notes).map(async (note) => h('li', {},
+    h('div', { className: 'muted' }, `${formatTime(note.createdAt)} · ${await organisationName(note.organisationId)}`),
+    h('div', { className: 'prose' }, note.erased ? t('erased') : note.text)))));
+  const text = h('textarea', { rows: 3, maxlength: 4000, required: true });
+  const form = h('form', { className: 'stack' }, field(t('noteText'), text, 'text'), h('button', { type: 'submit', className: 'secondary' }, t('addNote')));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      await call('POST', `/referrals/${referral.id}/notes`, { body: { text: text.value } });
+      await renderReferral(referral.id);
+    } catch (error) {
+      const rest = showErrors(form, error.problem);
+      say([error.message, ...rest].join(' '), 'error');
+    }
+  });
+  return h('section', { className: 'card', 'aria-labelledby': 'notes-title' }, h('h3', { id: 'notes-title' }, t('notes')), list, form);
+}
+
+// ---- routing -------------------------------------------------------------------------------------------------
+
+export async function route() {
+  setLang(lang());
+  say('');
+  if (!key()) { state.me = null; renderTop(); renderSignIn(); return; }
+  if (!state.me) {
+    try { await loadMe(); } catch { setKey(null); renderTop(); renderSignIn(); return; }
+  }
+  renderTop();
+  const [, page, id] = (location.hash || '#/inbox').split('/');
+  try {
+    if (page === 'referral' && id) await renderReferral(id);
+    else if (page === 'new') replace(main, await newReferralForm((created) => { say(t('submitted')); location.hash = `#/referral/${created.id}`; }));
+    else await renderBox(['inbox', 'outbox', 'observing'].includes(page) ? page : 'inbox');
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) { signOut(); return; }
+    say(error.message || t('errorGeneric'), 'error');
+  }
+}
+
+window.addEventListener('hashchange', route);
+route();

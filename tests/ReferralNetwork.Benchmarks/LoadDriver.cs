@@ -22,6 +22,7 @@ public sealed class Worker
     private readonly byte[] _overflow = new byte[16 * 1024];
     internal readonly List<long> Latencies = new(64 * 1024);
     internal long Errors;
+    internal long AllOperations;
     internal readonly Dictionary<int, long> Statuses = [];
     internal readonly List<string> ErrorSamples = [];
 
@@ -89,6 +90,7 @@ public sealed class Worker
 
     private void Record(long started, int status, string? failure)
     {
+        AllOperations++;
         if (!_run.Measures(started)) return;
         Latencies.Add(Stopwatch.GetTimestamp() - started);
         Statuses[status] = Statuses.GetValueOrDefault(status) + 1;
@@ -114,6 +116,9 @@ public sealed class RunResult
     public double Max { get; init; }
     public long? PeakRssBytes { get; set; }
     public double? ServerCpu { get; set; }
+
+    /// <summary>Server CPU time per request over the whole run (warm-up included): robust to other load on the machine.</summary>
+    public double? ServerCpuMicrosPerRequest { get; set; }
     public double? DriverCpu { get; set; }
     public IReadOnlyDictionary<int, long> Statuses { get; init; } = new Dictionary<int, long>();
     public IReadOnlyList<string> ErrorSamples { get; init; } = [];
@@ -207,7 +212,12 @@ public sealed class LoadRun : IDisposable
         {
             result.PeakRssBytes = server.Memory().PeakBytes;
             var serverCpuAfter = ServerCpuSeconds(server);
-            if (serverCpuBefore is { } b && serverCpuAfter is { } a) result.ServerCpu = (a - b) / wall;
+            if (serverCpuBefore is { } b && serverCpuAfter is { } a)
+            {
+                result.ServerCpu = (a - b) / wall;
+                var operations = list.Sum(w => w.AllOperations);
+                if (operations > 0) result.ServerCpuMicrosPerRequest = (a - b) * 1e6 / operations;
+            }
         }
         result.DriverCpu = (Process.GetCurrentProcess().TotalProcessorTime - driverCpuBefore).TotalSeconds / wall;
         if (exhausted > 0) result.Note = $"{exhausted} worker(s) ran out of work before the end";

@@ -97,7 +97,7 @@ public sealed class Report
         o.WriteLine("RESULTS");
         foreach (var (key, value) in Setup) o.WriteLine($"  {key}: {value}");
         o.WriteLine();
-        var header = $"  {"scenario",-38} {"req/s",9} {"p50 ms",8} {"p95 ms",8} {"p99 ms",8} {"max ms",8} {"errors",7} {"peak RSS",9} {"srv cpu",8} {"drv cpu",8} {"÷floor(a)1",10} {"÷floor(a)N",10} {"÷floor(b)",9}";
+        var header = $"  {"scenario",-38} {"req/s",9} {"p50 ms",8} {"p95 ms",8} {"p99 ms",8} {"max ms",8} {"errors",7} {"peak RSS",9} {"srv cpu",8} {"µs/req",7} {"drv cpu",8} {"÷floor(a)1",10} {"÷floor(a)N",10} {"÷floor(b)",9}";
         o.WriteLine(header);
         o.WriteLine("  " + new string('-', header.Length - 2));
         foreach (var r in Runs)
@@ -109,7 +109,7 @@ public sealed class Report
             }
             string Ratio(string key) => r.Ratios.TryGetValue(key, out var x) ? Pct(x) : "";
             o.WriteLine($"  {r.Name,-38} {F0(r.RequestsPerSecond),9} {F1(r.P50),8} {F1(r.P95),8} {F1(r.P99),8} {F1(r.Max),8} {r.Errors,7:N0} " +
-                $"{(r.PeakRssBytes is { } p ? Mb(p) + " MB" : ""),9} {(r.ServerCpu is { } s ? Pct(s) : ""),8} {(r.DriverCpu is { } d ? Pct(d) : ""),8} " +
+                $"{(r.PeakRssBytes is { } p ? Mb(p) + " MB" : ""),9} {(r.ServerCpu is { } s ? Pct(s) : ""),8} {(r.ServerCpuMicrosPerRequest is { } us ? F0(us) : ""),7} {(r.DriverCpu is { } d ? Pct(d) : ""),8} " +
                 $"{Ratio("floorA_sequential"),10} {Ratio("floorA_concurrent"),10} {Ratio("floorB"),9}");
         }
         if (Verify is { } v)
@@ -121,11 +121,12 @@ public sealed class Report
                 : $"  {"verify (GET /audit/verify, all events)",-38} {v.Note}");
         }
         o.WriteLine();
-        o.WriteLine("  Columns: req/s counts every HTTP request of the measured window (accept: acknowledge and accept are two); latency is");
-        o.WriteLine("  send → last byte at the driver; errors are non-2xx answers and transport failures; peak RSS is the server's VmHWM,");
-        o.WriteLine("  reset before each scenario; srv/drv cpu is CPU time ÷ wall time of the API process and of this driver (100 % = one");
-        o.WriteLine("  core of the two); ÷floor(a)1 and ÷floor(a)N: req/s ÷ floor (a)'s transactions/s sequentially and at the same");
-        o.WriteLine($"  concurrency ({Options.Connections}); ÷floor(b): req/s ÷ the constant endpoint's req/s.");
+        o.WriteLine("  Columns: req/s counts every HTTP request of the measured window (accept: acknowledge and accept are two); latency");
+        o.WriteLine("  is send → last byte at the driver; errors are non-2xx answers and transport failures; peak RSS is the server's");
+        o.WriteLine("  VmHWM, reset before each scenario; srv cpu / drv cpu: CPU time ÷ wall time of the API process and of this driver");
+        o.WriteLine("  (100 % = one of the cores); µs/req: the server's CPU time per request over the whole run, warm-up included (less");
+        o.WriteLine("  sensitive to other load on the machine); ÷floor(a)1, ÷floor(a)N: req/s ÷ floor (a)'s transactions/s on one connection");
+        o.WriteLine($"  and at the same concurrency ({Options.Connections}); ÷floor(b): req/s ÷ the constant endpoint's req/s.");
         foreach (var r in Runs.Where(r => !r.NotAvailable && (r.Note is not null || r.Extra.Count > 0)))
             o.WriteLine($"  {r.Name}: {string.Join("; ", new[] { r.Note }.Concat(r.Extra.Select(e => $"{e.Key} {e.Value}")).Where(x => x is not null))}");
         foreach (var r in Runs.Where(r => r.ErrorSamples.Count > 0))
@@ -152,7 +153,7 @@ public sealed class Report
         {
             r.Name, r.NotAvailable, r.Note, r.Requests, r.Errors, r.Seconds, requestsPerSecond = r.RequestsPerSecond,
             latencyMs = new { p50 = r.P50, p95 = r.P95, p99 = r.P99, max = r.Max },
-            r.PeakRssBytes, serverCpuCores = r.ServerCpu, driverCpuCores = r.DriverCpu, ratios = r.Ratios,
+            r.PeakRssBytes, serverCpuCores = r.ServerCpu, serverCpuMicrosPerRequest = r.ServerCpuMicrosPerRequest, driverCpuCores = r.DriverCpu, ratios = r.Ratios,
             statuses = r.Statuses.ToDictionary(s => s.Key.ToString(CultureInfo.InvariantCulture), s => s.Value), r.ErrorSamples, r.Extra,
         }),
         verify = Verify is null ? null : new

@@ -22,7 +22,19 @@ public sealed class ConnectionFactory : IDisposable
             _ => new SqlServerDialect(),
         };
         if (provider == DatabaseProvider.Postgres) _postgres = NpgsqlDataSource.Create(connectionString);
+        if (provider == DatabaseProvider.Sqlite) WriteGate = new SemaphoreSlim(1, 1);
     }
+
+    /// <summary>
+    /// SQLite lets one transaction write at a time. Writers of this process queue here, asynchronously, before BEGIN
+    /// IMMEDIATE, instead of inside SQLite's busy handler, which blocks a thread-pool thread and sleeps it 1–100 ms per
+    /// retry (so the lock sat idle while the next writer slept, and threads ran out under load). Another process on the
+    /// same file (a migration job, this API's own CLI commands) still meets busy_timeout. Null for server databases.
+    /// </summary>
+    public SemaphoreSlim? WriteGate { get; }
+
+    /// <summary>How long a writer waits for the gate: as long as SQLite's busy_timeout would have let it wait, and more.</summary>
+    public static readonly TimeSpan WriteGateTimeout = TimeSpan.FromSeconds(30);
 
     public DatabaseProvider Provider { get; }
     public string ConnectionString { get; }
@@ -51,5 +63,9 @@ public sealed class ConnectionFactory : IDisposable
         }
     }
 
-    public void Dispose() => _postgres?.Dispose();
+    public void Dispose()
+    {
+        _postgres?.Dispose();
+        WriteGate?.Dispose();
+    }
 }

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using Microsoft.Data.SqlClient;
 using Microsoft.Data.Sqlite;
 using Npgsql;
@@ -9,7 +10,9 @@ namespace ReferralNetwork.Infrastructure.Persistence;
 /// <summary>Creates open connections for the configured provider; one instance per process.</summary>
 public sealed class ConnectionFactory : IDisposable
 {
+    private static readonly object Configured = new();
     private readonly NpgsqlDataSource? _postgres;
+    private readonly ConditionalWeakTable<SQLitePCL.sqlite3, object> _configured = new();
 
     public ConnectionFactory(DatabaseProvider provider, string connectionString)
     {
@@ -49,11 +52,17 @@ public sealed class ConnectionFactory : IDisposable
             case DatabaseProvider.Sqlite:
                 var sqlite = new SqliteConnection(ConnectionString);
                 await sqlite.OpenAsync(ct);
-                // WAL lets readers run beside the writer; synchronous=FULL makes an acknowledged commit survive power loss.
-                await using (var pragma = sqlite.CreateCommand())
+                // A pooled connection keeps its settings, so they are applied once per physical connection, not per
+                // request (four statements to prepare and run each time).
+                if (!_configured.TryGetValue(sqlite.Handle!, out _))
                 {
-                    pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;";
-                    await pragma.ExecuteNonQueryAsync(ct);
+                    // WAL lets readers run beside the writer; synchronous=FULL makes an acknowledged commit survive power loss.
+                    await using (var pragma = sqlite.CreateCommand())
+                    {
+                        pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;";
+                        await pragma.ExecuteNonQueryAsync(ct);
+                    }
+                    _configured.AddOrUpdate(sqlite.Handle!, Configured);
                 }
                 return sqlite;
             default:

@@ -8,6 +8,7 @@ using ReferralNetwork.Api.Auth;
 using ReferralNetwork.Api.Commands;
 using ReferralNetwork.Api.Endpoints;
 using ReferralNetwork.Api.ErrorHandling;
+using ReferralNetwork.Api.Limits;
 using ReferralNetwork.Api.OpenApi;
 using ReferralNetwork.Api.ThinClient;
 using ReferralNetwork.Application.Abstractions;
@@ -53,6 +54,7 @@ builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
 });
 builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 builder.Services.AddReferralNetworkOpenApi();
+builder.Services.AddPerKeyRateLimiting(builder.Configuration);
 
 var app = builder.Build();
 app.UseExceptionHandler();
@@ -60,6 +62,7 @@ app.UseStatusCodePages();
 app.UseThinClient();
 app.UseMiddleware<RequestLimitsMiddleware>(limits);
 app.UseAuthentication();
+app.UseRateLimiter();
 app.UseAuthorization();
 app.UseReferralNetworkOpenApi();
 app.MapReferralNetworkApi();

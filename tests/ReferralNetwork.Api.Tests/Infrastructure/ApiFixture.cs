@@ -43,6 +43,7 @@ public abstract class ApiFixture : IAsyncLifetime
             web.UseSetting("Encryption:MasterKey", MasterKey);
             web.UseSetting("Bootstrap:NetworkAdminKey", AdminKey);
             web.UseSetting("Workers:Enabled", "false");
+            web.UseSetting("RateLimiting:Enabled", "false");
             foreach (var (key, value) in Settings) web.UseSetting(key, value);
             web.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Time));
         });

@@ -24,6 +24,7 @@ public abstract class ApiFixture : IAsyncLifetime
     public ITestDatabase Database { get; private set; } = null!;
     public string AdminKey { get; } = ApiKeySecrets.NewKey();
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 2, 8, 0, 0, TimeSpan.Zero));
+    public LogCapture Logs { get; } = new();
     public WebApplicationFactory<Program> Factory => _factory ?? throw new InvalidOperationException("Not started.");
     protected string DataDirectory { get; } = Directory.CreateTempSubdirectory("rn-data-").FullName;
 
@@ -45,7 +46,13 @@ public abstract class ApiFixture : IAsyncLifetime
             web.UseSetting("Workers:Enabled", "false");
             web.UseSetting("RateLimiting:Enabled", "false");
             foreach (var (key, value) in Settings) web.UseSetting(key, value);
-            web.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Time));
+            web.UseSetting("Logging:LogLevel:Default", "Trace");
+            web.UseSetting("Logging:LogLevel:Microsoft", "Trace");
+            web.ConfigureTestServices(services =>
+            {
+                services.AddSingleton<TimeProvider>(Time);
+                services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(Logs);
+            });
         });
         _ = _factory.Server; // start: migrations and bootstrap run now
     }

@@ -15,6 +15,7 @@ public sealed class SqliteDialect : ISqlDialect
     public bool IsUniqueViolation(Exception exception) =>
         exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 1555 or 2067 };
     public System.Collections.IEnumerable IdList(IEnumerable<Guid> ids) => ids.Select(id => id.ToString("D")).ToArray();
+    public string InList(string column, string parameter) => $"{column} IN {parameter}";
     public string ContainsIgnoreCase(string column, string parameter) => $"instr(lower({column}), lower({parameter})) > 0";
 }
 
@@ -27,6 +28,7 @@ public sealed class PostgresDialect : ISqlDialect
     public bool IsUniqueViolation(Exception exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
     public System.Collections.IEnumerable IdList(IEnumerable<Guid> ids) => ids.ToArray();
+    public string InList(string column, string parameter) => $"{column} = ANY({parameter})";
     public string ContainsIgnoreCase(string column, string parameter) => $"strpos(lower({column}), lower({parameter})) > 0";
 }
 
@@ -49,5 +51,6 @@ public sealed class SqlServerDialect : ISqlDialect
     }
     public bool IsUniqueViolation(Exception exception) => exception is SqlException { Number: 2601 or 2627 };
     public System.Collections.IEnumerable IdList(IEnumerable<Guid> ids) => ids.ToArray();
+    public string InList(string column, string parameter) => $"{column} IN {parameter}";
     public string ContainsIgnoreCase(string column, string parameter) => $"CHARINDEX(LOWER({parameter}), LOWER({column})) > 0";
 }

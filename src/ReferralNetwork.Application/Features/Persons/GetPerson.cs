@@ -47,7 +47,7 @@ public sealed class GetPersonHandler(IDbSession session, PersonStore persons, IP
         var connection = await session.ConnectionAsync(ct);
         return await connection.QueryFirstOrDefaultAsync<Guid?>(new CommandDefinition($"""
             SELECT r.id FROM referrals r
-            WHERE r.person_id = @PersonId AND (@ReferralId IS NULL OR r.id = @ReferralId) AND {Referrals.ReferralRow.VisibleTo}
+            WHERE r.person_id = @PersonId {(referralId is null ? "" : "AND r.id = @ReferralId")} AND {Referrals.ReferralRow.VisibleTo}
             ORDER BY r.created_at DESC
             {session.Dialect.Limit("1")}
             """, new { PersonId = person.Id, ReferralId = referralId, Org = organisationId }, session.Transaction, cancellationToken: ct));

@@ -43,7 +43,7 @@ public static class ReferralEndpoints
             .WithName("GetReferralTimeline").WithSummary("Every transition of a referral (codes and ids, no free text), for its parties and observers.")
             .Problems(403, 404);
 
-        group.MapPost("/{id:guid}/notes", async Task<Created<NoteView>> (Guid id, AddNoteBody body, IMediator mediator, CancellationToken ct) =>
+        group.MapPost("/{id:guid}/notes", async Task<Created<NoteView>> (Guid id, AddReferralNoteBody body, IMediator mediator, CancellationToken ct) =>
             {
                 var note = await mediator.Send(new AddReferralNoteCommand(id, body.Text), ct);
                 return TypedResults.Created($"/api/v1/referrals/{id}/notes", note);
@@ -92,7 +92,7 @@ public static class ReferralEndpoints
             .WithName("StartReferral").WithSummary("The receiver begins the service (accepted → in-progress). No body.")
             .Problems(noBody);
 
-        group.MapPost("/{id:guid}/hold", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, ReasonBody body, IMediator mediator, HttpContext http,
+        group.MapPost("/{id:guid}/hold", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, ReferralReasonBody body, IMediator mediator, HttpContext http,
                 CancellationToken ct) => Act(new HoldReferralCommand(id, ifMatch, body.Reason), mediator, http, ct))
             .WithName("HoldReferral").WithSummary("The receiver pauses the service (→ on-hold); the reason is stored as a note.")
             .Problems(withBody);
@@ -107,7 +107,7 @@ public static class ReferralEndpoints
             .WithName("CompleteReferral").WithSummary("The receiver closes the loop with an outcome (→ completed or failed); the note is for the referrer.")
             .Problems(withBody);
 
-        group.MapPost("/{id:guid}/withdraw", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, ReasonBody body, IMediator mediator, HttpContext http,
+        group.MapPost("/{id:guid}/withdraw", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, ReferralReasonBody body, IMediator mediator, HttpContext http,
                 CancellationToken ct) => Act(new WithdrawReferralCommand(id, ifMatch, body.Reason), mediator, http, ct))
             .WithName("WithdrawReferral").WithSummary("The referrer withdraws a referral that is not final (→ cancelled), giving a reason.")
             .Problems(withBody);
@@ -133,7 +133,7 @@ public sealed record CompleteReferralBody(string? Outcome, string? Note);
 public sealed record RedirectReferralBody(Guid? TargetOrganisationId, string? Note);
 
 /// <summary>Body of <c>POST /referrals/{id}/hold</c> and <c>/withdraw</c>.</summary>
-public sealed record ReasonBody(string? Reason);
+public sealed record ReferralReasonBody(string? Reason);
 
 /// <summary>Body of <c>POST /referrals/{id}/notes</c>.</summary>
-public sealed record AddNoteBody(string? Text);
+public sealed record AddReferralNoteBody(string? Text);

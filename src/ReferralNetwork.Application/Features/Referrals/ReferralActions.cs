@@ -16,6 +16,4 @@ internal static class ReferralActions
 
     public static IReadOnlyList<string> AllowedFor(ReferralRow row, string relation) =>
         Codes[(Wire.Parse<ReferralStatus>(row.Status), Wire.Parse<Party>(relation))];
-
-    public static IReadOnlyList<string> AllowedFor(ReferralStatus status, Party party) => Codes[(status, party)];
 }

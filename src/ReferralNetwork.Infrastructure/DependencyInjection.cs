@@ -54,6 +54,8 @@ public static class DependencyInjection
         services.AddScoped<PersonStore>();
         services.AddScoped<ProtocolStore>();
         services.AddScoped<ReferralReader>();
+        services.AddScoped<ReferralNotes>();
+        services.AddScoped<ReferralTransitions>();
         services.AddScoped<ApiKeyAuthenticator>();
         services.AddScoped<NetworkAdminBootstrap>();
         return services;

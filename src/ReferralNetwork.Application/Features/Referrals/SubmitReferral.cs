@@ -101,8 +101,9 @@ public sealed class SubmitReferralHandler(
             await connection.ExecuteAsync(new CommandDefinition("INSERT INTO referral_observers (referral_id, organisation_id, basis) VALUES (@Id, @Org, @Basis)",
                 new { Id = id, Org = observer.OrganisationId, observer.Basis }, session.Transaction, cancellationToken: ct));
         await ReferralHistory.OpenResponsibilityAsync(session, id, principal.OrganisationId, now, "submitted", ct);
-        await ReferralHistory.AppendTimelineAsync(session, new TimelineEntry(id, now, "submitted", null, ReferralStatus.Requested.Code(), principal.OrganisationId, principal.Id,
+        await ReferralHistory.AppendTimelineAsync(session, new TimelineEntry(id, now, "submit", null, ReferralStatus.Requested.Code(), principal.OrganisationId, principal.Id,
             null, protocol.Version, null), ct);
+        await ReferralOutbox.WriteAsync(session, "referral.submitted", id, ReferralStatus.Requested, now, ct);
 
         audit.Record(new AuditEntry(AuditStreams.Referral(id), "referral.submitted", new Dictionary<string, object?>
         {

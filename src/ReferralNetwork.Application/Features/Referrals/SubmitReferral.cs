@@ -103,6 +103,15 @@ public sealed class SubmitReferralHandler(
         await ReferralHistory.OpenResponsibilityAsync(session, id, principal.OrganisationId, now, "submitted", ct);
         await ReferralHistory.AppendTimelineAsync(session, new TimelineEntry(id, now, "submitted", null, ReferralStatus.Requested.Code(), principal.OrganisationId, principal.Id,
             null, protocol.Version, null), ct);
+        // The referral.submitted webhook event, for the referrer, the receiver and the mandatory observers (DESIGN §7).
+        await connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO outbox_messages (id, event_type, referral_id, status, organisation_ids, occurred_at)
+            VALUES (@MessageId, 'referral.submitted', @Id, @Status, @Organisations, @Now)
+            """, new
+        {
+            MessageId = Guid.CreateVersion7(), Id = id, Status = ReferralStatus.Requested.Code(), Now = now, Organisations = string.Join(',',
+                new[] { principal.OrganisationId, receiver.Id }.Concat(rules.MandatoryObservers().Select(o => o.OrganisationId)).Distinct().Select(o => o.ToString("D"))),
+        }, session.Transaction, cancellationToken: ct));
 
         audit.Record(new AuditEntry(AuditStreams.Referral(id), "referral.submitted", new Dictionary<string, object?>
         {

@@ -40,6 +40,10 @@ public abstract class WebhookDeliveryTests(ApiFixture fixture)
         var received = receiver.Received;
         Assert.Single(received.Select(r => r.Id).Distinct()); // webhook-id is stable across retries
         Assert.All(received, r => Assert.True(StandardWebhookVerifier.Verify(subscription.Secret, r), "signature does not verify"));
+        var last = received[^1];
+        Assert.False(StandardWebhookVerifier.Verify(subscription.Secret, last with { Body = [.. last.Body[..^1], (byte)' '] }));
+        Assert.False(StandardWebhookVerifier.Verify(subscription.Secret, last with { Id = Guid.NewGuid().ToString() }));
+        Assert.False(StandardWebhookVerifier.Verify(subscription.Secret, last with { ReceivedAt = last.ReceivedAt.AddMinutes(5).AddSeconds(1) }));
         Assert.All(received, r => Assert.Equal("application/json", r.ContentType));
         Assert.All(received, r => Assert.Equal("/hooks/referral-network?channel=test", r.PathAndQuery));
         var expected = $$$"""{"type":"referral.submitted","timestamp":"{{{referral["createdAt"]}}}","data":{"referralId":"{{{referral["id"]}}}","status":"requested"}}""";

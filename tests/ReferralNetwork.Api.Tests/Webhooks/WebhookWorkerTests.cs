@@ -32,7 +32,7 @@ public abstract class WebhookWorkerTests(ApiFixture fixture)
         await api.Network.SubmitAsync(referrer, ngo);
 
         // The loop's timer runs on the application's (fake) clock: each advance past the interval is one pass.
-        for (var i = 0; i < 100 && receiver.Received.Count == 0; i++)
+        for (var i = 0; i < 300 && receiver.Received.Count == 0; i++)
         {
             fixture.Time.Advance(TimeSpan.FromSeconds(2));
             await Task.Delay(100);

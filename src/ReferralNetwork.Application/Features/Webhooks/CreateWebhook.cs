@@ -43,6 +43,7 @@ public sealed class CreateWebhookHandler(
             throw new ValidationException([new ValidationFailure("url", refused)]);
 
         var connection = await session.ConnectionAsync(ct);
+        // A soft quota: two subscriptions racing past it at once do no harm, so no constraint enforces it.
         var existing = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
             "SELECT COUNT(*) FROM webhook_subscriptions WHERE organisation_id = @Org AND deleted_at IS NULL",
             new { Org = principal.OrganisationId }, session.Transaction, cancellationToken: ct));

@@ -17,6 +17,7 @@ using ReferralNetwork.Application.Features.Referrals;
 using ReferralNetwork.Infrastructure;
 using ReferralNetwork.Infrastructure.Bootstrap;
 using ReferralNetwork.Infrastructure.Persistence;
+using ReferralNetwork.Infrastructure.Webhooks;
 
 var command = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "serve";
 // Settings and static files come with the binaries; relative paths in settings (the data folder) are relative to the
@@ -26,6 +27,8 @@ var limits = builder.Configuration.GetSection("Limits").Get<LimitsOptions>() ?? 
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes);
 
 builder.Services.AddReferralNetworkInfrastructure(builder.Configuration);
+// Background workers run only when serving (never while writing the OpenAPI document); each checks Workers:Enabled.
+if (command == "serve") builder.Services.AddHostedService<WebhookDispatcherService>();
 builder.Services.AddMediator((MediatorOptions options) =>
 {
     options.ServiceLifetime = ServiceLifetime.Scoped;

@@ -13,6 +13,7 @@ using ReferralNetwork.Infrastructure.Auth;
 using ReferralNetwork.Infrastructure.Bootstrap;
 using ReferralNetwork.Infrastructure.Crypto;
 using ReferralNetwork.Infrastructure.Persistence;
+using ReferralNetwork.Infrastructure.Webhooks;
 
 namespace ReferralNetwork.Infrastructure;
 
@@ -58,6 +59,7 @@ public static class DependencyInjection
         services.AddScoped<ReferralTransitions>();
         services.AddScoped<ApiKeyAuthenticator>();
         services.AddScoped<NetworkAdminBootstrap>();
+        services.AddReferralNetworkWebhooks(configuration);
         return services;
     }
 

@@ -24,10 +24,15 @@ public static class OpenApiSetup
                 Description = "An API key (rn_…) issued by an organisation admin: Authorization: Bearer rn_…",
             });
             o.AddSecurityRequirement(document => new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", document)] = [] });
-            o.CustomSchemaIds(type => type.Name);
+            o.CustomSchemaIds(SchemaId);
         });
         return services;
     }
+
+    /// <summary>Short names (top-level records never collide); generics spelled out, so Page&lt;ReferralView&gt; is PageOfReferralView.</summary>
+    private static string SchemaId(Type type) => type.IsGenericType
+        ? $"{type.Name[..type.Name.IndexOf('`')]}Of{string.Concat(type.GetGenericArguments().Select(SchemaId))}"
+        : type.Name;
 
     public static void UseReferralNetworkOpenApi(this WebApplication app)
     {

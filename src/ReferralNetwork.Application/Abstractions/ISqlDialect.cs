@@ -17,8 +17,14 @@ public interface ISqlDialect
     /// <summary>True when the exception is a unique or primary key violation.</summary>
     bool IsUniqueViolation(Exception exception);
 
-    /// <summary>A list of ids for <c>IN @Ids</c>: Dapper expands lists without type handlers, so SQLite gets their text.</summary>
+    /// <summary>A list of ids for <see cref="InList"/>: Dapper expands lists without type handlers, so SQLite gets their text.</summary>
     System.Collections.IEnumerable IdList(IEnumerable<Guid> ids);
+
+    /// <summary>
+    /// Membership in a list parameter: <c>column IN @p</c>, which Dapper expands to one parameter per element — except
+    /// on PostgreSQL, where Dapper sends the list as one array parameter, so it must read <c>column = ANY(@p)</c>.
+    /// </summary>
+    string InList(string column, string parameter);
 
     /// <summary>Case-insensitive containment, for directory search by name.</summary>
     string ContainsIgnoreCase(string column, string parameter);

@@ -16,6 +16,7 @@ public sealed class SqliteDialect : ISqlDialect
         exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 1555 or 2067 };
     public System.Collections.IEnumerable IdList(IEnumerable<Guid> ids) => ids.Select(id => id.ToString("D")).ToArray();
     public string ContainsIgnoreCase(string column, string parameter) => $"instr(lower({column}), lower({parameter})) > 0";
+    public string InList(string column, string parameter) => $"{column} IN {parameter}";
 }
 
 public sealed class PostgresDialect : ISqlDialect
@@ -28,6 +29,8 @@ public sealed class PostgresDialect : ISqlDialect
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
     public System.Collections.IEnumerable IdList(IEnumerable<Guid> ids) => ids.ToArray();
     public string ContainsIgnoreCase(string column, string parameter) => $"strpos(lower({column}), lower({parameter})) > 0";
+    // Dapper passes a list to Npgsql as one array parameter (it expands lists only for other providers).
+    public string InList(string column, string parameter) => $"{column} = ANY({parameter})";
 }
 
 /// <summary>
@@ -50,4 +53,5 @@ public sealed class SqlServerDialect : ISqlDialect
     public bool IsUniqueViolation(Exception exception) => exception is SqlException { Number: 2601 or 2627 };
     public System.Collections.IEnumerable IdList(IEnumerable<Guid> ids) => ids.ToArray();
     public string ContainsIgnoreCase(string column, string parameter) => $"CHARINDEX(LOWER({parameter}), LOWER({column})) > 0";
+    public string InList(string column, string parameter) => $"{column} IN {parameter}";
 }

@@ -38,8 +38,10 @@ internal static class OrganisationReader
         var rows = (await connection.QueryAsync<OrganisationRow>(new CommandDefinition(sql, parameters, session.Transaction, cancellationToken: ct))).ToList();
         if (rows.Count == 0) return [];
         var ids = rows.Select(r => r.Id).ToArray();
-        var services = await LookupAsync(session, "SELECT organisation_id AS Id, service_code AS Value FROM organisation_services WHERE organisation_id IN @Ids ORDER BY service_code", ids, ct);
-        var languages = await LookupAsync(session, "SELECT organisation_id AS Id, language AS Value FROM organisation_languages WHERE organisation_id IN @Ids ORDER BY language", ids, ct);
+        var services = await LookupAsync(session,
+            $"SELECT organisation_id AS Id, service_code AS Value FROM organisation_services WHERE {session.Dialect.InList("organisation_id", "@Ids")} ORDER BY service_code", ids, ct);
+        var languages = await LookupAsync(session,
+            $"SELECT organisation_id AS Id, language AS Value FROM organisation_languages WHERE {session.Dialect.InList("organisation_id", "@Ids")} ORDER BY language", ids, ct);
         return rows.Select(r => new OrganisationView(r.Id, r.Name, r.Kind, r.Municipality,
             services[r.Id].ToList(), languages[r.Id].ToList(), r.Capacity, r.ContactEmail, r.ContactPhone, r.Active, r.CreatedAt, r.Version)).ToList();
     }

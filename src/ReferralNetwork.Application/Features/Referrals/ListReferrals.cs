@@ -64,7 +64,7 @@ public sealed class ListReferralsHandler(IDbSession session, ICurrentPrincipal c
         }, cancellationToken: ct))).ToList();
         var pageRows = rows.Take(limit).ToList();
         var people = pageRows.Count == 0 ? new Dictionary<Guid, PersonRow>() : (await connection.QueryAsync<PersonRow>(new CommandDefinition(
-            $"SELECT {PersonRow.Columns} FROM persons p WHERE p.id IN @Ids", new { Ids = session.Dialect.IdList(pageRows.Select(r => r.PersonId).Distinct()) },
+            $"SELECT {PersonRow.Columns} FROM persons p WHERE {session.Dialect.InList("p.id", "@Ids")}", new { Ids = session.Dialect.IdList(pageRows.Select(r => r.PersonId).Distinct()) },
             cancellationToken: ct))).ToDictionary(p => p.Id);
         var page = pageRows.Select(r => ReferralReader.ToView(r, people[r.PersonId].ToSummary(), r.RelationOf(organisationId), reason: null)).ToList();
         var next = rows.Count > limit ? new Common.Cursor(page[^1].CreatedAt, page[^1].Id).Encode() : null;

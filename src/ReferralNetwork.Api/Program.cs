@@ -85,6 +85,7 @@ app.UseStatusCodePages();
 app.UseMiddleware<RequestLimitsMiddleware>(limits);
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseIdempotency();
 app.UseReferralNetworkOpenApi();
 
 await app.RunAsync();

@@ -12,6 +12,7 @@ using ReferralNetwork.Infrastructure.Audit;
 using ReferralNetwork.Infrastructure.Auth;
 using ReferralNetwork.Infrastructure.Bootstrap;
 using ReferralNetwork.Infrastructure.Crypto;
+using ReferralNetwork.Infrastructure.Idempotency;
 using ReferralNetwork.Infrastructure.Persistence;
 
 namespace ReferralNetwork.Infrastructure;
@@ -27,6 +28,7 @@ public static class DependencyInjection
         services.Configure<StorageOptions>(configuration.GetSection("Storage"));
         services.Configure<EncryptionOptions>(configuration.GetSection("Encryption"));
         services.Configure<BootstrapOptions>(configuration.GetSection("Bootstrap"));
+        services.Configure<IdempotencyOptions>(configuration.GetSection("Idempotency"));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<Clock>();
 
@@ -56,6 +58,8 @@ public static class DependencyInjection
         services.AddScoped<ReferralReader>();
         services.AddScoped<ApiKeyAuthenticator>();
         services.AddScoped<NetworkAdminBootstrap>();
+        services.AddScoped<IdempotencyContext>();
+        services.AddScoped<IdempotencyStore>();
         return services;
     }
 

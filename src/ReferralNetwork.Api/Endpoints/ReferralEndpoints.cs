@@ -18,7 +18,7 @@ public static class ReferralEndpoints
                 return TypedResults.Created($"/api/v1/referrals/{referral.Id}", referral);
             })
             .WithName("SubmitReferral").WithSummary("Submits a referral (status requested) under a protocol, with consent or an emergency override.")
-            .Problems(400, 403, 409, 413, 415, 422);
+            .Problems(400, 403, 409, 413, 415, 422).WithIdempotency();
 
         group.MapGet("/{id:guid}", async (Guid id, IMediator mediator, HttpContext http, CancellationToken ct) =>
             {

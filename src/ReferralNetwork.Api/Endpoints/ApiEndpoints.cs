@@ -11,5 +11,6 @@ public static class ApiEndpoints
         app.MapReferralEndpoints();
         app.MapPersonEndpoints();
         app.MapProtocolEndpoints();
+        app.MapOverrideEndpoints();
     }
 }

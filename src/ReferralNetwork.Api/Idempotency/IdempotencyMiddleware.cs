@@ -25,6 +25,8 @@ namespace ReferralNetwork.Api.Idempotency;
 /// Failures are not stored: a 4xx/5xx answer means the command's transaction rolled back and nothing happened, so the
 /// key is released and a retry (say with a corrected body) runs afresh — storing a refusal would pin a transient one
 /// (receiver inactive, a conflict since resolved) to the key for a day. The draft allows either; we store successes only.
+/// A replay is answered before the command's role check runs: it needs the same organisation and a byte-identical request,
+/// which already carries everything the stored answer says about the person, so it discloses only ids and times.
 /// </summary>
 public sealed class IdempotencyMiddleware(RequestDelegate next, ILogger<IdempotencyMiddleware> logger)
 {

@@ -27,8 +27,9 @@ var limits = builder.Configuration.GetSection("Limits").Get<LimitsOptions>() ?? 
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes);
 
 builder.Services.AddReferralNetworkInfrastructure(builder.Configuration);
-// Background workers run only when serving (never while writing the OpenAPI document); each checks Workers:Enabled.
-if (command == "serve") builder.Services.AddHostedService<WebhookDispatcherService>();
+// Background workers run only when serving (never while writing the OpenAPI document or migrating); each checks Workers:Enabled.
+if (command != "serve") builder.Configuration["Workers:Enabled"] = "false";
+builder.Services.AddHostedService<WebhookDispatcherService>();
 builder.Services.AddMediator((MediatorOptions options) =>
 {
     options.ServiceLifetime = ServiceLifetime.Scoped;
@@ -67,6 +68,7 @@ app.UseMiddleware<RequestLimitsMiddleware>(limits);
 app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();
+app.UseIdempotency();
 app.UseReferralNetworkOpenApi();
 app.MapReferralNetworkApi();
 

@@ -12,6 +12,8 @@ using ReferralNetwork.Infrastructure.Audit;
 using ReferralNetwork.Infrastructure.Auth;
 using ReferralNetwork.Infrastructure.Bootstrap;
 using ReferralNetwork.Infrastructure.Crypto;
+using ReferralNetwork.Infrastructure.Deadlines;
+using ReferralNetwork.Infrastructure.Idempotency;
 using ReferralNetwork.Infrastructure.Persistence;
 using ReferralNetwork.Infrastructure.Webhooks;
 
@@ -28,6 +30,9 @@ public static class DependencyInjection
         services.Configure<StorageOptions>(configuration.GetSection("Storage"));
         services.Configure<EncryptionOptions>(configuration.GetSection("Encryption"));
         services.Configure<BootstrapOptions>(configuration.GetSection("Bootstrap"));
+        services.Configure<WorkersOptions>(configuration.GetSection("Workers"));
+        services.Configure<DeadlineOptions>(configuration.GetSection("Deadlines"));
+        services.Configure<IdempotencyOptions>(configuration.GetSection("Idempotency"));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<Clock>();
 
@@ -60,6 +65,11 @@ public static class DependencyInjection
         services.AddScoped<ApiKeyAuthenticator>();
         services.AddScoped<NetworkAdminBootstrap>();
         services.AddReferralNetworkWebhooks(configuration);
+        services.AddScoped<IdempotencyContext>();
+        services.AddScoped<IdempotencyStore>();
+        services.AddScoped<DeadlineMonitor>();
+        // Always registered; it checks Workers:Enabled when it starts (read then, so every configuration source counts).
+        services.AddHostedService<DeadlineMonitorService>();
         return services;
     }
 

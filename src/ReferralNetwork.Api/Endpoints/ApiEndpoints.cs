@@ -11,5 +11,7 @@ public static class ApiEndpoints
         app.MapReferralEndpoints();
         app.MapPersonEndpoints();
         app.MapWebhookEndpoints();
+        app.MapProtocolEndpoints();
+        app.MapOverrideEndpoints();
     }
 }

@@ -19,7 +19,7 @@ public static class ReferralEndpoints
                 return TypedResults.Created($"/api/v1/referrals/{referral.Id}", referral);
             })
             .WithName("SubmitReferral").WithSummary("Submits a referral (status requested) under a protocol, with consent or an emergency override.")
-            .Problems(400, 403, 409, 413, 415, 422);
+            .Problems(400, 403, 409, 413, 415, 422).WithIdempotency();
 
         group.MapGet("/{id:guid}", async (Guid id, IMediator mediator, HttpContext http, CancellationToken ct) =>
             {
@@ -70,47 +70,47 @@ public static class ReferralEndpoints
         group.MapPost("/{id:guid}/acknowledge", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, IMediator mediator, HttpContext http, CancellationToken ct) =>
                 Act(new AcknowledgeReferralCommand(id, ifMatch), mediator, http, ct))
             .WithName("AcknowledgeReferral").WithSummary("The receiver confirms receipt (requested → received); stops the acknowledge deadline. No body.")
-            .Problems(noBody);
+            .Problems(noBody).WithIdempotency();
 
         group.MapPost("/{id:guid}/accept", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, IMediator mediator, HttpContext http, CancellationToken ct) =>
                 Act(new AcceptReferralCommand(id, ifMatch), mediator, http, ct))
             .WithName("AcceptReferral").WithSummary("The receiver takes the referral on (→ accepted) and becomes responsible; sets followUpBy. No body.")
-            .Problems(noBody);
+            .Problems(noBody).WithIdempotency();
 
         group.MapPost("/{id:guid}/decline", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, DeclineReferralBody body, IMediator mediator, HttpContext http,
                 CancellationToken ct) => Act(new DeclineReferralCommand(id, ifMatch, body.ReasonCode, body.Note), mediator, http, ct))
             .WithName("DeclineReferral").WithSummary("The receiver declines (→ rejected) with a reason code; a note is required for 'other'.")
-            .Problems(withBody);
+            .Problems(withBody).WithIdempotency();
 
         group.MapPost("/{id:guid}/redirect", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, RedirectReferralBody body, IMediator mediator, HttpContext http,
                 CancellationToken ct) => Act(new RedirectReferralCommand(id, ifMatch, body.TargetOrganisationId, body.Note), mediator, http, ct))
             .WithName("RedirectReferral").WithSummary("The receiver forwards the referral (→ redirected) and submits the onward referral to the target in the same step.")
-            .Problems(withBody);
+            .Problems(withBody).WithIdempotency();
 
         group.MapPost("/{id:guid}/start", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, IMediator mediator, HttpContext http, CancellationToken ct) =>
                 Act(new StartReferralCommand(id, ifMatch), mediator, http, ct))
             .WithName("StartReferral").WithSummary("The receiver begins the service (accepted → in-progress). No body.")
-            .Problems(noBody);
+            .Problems(noBody).WithIdempotency();
 
         group.MapPost("/{id:guid}/hold", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, ReferralReasonBody body, IMediator mediator, HttpContext http,
                 CancellationToken ct) => Act(new HoldReferralCommand(id, ifMatch, body.Reason), mediator, http, ct))
             .WithName("HoldReferral").WithSummary("The receiver pauses the service (→ on-hold); the reason is stored as a note.")
-            .Problems(withBody);
+            .Problems(withBody).WithIdempotency();
 
         group.MapPost("/{id:guid}/resume", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, IMediator mediator, HttpContext http, CancellationToken ct) =>
                 Act(new ResumeReferralCommand(id, ifMatch), mediator, http, ct))
             .WithName("ResumeReferral").WithSummary("The receiver resumes the service (on-hold → in-progress). No body.")
-            .Problems(noBody);
+            .Problems(noBody).WithIdempotency();
 
         group.MapPost("/{id:guid}/complete", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, CompleteReferralBody body, IMediator mediator, HttpContext http,
                 CancellationToken ct) => Act(new CompleteReferralCommand(id, ifMatch, body.Outcome, body.Note), mediator, http, ct))
             .WithName("CompleteReferral").WithSummary("The receiver closes the loop with an outcome (→ completed or failed); the note is for the referrer.")
-            .Problems(withBody);
+            .Problems(withBody).WithIdempotency();
 
         group.MapPost("/{id:guid}/withdraw", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, ReferralReasonBody body, IMediator mediator, HttpContext http,
                 CancellationToken ct) => Act(new WithdrawReferralCommand(id, ifMatch, body.Reason), mediator, http, ct))
             .WithName("WithdrawReferral").WithSummary("The referrer withdraws a referral that is not final (→ cancelled), giving a reason.")
-            .Problems(withBody);
+            .Problems(withBody).WithIdempotency();
     }
 
     private static async Task<Ok<ReferralView>> Act(ICommand<ReferralView> command, IMediator mediator, HttpContext http, CancellationToken ct)

@@ -25,6 +25,7 @@ public static class OpenApiSetup
             });
             o.AddSecurityRequirement(document => new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", document)] = [] });
             o.CustomSchemaIds(SchemaId);
+            o.OperationFilter<Endpoints.IdempotencyKeyOperationFilter>();
         });
         return services;
     }

@@ -93,7 +93,7 @@ public abstract class DeadlineMonitorTests(ApiFixture fixture)
         {
             Assert.Equal(2, await CountAsync("SELECT COUNT(*) FROM deadline_breaches WHERE referral_id = @Id", new { Id = id }));
             Assert.Equal(2, await CountAsync("SELECT COUNT(*) FROM referral_timeline WHERE referral_id = @Id AND action = 'deadline_missed'", new { Id = id }));
-            Assert.Equal(2, await CountAsync("SELECT COUNT(*) FROM outbox_messages WHERE referral_id = @Id", new { Id = id }));
+            Assert.Equal(2, await CountAsync("SELECT COUNT(*) FROM outbox_messages WHERE referral_id = @Id AND event_type = 'referral.deadline_missed'", new { Id = id }));
             Assert.Equal(2, await CountAsync("SELECT COUNT(*) FROM audit_events WHERE stream_id = @Stream AND type = 'referral.deadline_missed'",
                 new { Stream = $"referral/{id}" }));
         }

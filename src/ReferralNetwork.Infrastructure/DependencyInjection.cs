@@ -52,6 +52,7 @@ public static class DependencyInjection
         services.AddSingleton(sp => CreateProtector(configuration, sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance));
         services.AddSingleton<IPersonalDataProtector>(sp => sp.GetRequiredService<PersonalDataProtector>());
         services.AddScoped<PersonStore>();
+        services.AddScoped<ConsentStore>();
         services.AddScoped<ProtocolStore>();
         services.AddScoped<ReferralReader>();
         services.AddScoped<ApiKeyAuthenticator>();

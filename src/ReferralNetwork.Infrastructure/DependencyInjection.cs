@@ -53,6 +53,7 @@ public static class DependencyInjection
         services.AddSingleton<IPersonalDataProtector>(sp => sp.GetRequiredService<PersonalDataProtector>());
         services.AddScoped<PersonStore>();
         services.AddScoped<ConsentStore>();
+        services.AddScoped<MasterKeyRotation>();
         services.AddScoped<ProtocolStore>();
         services.AddScoped<ReferralReader>();
         services.AddScoped<ApiKeyAuthenticator>();

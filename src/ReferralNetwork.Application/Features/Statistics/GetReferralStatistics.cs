@@ -46,14 +46,15 @@ public sealed class GetReferralStatisticsHandler(IDbSession session, ICurrentPri
     {
         var principal = current.Principal!;
         var from = StatisticsPeriod.TryParse(query.From, false, out var f) ? f : (DateTimeOffset?)null;
-        var to = StatisticsPeriod.TryParse(query.To, true, out var t) ? t : clock.Now();
+        var to = StatisticsPeriod.TryParse(query.To, true, out var t) ? t : (DateTimeOffset?)null;
         var network = principal.HasAny(Role.NetworkAdmin, Role.Auditor);
         var dimension = StatisticsDimensions.All[query.GroupBy!];
 
         // One row per referral, with the few clear attributes the dimensions read; grouping and medians happen below.
         // (PostgreSQL cannot type a NULL in "@From IS NULL", so optional filters are added only when given.)
-        var where = new List<string> { "r.created_at < @To" };
+        var where = new List<string> { "1 = 1" };
         if (from is not null) where.Add("r.created_at >= @From");
+        if (to is not null) where.Add("r.created_at < @To");
         if (!network) where.Add("(r.referrer_organisation_id = @Org OR r.receiver_organisation_id = @Org)");
         var connection = await session.ConnectionAsync(ct);
         var rows = (await connection.QueryAsync<StatisticsRow>(new CommandDefinition($"""
@@ -74,7 +75,7 @@ public sealed class GetReferralStatisticsHandler(IDbSession session, ICurrentPri
         var hidden = SmallCellSuppression.Suppress(groups.Select(g => g.Count()).ToList(), rows.Count, dimension.Partition);
         var cells = groups.Select((g, i) => Cell(g.Key, g.ToList(), hidden[i])).ToList();
         var total = Cell("total", rows, rows.Count is > 0 and < SmallCellSuppression.Threshold);
-        return new ReferralStatistics(from, to, query.GroupBy!, network ? "network" : "organisation", SmallCellSuppression.Threshold, total, cells);
+        return new ReferralStatistics(from, to ?? clock.Now(), query.GroupBy!, network ? "network" : "organisation", SmallCellSuppression.Threshold, total, cells);
     }
 
     private static StatisticsCell Cell(string key, IReadOnlyList<StatisticsRow> rows, bool suppressed)

@@ -9,7 +9,8 @@ namespace ReferralNetwork.Application.Features.Statistics;
 /// both 1; summing to 8, both 4). Complementary suppression therefore hides the next smallest visible cell, again and
 /// again, until no hidden cell's value is determined by the total, the visible cells and what an attacker knows of
 /// each hidden cell (a primary one lies in [1, threshold − 1], a complementary one in [threshold, ∞)) — and never
-/// leaves exactly one cell hidden.
+/// leaves exactly one cell hidden. When every cell is hidden only the total is left; it is not withheld, because every
+/// other grouping of the same referrals publishes the same total anyway.
 /// </para>
 /// <para>
 /// When the cells partition the total (sex, age band, …) the hidden cells sum to exactly that difference; when a

@@ -21,7 +21,8 @@ public static class StatisticsEndpoints
             })
             .WithName("GetReferralStatistics")
             .WithSummary("Referral counts, median hours to acknowledge / accept / complete and deadline-miss rate per group; cells under 5 suppressed. CSV with Accept: text/csv.")
-            .Produces<string>(StatusCodes.Status200OK, StatisticsCsv.MediaType)
+            .WithDescription("With `Accept: text/csv` the same table comes as RFC 4180 CSV: a header line, one line per cell, then `(total)`; " +
+                "withheld cells read `<5` with empty figures. A date-only `to` includes that day; without `to` everything up to now is counted.")
             .Problems(400, 403);
     }
 

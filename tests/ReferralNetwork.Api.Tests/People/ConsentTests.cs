@@ -181,6 +181,11 @@ public abstract class ConsentTests(ApiFixture fixture)
         Assert.Equal("requested", message.Status);
         Assert.Equal(new[] { referrer.Id, receiver.Id, guardian.Id }.Order(), message.OrganisationIds.Split(',').Select(Guid.Parse).Order());
 
+        // The reason is free text: referrer and receiver read it, the observing guardian's centre does not.
+        string? ReasonIn(JsonObject? list) => list!["items"]!.AsArray().Single(c => c!.Id() == consent.Id())!["withdrawalReason"]?.GetValue<string>();
+        Assert.Equal("The guardian withdrew consent by phone", ReasonIn(await referrer.Caseworker.GetFromJsonAsync<JsonObject>($"/api/v1/persons/{child.Id()}/consents")));
+        Assert.Null(ReasonIn(await guardian.Caseworker.GetFromJsonAsync<JsonObject>($"/api/v1/persons/{child.Id()}/consents")));
+
         var referralEvents = await fixture.EventsAsync($"referral/{open.Id()}");
         Assert.Contains(referralEvents, e => e.Type == "referral.consent_withdrawn" && e.OrganisationId == receiver.Id);
         Assert.DoesNotContain(await fixture.EventsAsync($"referral/{unrelated.Id()}"), e => e.Type == "referral.consent_withdrawn");

@@ -115,6 +115,7 @@ public abstract class PersonsTests(ApiFixture fixture)
             Assert.Equal(personId, data["personId"]!.GetValue<Guid>());
             Assert.Equal(receiver.Id, data["organisationId"]!.GetValue<Guid>());
             Assert.Equal(referral.Id(), data["viaReferralId"]!.GetValue<Guid>());
+            Assert.Equal("referral", data["basis"]!.GetValue<string>());
             Assert.DoesNotContain("Amina", e.Data);
         });
         Assert.Equal(referrerPrincipal, reads[2].PrincipalId);
@@ -126,6 +127,7 @@ public abstract class PersonsTests(ApiFixture fixture)
         await TestNetwork.Expect(await referrer.Caseworker.GetAsync($"/api/v1/persons/{registered.Id()}"), HttpStatusCode.OK);
         var own = (await fixture.EventsAsync($"person/{registered.Id()}")).Single(e => e.Type == "person.identity_read");
         Assert.Null(JsonNode.Parse(own.Data)!["viaReferralId"]);
+        Assert.Equal("owner", JsonNode.Parse(own.Data)!["basis"]!.GetValue<string>());
         await using var connection = await fixture.OpenAsync();
         Assert.Equal(1, await connection.ExecuteScalarAsync<long>(
             "SELECT COUNT(*) FROM audit_events WHERE stream_id = @Stream AND type = 'person.identity_read'", new { Stream = $"person/{registered.Id()}" }));

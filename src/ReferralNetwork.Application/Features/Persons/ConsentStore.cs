@@ -22,9 +22,10 @@ public sealed class ConsentStore(IDbSession session, PersonStore persons, IPerso
             new { Id = consentId, PersonId = personId }, session.Transaction, cancellationToken: ct));
     }
 
-    public IReadOnlyList<ConsentView> View(PersonRow person, IEnumerable<ConsentRow> consents)
+    /// <summary>The records as shown; withdrawal reasons only when <paramref name="withReasons"/> (see <see cref="PersonStore.MayReadFreeTextAsync"/>).</summary>
+    public IReadOnlyList<ConsentView> View(PersonRow person, IEnumerable<ConsentRow> consents, bool withReasons)
     {
-        var key = persons.DataKeyOf(person);
+        var key = withReasons ? persons.DataKeyOf(person) : null;
         return consents.Select(c => c.ToView(key is null || c.WithdrawalReasonSealed is null
             ? null : protector.Open(key, c.WithdrawalReasonSealed, ConsentRow.WithdrawalContext(c.Id)))).ToList();
     }

@@ -21,7 +21,8 @@ public sealed class GetPersonHandler(PersonStore persons, ICurrentPrincipal curr
         var identity = await persons.OpenIdentityAsync(person, ct);
         audit.Record(new AuditEntry(AuditStreams.Person(person.Id), "person.identity_read", new Dictionary<string, object?>
         {
-            ["personId"] = person.Id, ["organisationId"] = organisationId, ["viaReferralId"] = via, ["erased"] = identity is null,
+            ["personId"] = person.Id, ["organisationId"] = organisationId, ["viaReferralId"] = via,
+            ["basis"] = person.OwnerOrganisationId == organisationId ? "owner" : "referral", ["erased"] = identity is null,
         }));
         return PersonView.Of(person, identity);
     }

@@ -70,6 +70,19 @@ public sealed class PersonStore(IDbSession session, IPersonalDataProtector prote
         return (person, via);
     }
 
+    /// <summary>
+    /// Whether the organisation may read free text about the person (reasons, withdrawal reasons): it owns the record or
+    /// is referrer or receiver of one of their referrals. An organisation that only observes sees identity and codes.
+    /// </summary>
+    public async Task<bool> MayReadFreeTextAsync(PersonRow person, Guid organisationId, CancellationToken ct)
+    {
+        if (person.OwnerOrganisationId == organisationId) return true;
+        var connection = await session.ConnectionAsync(ct);
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
+            SELECT COUNT(*) FROM referrals r WHERE r.person_id = @PersonId AND (r.referrer_organisation_id = @Org OR r.receiver_organisation_id = @Org)
+            """, new { PersonId = person.Id, Org = organisationId }, session.Transaction, cancellationToken: ct)) > 0;
+    }
+
     /// <summary>Decrypts the identity; null once erased. Callers record the read (<c>person.identity_read</c>).</summary>
     public async Task<PersonIdentity?> OpenIdentityAsync(PersonRow person, CancellationToken ct)
     {

@@ -71,7 +71,7 @@ public sealed class WithdrawConsentHandler(IDbSession session, PersonStore perso
             ["openReferralIds"] = open.Select(r => r.Id).ToList(),
         }));
         var row = await consents.FindAsync(person.Id, consent.Id, ct);
-        return consents.View(person, [row!])[0];
+        return consents.View(person, [row!], withReasons: true)[0]; // the caller wrote it
     }
 
     /// <summary>The timeline entry, the notification to referrer, receiver and observers, and the referral's audit event.</summary>

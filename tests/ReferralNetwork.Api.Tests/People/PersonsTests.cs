@@ -72,7 +72,7 @@ public abstract class PersonsTests(ApiFixture fixture)
         var receiver = await _network.OrganisationAsync("ngo");
         var outsider = await _network.OrganisationAsync("ngo");
         var child = await referrer.Caseworker.CreatePersonAsync(PeopleApi.Person("Ahmad", "Karimi", birthYear: 2012, sex: "male", nationality: "AF",
-            vulnerabilities: ["unaccompanied_child"], guardian: guardian.Id));
+            vulnerabilities: ["unaccompanied_child"], guardian: guardian.Id, externalRef: "YO-7"));
         var consent = await referrer.Caseworker.RecordConsentAsync(child.Id(), PeopleApi.Consent("guardian"));
         var referral = await _network.SubmitAsync(referrer, receiver, PeopleApi.Referral(receiver.Id, child.Id(), new { consentId = consent.Id() }));
         Assert.Equal("child-protection", referral["protocolCode"]!.GetValue<string>());
@@ -81,6 +81,8 @@ public abstract class PersonsTests(ApiFixture fixture)
         {
             var read = await reader.Caseworker.GetFromJsonAsync<JsonObject>($"/api/v1/persons/{child.Id()}");
             Assert.Equal("Ahmad", read!["identity"]!["givenName"]!.GetValue<string>());
+            // The owner's case number is the owner's business.
+            Assert.Equal(reader == referrer ? "YO-7" : null, read["externalRef"]?.GetValue<string>());
         }
         var before = (await fixture.EventsAsync($"person/{child.Id()}")).Count;
         Assert.Equal(HttpStatusCode.NotFound, (await outsider.Caseworker.GetAsync($"/api/v1/persons/{child.Id()}")).StatusCode);

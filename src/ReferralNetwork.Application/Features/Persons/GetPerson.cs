@@ -24,6 +24,8 @@ public sealed class GetPersonHandler(PersonStore persons, ICurrentPrincipal curr
             ["personId"] = person.Id, ["organisationId"] = organisationId, ["viaReferralId"] = via,
             ["basis"] = person.OwnerOrganisationId == organisationId ? "owner" : "referral", ["erased"] = identity is null,
         }));
-        return PersonView.Of(person, identity);
+        var view = PersonView.Of(person, identity);
+        // externalRef is the owner's own reference (a case number in its system): nobody else needs it.
+        return person.OwnerOrganisationId == organisationId ? view : view with { ExternalRef = null };
     }
 }

@@ -16,6 +16,7 @@ using ReferralNetwork.Application.Behaviors;
 using ReferralNetwork.Application.Features.Referrals;
 using ReferralNetwork.Infrastructure;
 using ReferralNetwork.Infrastructure.Bootstrap;
+using ReferralNetwork.Infrastructure.Crypto;
 using ReferralNetwork.Infrastructure.Persistence;
 using ReferralNetwork.Infrastructure.Webhooks;
 
@@ -85,10 +86,12 @@ switch (command)
         await app.Services.GetRequiredService<Migrator>().MigrateAsync(CancellationToken.None);
         await SeedDemoCommand.RunAsync(app.Services, Console.Out, CancellationToken.None);
         return 0;
+    case "rotate-master-key":
+        return await MasterKeyRotation.RunCommandAsync(app.Services, Console.Out, Console.Error, CancellationToken.None);
     case "serve":
         break;
     default:
-        Console.Error.WriteLine($"Unknown command '{command}'. Commands: serve (default), migrate, seed-demo, openapi [file].");
+        Console.Error.WriteLine($"Unknown command '{command}'. Commands: serve (default), migrate, seed-demo, rotate-master-key, openapi [file].");
         return 2;
 }
 

@@ -58,6 +58,8 @@ public static class DependencyInjection
         services.AddSingleton(sp => CreateProtector(configuration, sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance));
         services.AddSingleton<IPersonalDataProtector>(sp => sp.GetRequiredService<PersonalDataProtector>());
         services.AddScoped<PersonStore>();
+        services.AddScoped<ConsentStore>();
+        services.AddScoped<MasterKeyRotation>();
         services.AddScoped<ProtocolStore>();
         services.AddScoped<ReferralReader>();
         services.AddScoped<ReferralNotes>();

@@ -13,5 +13,6 @@ public static class ApiEndpoints
         app.MapWebhookEndpoints();
         app.MapProtocolEndpoints();
         app.MapOverrideEndpoints();
+        app.MapStatisticsEndpoints();
     }
 }

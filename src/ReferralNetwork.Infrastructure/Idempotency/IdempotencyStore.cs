@@ -55,7 +55,7 @@ internal sealed record IdempotencyKeyRow
 /// concurrent requests win, and the losers read the row to decide between replay, 409 and 422 — never check-then-insert.
 /// The winner marks the row <c>done</c> with its answer inside the command's transaction, or deletes it on failure.
 /// </summary>
-public sealed class IdempotencyStore(IDbSession session, Clock clock, IOptions<IdempotencyOptions> options)
+public sealed class IdempotencyStore(IDbSession session, Clock clock, IOptions<IdempotencyOptions> options, IPersonalDataProtector protector)
 {
     public const string InFlightState = "in_flight";
     public const string DoneState = "done";
@@ -112,7 +112,7 @@ public sealed class IdempotencyStore(IDbSession session, Clock clock, IOptions<I
             }
             if (row.RequestHash != requestHash) return new IdempotencyClaim.Mismatch();
             if (row.State == InFlightState) return new IdempotencyClaim.InFlight();
-            return new IdempotencyClaim.Completed(new StoredResponse(row.ResponseStatus ?? 200, row.ResponseBody, row.ResponseEtag, row.ResponseLocation));
+            return new IdempotencyClaim.Completed(new StoredResponse(row.ResponseStatus ?? 200, Open(row.ResponseBody, organisationId, key), row.ResponseEtag, row.ResponseLocation));
         }
         return new IdempotencyClaim.InFlight();
     }
@@ -130,12 +130,33 @@ public sealed class IdempotencyStore(IDbSession session, Clock clock, IOptions<I
             WHERE organisation_id = @Org AND idempotency_key = @Key AND state = @InFlight AND created_at = @Token
             """, new
         {
-            Done = DoneState, response.Status, response.Body, response.ETag, response.Location, Org = organisationId, Key = key, InFlight = InFlightState,
+            Done = DoneState, response.Status, Body = Seal(response.Body, organisationId, key), response.ETag, response.Location, Org = organisationId, Key = key, InFlight = InFlightState,
             Token = token,
         }, session.Transaction, cancellationToken: ct)) == 1;
     }
 
     /// <summary>Forgets a key whose request failed (nothing was committed), so a corrected retry can use it.</summary>
+    /// <summary>
+    /// A stored answer can hold a referral's reason or a person's identity, so it is sealed like personal data: under a
+    /// fresh data key wrapped by the master key, bound to its organisation and key. Text form:
+    /// <c>sealed:v1:{masterKeyId}:{wrapped key}:{ciphertext}</c> (base64).
+    /// </summary>
+    private string? Seal(string? body, Guid organisationId, string key)
+    {
+        if (body is null) return null;
+        var dataKey = protector.NewDataKey();
+        var sealedBody = protector.Seal(dataKey.Key, body, $"idempotency:{organisationId:D}:{key}");
+        return $"sealed:v1:{dataKey.MasterKeyId}:{Convert.ToBase64String(dataKey.Wrapped)}:{Convert.ToBase64String(sealedBody)}";
+    }
+
+    private string? Open(string? stored, Guid organisationId, string key)
+    {
+        if (stored is null || !stored.StartsWith("sealed:v1:", StringComparison.Ordinal)) return stored;
+        var parts = stored.Split(':');
+        var dataKey = protector.Unwrap(Convert.FromBase64String(parts[3]), parts[2]);
+        return protector.Open(dataKey, Convert.FromBase64String(parts[4]), $"idempotency:{organisationId:D}:{key}");
+    }
+
     public async Task ReleaseAsync(Guid organisationId, string key, DateTimeOffset token, CancellationToken ct)
     {
         var connection = await session.ConnectionAsync(ct);

@@ -40,6 +40,15 @@ public abstract class PlaintextAtRestTests(ApiFixture fixture)
             personId = child.Id(), emergencyOverride = new { justification = "secret-note-7431: guardian unreachable at night" },
         });
         await TestNetwork.Expect(overridden, HttpStatusCode.Created);
+        // A stored idempotent answer holds the reason too; notes and action notes go through the API as partners send them.
+        using var keyed = new HttpRequestMessage(HttpMethod.Post, "/api/v1/referrals")
+        {
+            Content = JsonContent.Create(TestNetwork.Referral(receiver.Id, PeopleApi.Person("Zainab", "Al-Hassan"), reason: "secret-note-7431 replayable")),
+        };
+        keyed.Headers.Add("Idempotency-Key", "plaintext-at-rest-1");
+        await TestNetwork.Expect(await referrer.Caseworker.SendAsync(keyed), HttpStatusCode.Created);
+        await TestNetwork.Expect(await receiver.Caseworker.PostAsJsonAsync($"/api/v1/referrals/{zainab["id"]}/notes",
+            new { text = "secret-note-7431 by phone " + PeopleApi.Phone }), HttpStatusCode.Created);
         await TestNetwork.Expect(await receiver.Caseworker.WithdrawConsentAsync(mirjana.Id(), consent.Id(), "secret-note-7431: told us by phone " + PeopleApi.Phone), HttpStatusCode.OK);
         await AddSealedNoteAsync(first.Id(), mirjana.Id(), receiver.Id, "secret-note-7431: called Мирјана on " + PeopleApi.Phone);
         foreach (var reader in new[] { referrer.Caseworker, receiver.Caseworker })

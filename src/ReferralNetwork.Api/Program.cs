@@ -8,6 +8,7 @@ using ReferralNetwork.Api.Auth;
 using ReferralNetwork.Api.Commands;
 using ReferralNetwork.Api.Endpoints;
 using ReferralNetwork.Api.ErrorHandling;
+using ReferralNetwork.Api.Limits;
 using ReferralNetwork.Api.OpenApi;
 using ReferralNetwork.Api.ThinClient;
 using ReferralNetwork.Application.Abstractions;
@@ -15,7 +16,9 @@ using ReferralNetwork.Application.Behaviors;
 using ReferralNetwork.Application.Features.Referrals;
 using ReferralNetwork.Infrastructure;
 using ReferralNetwork.Infrastructure.Bootstrap;
+using ReferralNetwork.Infrastructure.Crypto;
 using ReferralNetwork.Infrastructure.Persistence;
+using ReferralNetwork.Infrastructure.Webhooks;
 
 var command = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "serve";
 // Settings and static files come with the binaries; relative paths in settings (the data folder) are relative to the
@@ -25,6 +28,9 @@ var limits = builder.Configuration.GetSection("Limits").Get<LimitsOptions>() ?? 
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes);
 
 builder.Services.AddReferralNetworkInfrastructure(builder.Configuration);
+// Background workers run only when serving (never while writing the OpenAPI document or migrating); each checks Workers:Enabled.
+if (command != "serve") builder.Configuration["Workers:Enabled"] = "false";
+builder.Services.AddHostedService<WebhookDispatcherService>();
 builder.Services.AddMediator((MediatorOptions options) =>
 {
     options.ServiceLifetime = ServiceLifetime.Scoped;
@@ -53,6 +59,7 @@ builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
 });
 builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 builder.Services.AddReferralNetworkOpenApi();
+builder.Services.AddPerKeyRateLimiting(builder.Configuration);
 
 var app = builder.Build();
 app.UseExceptionHandler();
@@ -60,7 +67,9 @@ app.UseStatusCodePages();
 app.UseThinClient();
 app.UseMiddleware<RequestLimitsMiddleware>(limits);
 app.UseAuthentication();
+app.UseRateLimiter();
 app.UseAuthorization();
+app.UseIdempotency();
 app.UseReferralNetworkOpenApi();
 app.MapReferralNetworkApi();
 
@@ -77,10 +86,12 @@ switch (command)
         await app.Services.GetRequiredService<Migrator>().MigrateAsync(CancellationToken.None);
         await SeedDemoCommand.RunAsync(app.Services, Console.Out, CancellationToken.None);
         return 0;
+    case "rotate-master-key":
+        return await MasterKeyRotation.RunCommandAsync(app.Services, Console.Out, Console.Error, CancellationToken.None);
     case "serve":
         break;
     default:
-        Console.Error.WriteLine($"Unknown command '{command}'. Commands: serve (default), migrate, seed-demo, openapi [file].");
+        Console.Error.WriteLine($"Unknown command '{command}'. Commands: serve (default), migrate, seed-demo, rotate-master-key, openapi [file].");
         return 2;
 }
 

@@ -12,7 +12,10 @@ using ReferralNetwork.Infrastructure.Audit;
 using ReferralNetwork.Infrastructure.Auth;
 using ReferralNetwork.Infrastructure.Bootstrap;
 using ReferralNetwork.Infrastructure.Crypto;
+using ReferralNetwork.Infrastructure.Deadlines;
+using ReferralNetwork.Infrastructure.Idempotency;
 using ReferralNetwork.Infrastructure.Persistence;
+using ReferralNetwork.Infrastructure.Webhooks;
 
 namespace ReferralNetwork.Infrastructure;
 
@@ -27,6 +30,9 @@ public static class DependencyInjection
         services.Configure<StorageOptions>(configuration.GetSection("Storage"));
         services.Configure<EncryptionOptions>(configuration.GetSection("Encryption"));
         services.Configure<BootstrapOptions>(configuration.GetSection("Bootstrap"));
+        services.Configure<WorkersOptions>(configuration.GetSection("Workers"));
+        services.Configure<DeadlineOptions>(configuration.GetSection("Deadlines"));
+        services.Configure<IdempotencyOptions>(configuration.GetSection("Idempotency"));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<Clock>();
 
@@ -52,10 +58,20 @@ public static class DependencyInjection
         services.AddSingleton(sp => CreateProtector(configuration, sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance));
         services.AddSingleton<IPersonalDataProtector>(sp => sp.GetRequiredService<PersonalDataProtector>());
         services.AddScoped<PersonStore>();
+        services.AddScoped<ConsentStore>();
+        services.AddScoped<MasterKeyRotation>();
         services.AddScoped<ProtocolStore>();
         services.AddScoped<ReferralReader>();
+        services.AddScoped<ReferralNotes>();
+        services.AddScoped<ReferralTransitions>();
         services.AddScoped<ApiKeyAuthenticator>();
         services.AddScoped<NetworkAdminBootstrap>();
+        services.AddReferralNetworkWebhooks(configuration);
+        services.AddScoped<IdempotencyContext>();
+        services.AddScoped<IdempotencyStore>();
+        services.AddScoped<DeadlineMonitor>();
+        // Always registered; it checks Workers:Enabled when it starts (read then, so every configuration source counts).
+        services.AddHostedService<DeadlineMonitorService>();
         return services;
     }
 

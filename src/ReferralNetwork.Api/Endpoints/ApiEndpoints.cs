@@ -10,5 +10,9 @@ public static class ApiEndpoints
         app.MapOrganisationEndpoints();
         app.MapReferralEndpoints();
         app.MapPersonEndpoints();
+        app.MapWebhookEndpoints();
+        app.MapProtocolEndpoints();
+        app.MapOverrideEndpoints();
+        app.MapStatisticsEndpoints();
     }
 }

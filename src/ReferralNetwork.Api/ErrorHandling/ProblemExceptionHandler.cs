@@ -3,6 +3,7 @@ using FluentValidation;
 using Microsoft.AspNetCore.Diagnostics;
 using ReferralNetwork.Application.Abstractions;
 using ReferralNetwork.Domain;
+using ReferralNetwork.Domain.Referrals;
 
 namespace ReferralNetwork.Api.ErrorHandling;
 
@@ -34,11 +35,21 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         PreconditionFailedException p => (412, "Precondition failed.", p.Message, NoExtensions),
         PreconditionRequiredException p => (428, "Precondition required.", p.Message, NoExtensions),
         RuleViolationException r => (422, "A rule of the network forbids this.", r.Message, new Dictionary<string, object?> { ["rule"] = r.Rule }),
+        // DESIGN §4: a refused transition lists what the caller's party may do instead (wire codes).
+        IllegalTransitionException t => (409, "The referral's status does not allow this action.", t.Message, Refusal(t)),
+        WrongPartyException w => (403, "This action belongs to the other party.", w.Message, Refusal(w)),
         DomainRuleException r => (422, "A rule of the network forbids this.", r.Message, new Dictionary<string, object?> { ["rule"] = r.Rule }),
         _ => (500, "An unexpected error occurred.", "The error was logged; quote the traceId when reporting it.", NoExtensions),
     };
 
     private static readonly IReadOnlyDictionary<string, object?> NoExtensions = new Dictionary<string, object?>();
+
+    private static Dictionary<string, object?> Refusal(TransitionRefusedException refusal) => new()
+    {
+        ["allowedActions"] = refusal.Allowed.Select(a => a.Code()).ToArray(),
+        ["referralStatus"] = refusal.From.Code(),
+        ["party"] = refusal.Party.Code(),
+    };
 
     /// <summary>FluentValidation's "Person.GivenName" or "Services[1]" as the JSON path a client sent: "person.givenName".</summary>
     public static string FieldName(string propertyName) =>

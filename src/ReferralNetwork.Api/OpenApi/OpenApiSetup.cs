@@ -16,7 +16,12 @@ public static class OpenApiSetup
                 Title = "ReferralNetwork API",
                 Version = "v1",
                 Description = "Referrals of vulnerable people between the organisations that protect migrants in Serbia, under shared protocols and accountability rules.",
+                License = new OpenApiLicense { Name = "Proprietary — ReferralNetwork members only" },
             });
+            o.AddServer(new OpenApiServer { Url = "/", Description = "This deployment" });
+            o.SchemaFilter<WireCodesSchemaFilter>();
+            o.OperationFilter<ContractOperationFilter>();
+            o.DocumentFilter<TagsDocumentFilter>();
             o.AddSecurityDefinition("bearer", new OpenApiSecurityScheme
             {
                 Type = SecuritySchemeType.Http,
@@ -25,6 +30,7 @@ public static class OpenApiSetup
             });
             o.AddSecurityRequirement(document => new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", document)] = [] });
             o.CustomSchemaIds(SchemaId);
+            o.OperationFilter<Endpoints.IdempotencyKeyOperationFilter>();
         });
         return services;
     }

@@ -6,8 +6,11 @@ namespace ReferralNetwork.Application.Behaviors;
 /// <summary>
 /// A command runs in one transaction: begin, handle, append its audit events to their hash chains, commit.
 /// Any exception rolls everything back — a rejected request writes nothing, not even an audit event.
+/// For a request with an Idempotency-Key the commit is left to the API, which first stores the answer in this same
+/// transaction (see <see cref="IdempotencyContext"/>).
 /// </summary>
-public sealed class TransactionBehavior<TMessage, TResponse>(IDbSession session, IAuditLog auditLog, IAuditAppender appender, ICurrentPrincipal current)
+public sealed class TransactionBehavior<TMessage, TResponse>(
+    IDbSession session, IAuditLog auditLog, IAuditAppender appender, ICurrentPrincipal current, IdempotencyContext idempotency)
     : IPipelineBehavior<TMessage, TResponse> where TMessage : ICommand<TResponse>
 {
     public async ValueTask<TResponse> Handle(TMessage message, MessageHandlerDelegate<TMessage, TResponse> next, CancellationToken cancellationToken)
@@ -17,7 +20,7 @@ public sealed class TransactionBehavior<TMessage, TResponse>(IDbSession session,
         {
             var response = await next(message, cancellationToken);
             await appender.AppendAsync(session, current.Principal, auditLog.Pending, cancellationToken);
-            await session.CommitAsync(cancellationToken);
+            if (!idempotency.DeferCommit()) await session.CommitAsync(cancellationToken);
             return response;
         }
         catch

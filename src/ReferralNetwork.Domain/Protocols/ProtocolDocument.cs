@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using System.Xml;
 
 namespace ReferralNetwork.Domain.Protocols;
@@ -53,7 +54,7 @@ public sealed record EmergencyOverrideRule
 {
     public bool Allowed { get; init; }
     public string ReviewWithin { get; init; } = "PT24H";
-    public TimeSpan ReviewWithinSpan => IsoDuration.Parse(ReviewWithin);
+    [JsonIgnore] public TimeSpan ReviewWithinSpan => IsoDuration.Parse(ReviewWithin);
 }
 
 public sealed record DeadlineSet
@@ -91,7 +92,7 @@ public static class IsoDuration
             span = XmlConvert.ToTimeSpan(value);
             return span > TimeSpan.Zero;
         }
-        catch (FormatException)
+        catch (Exception e) when (e is FormatException or OverflowException)
         {
             return false;
         }

@@ -32,6 +32,9 @@ public sealed class PersonalDataProtector : IPersonalDataProtector
 
     public string CurrentKeyId => _currentId;
 
+    /// <summary>Whether the master key with this id is configured (current or previous).</summary>
+    public bool HasKey(string masterKeyId) => _masterKeys.ContainsKey(masterKeyId);
+
     public DataKey NewDataKey()
     {
         var key = RandomNumberGenerator.GetBytes(32);

@@ -30,6 +30,7 @@ public sealed class PostgresDialect : ISqlDialect
     public System.Collections.IEnumerable IdList(IEnumerable<Guid> ids) => ids.ToArray();
     public string InList(string column, string parameter) => $"{column} = ANY({parameter})";
     public string ContainsIgnoreCase(string column, string parameter) => $"strpos(lower({column}), lower({parameter})) > 0";
+    // Dapper passes a list to Npgsql as one array parameter (it expands lists only for other providers).
 }
 
 /// <summary>

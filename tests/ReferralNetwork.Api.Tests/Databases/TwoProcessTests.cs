@@ -32,6 +32,7 @@ public sealed class TwoProcessTests : IAsyncLifetime
             ["ConnectionStrings__ReferralNetwork"] = _database.ConnectionString,
             ["Bootstrap__NetworkAdminKey"] = adminKey,
             ["Encryption__MasterKey"] = ApiFixture.MasterKey,
+            ["RateLimiting__Enabled"] = "false",
         };
         var started = await Task.WhenAll(ApiProcess.StartAsync(environment), ApiProcess.StartAsync(environment));
         await using var a = started[0];

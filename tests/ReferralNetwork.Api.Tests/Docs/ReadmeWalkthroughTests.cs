@@ -43,5 +43,9 @@ public sealed partial class ReadmeWalkthroughTests
         Assert.Contains("ETag: \"1\"", output);
         Assert.Contains("\"reason\":\"Needs advice before the asylum interview\"", output);
         Assert.Contains("\"initials\":\"Z.A.\"", output);
+        Assert.Contains("\"status\":\"accepted\"", output);
+        Assert.Contains("\"outcome\":\"service_provided\"", output);
+        Assert.Contains("\ncompleted\n", output);
+        Assert.Contains("\"action\":\"complete\"", output);
     }
 }

@@ -24,6 +24,7 @@ public abstract class ApiFixture : IAsyncLifetime
     public ITestDatabase Database { get; private set; } = null!;
     public string AdminKey { get; } = ApiKeySecrets.NewKey();
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 2, 8, 0, 0, TimeSpan.Zero));
+    public LogCapture Logs { get; } = new();
     public WebApplicationFactory<Program> Factory => _factory ?? throw new InvalidOperationException("Not started.");
     protected string DataDirectory { get; } = Directory.CreateTempSubdirectory("rn-data-").FullName;
 
@@ -43,8 +44,15 @@ public abstract class ApiFixture : IAsyncLifetime
             web.UseSetting("Encryption:MasterKey", MasterKey);
             web.UseSetting("Bootstrap:NetworkAdminKey", AdminKey);
             web.UseSetting("Workers:Enabled", "false");
+            web.UseSetting("RateLimiting:Enabled", "false");
             foreach (var (key, value) in Settings) web.UseSetting(key, value);
-            web.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Time));
+            web.UseSetting("Logging:LogLevel:Default", "Trace");
+            web.UseSetting("Logging:LogLevel:Microsoft", "Trace");
+            web.ConfigureTestServices(services =>
+            {
+                services.AddSingleton<TimeProvider>(Time);
+                services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(Logs);
+            });
         });
         _ = _factory.Server; // start: migrations and bootstrap run now
     }
@@ -69,7 +77,7 @@ public abstract class ApiFixture : IAsyncLifetime
     [
         "organisations", "organisation_services", "organisation_languages", "api_keys", "persons", "consents", "protocols", "referrals",
         "referral_services", "referral_observers", "referral_timeline", "referral_notes", "responsibility_periods", "deadline_breaches",
-        "idempotency_keys", "outbox_messages", "audit_events", "audit_stream_heads",
+        "idempotency_keys", "outbox_messages", "audit_events", "audit_stream_heads", "webhook_subscriptions", "webhook_deliveries", "webhook_attempts",
     ];
 
     /// <summary>Row counts of every table: a rejected request must leave them all unchanged.</summary>

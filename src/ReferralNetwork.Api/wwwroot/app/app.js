@@ -210,6 +210,9 @@ export async function renderReferral(id, notice) {
         d.followUpBy ? h('li', {}, `${t('followUpBy')}: ${formatTime(d.followUpBy)}`) : null,
         d.reviewBy ? h('li', {}, `${t('reviewBy')}: ${formatTime(d.reviewBy)}`) : null),
       deadlineBadge(referral)),
+    referral.outcome ? [h('dt', {}, t('outcome')), h('dd', { id: 'outcome' }, t(`outcome.${referral.outcome}`))] : null,
+    referral.declineReason ? [h('dt', {}, t('declineReason')), h('dd', { id: 'decline-reason' }, t(`decline.${referral.declineReason}`))] : null,
+    referral.onward ? [h('dt', {}, t('target')), h('dd', {}, `${await organisationName(referral.onward.receiverOrganisationId)} · ${t(`status.${referral.onward.status}`)}`)] : null,
     referral.reason ? [h('dt', {}, t('reason')), h('dd', { className: 'prose' }, referral.reason)] : null);
 
   const actions = h('section', { className: 'card', 'aria-labelledby': 'actions-title' }, h('h3', { id: 'actions-title' }, t('actions')));
@@ -242,8 +245,8 @@ async function timelineSection(referral) {
   let entries = [];
   try { entries = await get(`/referrals/${referral.id}/timeline`); } catch { entries = []; }
   const items = await Promise.all((entries.items ?? entries).map(async (entry) => h('li', {},
-    h('time', { datetime: entry.occurredAt ?? entry.at }, formatTime(entry.occurredAt ?? entry.at)), ' · ',
-    t(`action.${entry.action}`), entry.toStatus ? ` → ${t(`status.${entry.toStatus}`)}` : '',
+    h('time', { datetime: entry.at }, formatTime(entry.at)), ' · ',
+    t(`action.${entry.action}`), entry.to ? ` → ${t(`status.${entry.to}`)}` : '',
     entry.code ? ` (${entry.code})` : '', ' · ', await organisationName(entry.organisationId),
     entry.lateBySeconds ? h('span', { className: 'badge overdue' }, t('lateBy', { t: formatSpan(entry.lateBySeconds * 1000) })) : null)));
   return h('section', { className: 'card', 'aria-labelledby': 'timeline-title' }, h('h3', { id: 'timeline-title' }, t('timeline')), h('ol', { className: 'timeline', id: 'timeline' }, items));

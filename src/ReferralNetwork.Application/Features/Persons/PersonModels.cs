@@ -13,6 +13,23 @@ public sealed record PersonInput(
 /// <summary>The encrypted part of a person.</summary>
 public sealed record PersonIdentity(string GivenName, string FamilyName, string? DateOfBirth, string? Phone, string? Address, string? DocumentNumber);
 
+/// <summary>
+/// A person as <c>GET /persons/{id}</c> shows them: the clear attributes, and <see cref="Identity"/> — decrypted for the
+/// owning organisation or one involved in a referral of the person (each such read is audited), null once erased.
+/// </summary>
+public sealed record PersonView(
+    Guid Id, Guid OwnerOrganisationId, string? ExternalRef, string? Initials, int BirthYear, string Sex, string? Nationality,
+    IReadOnlyList<string> Languages, string LegalStatus, IReadOnlyList<string> Vulnerabilities, Guid? GuardianOrganisationId,
+    bool Erased, DateTimeOffset? ErasedAt, PersonIdentity? Identity)
+{
+    public static PersonView Of(PersonRow row, PersonIdentity? identity)
+    {
+        var summary = row.ToSummary();
+        return new(row.Id, row.OwnerOrganisationId, row.ExternalRef, row.Initials, row.BirthYear, row.Sex, row.Nationality, summary.Languages,
+            row.LegalStatus, summary.Vulnerabilities, row.GuardianOrganisationId, summary.Erased, row.ErasedAt, identity);
+    }
+}
+
 /// <summary>What lists and parties see without reading the identity: initials and birth year, never names.</summary>
 public sealed record PersonSummary(Guid Id, string? Initials, int BirthYear, string Sex, string? Nationality, IReadOnlyList<string> Languages,
     string LegalStatus, IReadOnlyList<string> Vulnerabilities, Guid? GuardianOrganisationId, bool Erased);

@@ -11,9 +11,12 @@ public sealed class PersonStore(IDbSession session, IPersonalDataProtector prote
     {
         var id = Guid.CreateVersion7();
         var key = protector.NewDataKey();
-        var identity = new PersonIdentity(input.GivenName!.Trim(), input.FamilyName!.Trim(), input.DateOfBirth, input.Phone, input.Address, input.DocumentNumber);
-        var sealedIdentity = protector.Seal(key.Key, JsonSerializer.Serialize(identity), $"person:{id}:identity");
+        var identity = IdentityOf(input);
+        var sealedIdentity = protector.Seal(key.Key, JsonSerializer.Serialize(identity), IdentityContext(id));
         var connection = await session.ConnectionAsync(ct);
+        if (input.GuardianOrganisationId is { } guardian && await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+                "SELECT COUNT(*) FROM organisations WHERE id = @Id", new { Id = guardian }, session.Transaction, cancellationToken: ct)) == 0)
+            throw new RuleViolationException("person.guardian_unknown", "No organisation has that guardianOrganisationId.");
         try
         {
             await connection.ExecuteAsync(new CommandDefinition("""
@@ -38,12 +41,60 @@ public sealed class PersonStore(IDbSession session, IPersonalDataProtector prote
         return id;
     }
 
+    /// <summary>The part of the input that is sealed.</summary>
+    public static PersonIdentity IdentityOf(PersonInput input) =>
+        new(input.GivenName!.Trim(), input.FamilyName!.Trim(), input.DateOfBirth, input.Phone, input.Address, input.DocumentNumber);
+
     public async Task<PersonRow?> FindAsync(Guid id, CancellationToken ct)
     {
         var connection = await session.ConnectionAsync(ct);
         return await connection.QuerySingleOrDefaultAsync<PersonRow>(new CommandDefinition($"SELECT {PersonRow.Columns} FROM persons p WHERE p.id = @Id",
             new { Id = id }, session.Transaction, cancellationToken: ct));
     }
+
+    /// <summary>
+    /// The person as the organisation may see them — it owns the record or takes part in (or observes) a referral of the
+    /// person — with the referral that makes it so (the one named, if any, else the latest). Anyone else: 404.
+    /// </summary>
+    public async Task<(PersonRow Person, Guid? ViaReferralId)> FindVisibleAsync(Guid id, Guid organisationId, CancellationToken ct, Guid? referralId = null)
+    {
+        var person = await FindAsync(id, ct) ?? throw new NotFoundException("The person");
+        var connection = await session.ConnectionAsync(ct);
+        var via = await connection.QueryFirstOrDefaultAsync<Guid?>(new CommandDefinition($"""
+            SELECT r.id FROM referrals r
+            WHERE r.person_id = @PersonId {(referralId is null ? "" : "AND r.id = @ReferralId")} AND {Referrals.ReferralRow.VisibleTo}
+            ORDER BY r.created_at DESC, r.id DESC
+            {session.Dialect.Limit("1")}
+            """, new { PersonId = person.Id, ReferralId = referralId, Org = organisationId }, session.Transaction, cancellationToken: ct));
+        if (person.OwnerOrganisationId != organisationId && via is null) throw new NotFoundException("The person");
+        return (person, via);
+    }
+
+    /// <summary>
+    /// Whether the organisation may read free text about the person (reasons, withdrawal reasons): it owns the record or
+    /// is referrer or receiver of one of their referrals. An organisation that only observes sees identity and codes.
+    /// </summary>
+    public async Task<bool> MayReadFreeTextAsync(PersonRow person, Guid organisationId, CancellationToken ct)
+    {
+        if (person.OwnerOrganisationId == organisationId) return true;
+        var connection = await session.ConnectionAsync(ct);
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
+            SELECT COUNT(*) FROM referrals r WHERE r.person_id = @PersonId AND (r.referrer_organisation_id = @Org OR r.receiver_organisation_id = @Org)
+            """, new { PersonId = person.Id, Org = organisationId }, session.Transaction, cancellationToken: ct)) > 0;
+    }
+
+    /// <summary>Decrypts the identity; null once erased. Callers record the read (<c>person.identity_read</c>).</summary>
+    public async Task<PersonIdentity?> OpenIdentityAsync(PersonRow person, CancellationToken ct)
+    {
+        var key = DataKeyOf(person);
+        if (key is null) return null;
+        var connection = await session.ConnectionAsync(ct);
+        var sealedIdentity = await connection.ExecuteScalarAsync<byte[]>(new CommandDefinition(
+            "SELECT identity_sealed FROM persons WHERE id = @Id", new { person.Id }, session.Transaction, cancellationToken: ct));
+        return JsonSerializer.Deserialize<PersonIdentity>(protector.Open(key, sealedIdentity!, IdentityContext(person.Id)));
+    }
+
+    public static string IdentityContext(Guid personId) => $"person:{personId}:identity";
 
     /// <summary>The person's data key, or null once erased.</summary>
     public byte[]? DataKeyOf(PersonRow person) =>

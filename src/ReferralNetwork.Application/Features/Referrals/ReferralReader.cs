@@ -1,6 +1,8 @@
 using Dapper;
 using ReferralNetwork.Application.Abstractions;
 using ReferralNetwork.Application.Features.Persons;
+using ReferralNetwork.Domain;
+using ReferralNetwork.Domain.Referrals;
 
 namespace ReferralNetwork.Application.Features.Referrals;
 
@@ -26,13 +28,23 @@ public sealed record ReferralRow
     public int Version { get; init; }
     public byte[]? ReasonSealed { get; init; }
     public Guid? PartOf { get; init; }
+    public string? Outcome { get; init; }
+    public string? DeclineReason { get; init; }
+    public Guid? OnwardReferralId { get; init; }
+    public string? OnwardStatus { get; init; }
+    public Guid? OnwardReceiverOrganisationId { get; init; }
 
+    // The onward referral of a redirected one (at most one: redirect is final) comes along as scalar subqueries, so the
+    // original referrer sees where the person went without being able to open the onward referral itself.
     public const string Columns = """
         r.id, r.status, r.referrer_organisation_id AS ReferrerOrganisationId, r.receiver_organisation_id AS ReceiverOrganisationId,
         r.responsible_organisation_id AS ResponsibleOrganisationId, r.person_id AS PersonId, r.protocol_code AS ProtocolCode,
         r.protocol_version AS ProtocolVersion, r.urgency, r.services, r.acknowledge_by AS AcknowledgeBy, r.decide_by AS DecideBy,
         r.follow_up_by AS FollowUpBy, r.review_by AS ReviewBy, r.overdue, r.created_at AS CreatedAt, r.updated_at AS UpdatedAt, r.version,
-        r.reason_sealed AS ReasonSealed, r.part_of AS PartOf
+        r.reason_sealed AS ReasonSealed, r.part_of AS PartOf, r.outcome, r.decline_reason AS DeclineReason,
+        (SELECT o.id FROM referrals o WHERE o.part_of = r.id) AS OnwardReferralId,
+        (SELECT o.status FROM referrals o WHERE o.part_of = r.id) AS OnwardStatus,
+        (SELECT o.receiver_organisation_id FROM referrals o WHERE o.part_of = r.id) AS OnwardReceiverOrganisationId
         """;
 
     /// <summary>The visibility rule, written once: referrer, receiver, or an observer of the referral.</summary>
@@ -41,10 +53,13 @@ public sealed record ReferralRow
          OR EXISTS (SELECT 1 FROM referral_observers ro WHERE ro.referral_id = r.id AND ro.organisation_id = @Org))
         """;
 
-    public string ETag => $"\"{Version}\"";
+    public string ETag => ReferralETag.Of(Version);
 
-    public string RelationOf(Guid organisationId) =>
-        organisationId == ReferrerOrganisationId ? "referrer" : organisationId == ReceiverOrganisationId ? "receiver" : "observer";
+    public string RelationOf(Guid organisationId) => PartyOf(organisationId).Code();
+
+    /// <summary>The side of this referral an organisation that can see it is on.</summary>
+    public Party PartyOf(Guid organisationId) =>
+        organisationId == ReferrerOrganisationId ? Party.Referrer : organisationId == ReceiverOrganisationId ? Party.Receiver : Party.Observer;
 }
 
 /// <summary>Reads referrals through the visibility rule: what the caller's organisation may not see does not exist.</summary>
@@ -75,5 +90,6 @@ public sealed class ReferralReader(IDbSession session, PersonStore persons, IPer
         row.Id, row.Status, row.ReferrerOrganisationId, row.ReceiverOrganisationId, row.ResponsibleOrganisationId, row.ProtocolCode,
         row.ProtocolVersion, row.Urgency, row.Services.Split(',', StringSplitOptions.RemoveEmptyEntries),
         new DeadlinesView(row.AcknowledgeBy, row.DecideBy, row.FollowUpBy, row.ReviewBy), row.Overdue, row.CreatedAt, row.UpdatedAt,
-        row.Version, person, reason, row.PartOf, relation, ReferralActions.AllowedFor(row, relation));
+        row.Version, person, reason, row.PartOf, relation, ReferralActions.AllowedFor(row, relation), row.Outcome, row.DeclineReason,
+        row.OnwardReferralId is { } onward ? new OnwardReferralView(onward, row.OnwardStatus!, row.OnwardReceiverOrganisationId!.Value) : null);
 }

@@ -44,7 +44,7 @@ public sealed class SubmitReferralValidator : AbstractValidator<SubmitReferralCo
 
 public sealed class SubmitReferralHandler(
     IDbSession session, IAuditLog audit, ICurrentPrincipal current, Clock clock, PersonStore persons, ProtocolStore protocols,
-    IPersonalDataProtector protector, ReferralReader reader) : ICommandHandler<SubmitReferralCommand, ReferralView>
+    IPersonalDataProtector protector, ReferralReader reader, ConsentStore consents) : ICommandHandler<SubmitReferralCommand, ReferralView>
 {
     public async ValueTask<ReferralView> Handle(SubmitReferralCommand command, CancellationToken ct)
     {
@@ -72,7 +72,9 @@ public sealed class SubmitReferralHandler(
         var protocol = await ChooseProtocolAsync(command.ProtocolCode, person, now, ct);
         var rules = new SubmissionRules(protocol.Document, person, principal.OrganisationId, receiver.Kind, services);
         rules.CheckReceivers();
-        var consent = rules.CheckConsent(command.Consent, command.EmergencyOverride);
+        var recordedConsents = await consents.ForPersonAsync(person.Id, ct);
+        var consent = rules.CheckConsent(rules.CheckRecordedConsent(command.Consent, recordedConsents, receiver.Id), command.EmergencyOverride);
+        if (!consent.Override) rules.CheckNoWithdrawal(recordedConsents, receiver.Id);
 
         var id = Guid.CreateVersion7();
         var deadlines = protocol.Document.DeadlinesFor(command.Urgency!);
@@ -81,16 +83,16 @@ public sealed class SubmitReferralHandler(
         await connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO referrals (id, status, referrer_organisation_id, receiver_organisation_id, responsible_organisation_id, person_id,
                                    protocol_code, protocol_version, urgency, services, acknowledge_by, decide_by, review_by, overdue,
-                                   consent_given_by, consent_method, override_justification_sealed, override_status,
+                                   consent_given_by, consent_method, consent_id, override_justification_sealed, override_status,
                                    reason_sealed, created_at, updated_at, version)
             VALUES (@Id, @Status, @Referrer, @Receiver, @Referrer, @PersonId, @ProtocolCode, @ProtocolVersion, @Urgency, @Services,
-                    @AcknowledgeBy, @DecideBy, @ReviewBy, @Overdue, @GivenBy, @Method, @Justification, @OverrideStatus, @Reason, @Now, @Now, 1)
+                    @AcknowledgeBy, @DecideBy, @ReviewBy, @Overdue, @GivenBy, @Method, @ConsentId, @Justification, @OverrideStatus, @Reason, @Now, @Now, 1)
             """, new
         {
             Id = id, Status = ReferralStatus.Requested.Code(), Referrer = principal.OrganisationId, Receiver = receiver.Id, PersonId = personId,
             ProtocolCode = protocol.Code, ProtocolVersion = protocol.Version, command.Urgency, Services = string.Join(',', services),
             AcknowledgeBy = now + IsoDuration.Parse(deadlines.Acknowledge), DecideBy = now + IsoDuration.Parse(deadlines.Decide), ReviewBy = reviewBy,
-            Overdue = false, consent.GivenBy, consent.Method,
+            Overdue = false, consent.GivenBy, consent.Method, consent.ConsentId,
             Justification = consent.Override ? protector.Seal(key, command.EmergencyOverride!.Justification!, $"referral:{id}:override") : null,
             OverrideStatus = consent.Override ? "pending" : null,
             Reason = protector.Seal(key, command.Reason!, $"referral:{id}:reason"), Now = now,
@@ -101,14 +103,16 @@ public sealed class SubmitReferralHandler(
             await connection.ExecuteAsync(new CommandDefinition("INSERT INTO referral_observers (referral_id, organisation_id, basis) VALUES (@Id, @Org, @Basis)",
                 new { Id = id, Org = observer.OrganisationId, observer.Basis }, session.Transaction, cancellationToken: ct));
         await ReferralHistory.OpenResponsibilityAsync(session, id, principal.OrganisationId, now, "submitted", ct);
-        await ReferralHistory.AppendTimelineAsync(session, new TimelineEntry(id, now, "submitted", null, ReferralStatus.Requested.Code(), principal.OrganisationId, principal.Id,
+        await ReferralHistory.AppendTimelineAsync(session, new TimelineEntry(id, now, "submit", null, ReferralStatus.Requested.Code(), principal.OrganisationId, principal.Id,
             null, protocol.Version, null), ct);
+        await ReferralOutbox.WriteAsync(session, "referral.submitted", id, ReferralStatus.Requested, now, ct);
 
         audit.Record(new AuditEntry(AuditStreams.Referral(id), "referral.submitted", new Dictionary<string, object?>
         {
             ["referralId"] = id, ["personId"] = personId, ["referrerOrganisationId"] = principal.OrganisationId, ["receiverOrganisationId"] = receiver.Id,
             ["services"] = services, ["urgency"] = command.Urgency, ["protocolCode"] = protocol.Code, ["protocolVersion"] = protocol.Version,
-            ["consent"] = consent.Override ? "emergency_override" : consent.GivenBy, ["responsibleOrganisationId"] = principal.OrganisationId,
+            ["consent"] = consent.Override ? "emergency_override" : consent.GivenBy, ["consentId"] = consent.ConsentId,
+            ["responsibleOrganisationId"] = principal.OrganisationId,
         }));
         var row = await reader.FindVisibleAsync(id, principal.OrganisationId, ct);
         return await reader.ViewAsync(row!, principal.OrganisationId, ct);

@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Http.Features;
 
-namespace ReferralNetwork.Api.ErrorHandling;
+using ReferralNetwork.Api.ErrorHandling;
+
+namespace ReferralNetwork.Api.Limits;
 
 /// <summary>
 /// Refuses an over-long body by its Content-Length at once (413), and caps a chunked body while it is read

@@ -1,4 +1,4 @@
-namespace ReferralNetwork.Api;
+namespace ReferralNetwork.Api.Limits;
 
 /// <summary>Settings under <c>Limits:</c>.</summary>
 public sealed class LimitsOptions

@@ -1,0 +1,24 @@
+using Mediator;
+using ReferralNetwork.Application.Features.Referrals;
+
+namespace ReferralNetwork.Api.Endpoints;
+
+public sealed record OverrideReviewRequest(bool? Approved, string? Note);
+
+public static class OverrideEndpoints
+{
+    public static void MapOverrideEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapApiGroup("/referrals", "Referrals");
+
+        group.MapPost("/{id:guid}/override-review", async (Guid id, OverrideReviewRequest body, IMediator mediator, HttpContext http, CancellationToken ct) =>
+            {
+                var review = await mediator.Send(new ReviewOverrideCommand(id, body.Approved, body.Note), ct);
+                http.Response.Headers.ETag = ReferralEndpoints.ETag(review.Version);
+                return TypedResults.Ok(review);
+            })
+            .WithName("ReviewOverride")
+            .WithSummary("A supervisor of the referring organisation approves or rejects an emergency override of consent; rejection withdraws the referral.")
+            .Problems(400, 403, 404, 409, 413, 415);
+    }
+}

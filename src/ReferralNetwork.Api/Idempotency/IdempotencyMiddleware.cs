@@ -1,0 +1,165 @@
+using System.Security.Cryptography;
+using System.Text;
+using FluentValidation;
+using FluentValidation.Results;
+using Microsoft.AspNetCore.Http.Features;
+using ReferralNetwork.Api.Endpoints;
+using ReferralNetwork.Application.Abstractions;
+using ReferralNetwork.Infrastructure.Idempotency;
+
+namespace ReferralNetwork.Api.Idempotency;
+
+/// <summary>
+/// The <c>Idempotency-Key</c> request header (IETF draft-ietf-httpapi-idempotency-key-header-07) for endpoints marked
+/// with <see cref="IdempotencyConventions.WithIdempotency"/>. The header is optional; with it:
+/// <list type="bullet">
+/// <item>A key is 1–255 printable ASCII characters (the draft's sf-string; a quoted form is unquoted), else 400.
+///   Keys are scoped to the caller's organisation and remembered for <c>Idempotency:Lifetime</c> (24 h).</item>
+/// <item>The request's fingerprint is SHA-256 over method, path and the exact body bytes.</item>
+/// <item>Same key, same fingerprint, first request completed: its status, body, ETag and Location are replayed
+///   (with <c>Idempotent-Replayed: true</c>). Same key, other fingerprint: 422. First request still running: 409.</item>
+/// </list>
+/// Atomicity: the key row is claimed (<c>in_flight</c>) in its own statement before the command runs; the command's
+/// transaction is left open by the transaction behaviour, the answer is rendered into a buffer, stored on the key row
+/// in that same transaction, and only then committed and sent. So an effect is never committed without its answer.
+/// Failures are not stored: a 4xx/5xx answer means the command's transaction rolled back and nothing happened, so the
+/// key is released and a retry (say with a corrected body) runs afresh — storing a refusal would pin a transient one
+/// (receiver inactive, a conflict since resolved) to the key for a day. The draft allows either; we store successes only.
+/// A replay is answered before the command's role check runs: it needs the same organisation and a byte-identical request,
+/// which already carries everything the stored answer says about the person, so it discloses only ids and times.
+/// </summary>
+public sealed class IdempotencyMiddleware(RequestDelegate next, ILogger<IdempotencyMiddleware> logger)
+{
+    public const string Header = "Idempotency-Key";
+    public const string ReplayedHeader = "Idempotent-Replayed";
+
+    public async Task InvokeAsync(HttpContext context, IdempotencyStore store, IdempotencyContext idempotency, IDbSession session, ICurrentPrincipal current)
+    {
+        if (context.GetEndpoint()?.Metadata.GetMetadata<IdempotentOperation>() is null
+            || !context.Request.Headers.TryGetValue(Header, out var values) || current.Principal is not { } principal)
+        {
+            await next(context);
+            return;
+        }
+        var key = ParseKey(values) ?? throw new ValidationException(
+            [new ValidationFailure("idempotencyKey", "The Idempotency-Key header is one value of 1 to 255 printable ASCII characters.")]);
+        var ct = context.RequestAborted;
+        var operation = new string($"{context.Request.Method} {context.Request.Path}".Where(c => !char.IsControl(c)).Take(200).ToArray());
+        var fingerprint = await FingerprintAsync(context.Request, ct);
+
+        switch (await store.ClaimAsync(principal.OrganisationId, key, operation, fingerprint, ct))
+        {
+            case IdempotencyClaim.Completed completed:
+                await ReplayAsync(context, completed.Response, ct);
+                return;
+            case IdempotencyClaim.Mismatch:
+                throw new RuleViolationException("idempotency.key_reused",
+                    "This Idempotency-Key was already used for a different request (method, path or body); use a new key for a new request.");
+            case IdempotencyClaim.InFlight:
+                throw new ConflictException("A request with this Idempotency-Key is still being processed; retry in a moment.");
+            case IdempotencyClaim.Owned owned:
+                await RunAsync(context, store, idempotency, session, principal.OrganisationId, key, owned.Token);
+                return;
+        }
+    }
+
+    private async Task RunAsync(HttpContext context, IdempotencyStore store, IdempotencyContext idempotency, IDbSession session, Guid organisationId, string key,
+        DateTimeOffset token)
+    {
+        var ct = context.RequestAborted;
+        var original = context.Features.Get<IHttpResponseBodyFeature>()!;
+        using var buffer = new MemoryStream();
+        context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(buffer));
+        idempotency.Begin();
+        var stored = false;
+        try
+        {
+            await next(context);
+            if (context.Response.StatusCode is >= 200 and < 300)
+            {
+                var response = new StoredResponse(context.Response.StatusCode, Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length),
+                    NullIfEmpty(context.Response.Headers.ETag), NullIfEmpty(context.Response.Headers.Location));
+                if (!await store.CompleteAsync(organisationId, key, token, response, ct))
+                    throw new ConflictException("This request took longer than the idempotency lock; a retry with the same key took over, so this one was undone.");
+                if (session.Transaction is not null) await session.CommitAsync(ct);
+                stored = true;
+            }
+        }
+        finally
+        {
+            context.Features.Set(original);
+            idempotency.End();
+            if (!stored) await ForgetAsync(store, session, organisationId, key, token);
+        }
+        buffer.Position = 0;
+        await buffer.CopyToAsync(context.Response.Body, ct);
+    }
+
+    private async Task ForgetAsync(IdempotencyStore store, IDbSession session, Guid organisationId, string key, DateTimeOffset token)
+    {
+        try
+        {
+            await session.RollbackAsync(CancellationToken.None);
+            await store.ReleaseAsync(organisationId, key, token, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            // The request's own outcome matters more; an unreleased key frees itself after Idempotency:LockTimeout.
+            logger.LogWarning(e, "Could not release an idempotency key after a failed request.");
+        }
+    }
+
+    private static async Task ReplayAsync(HttpContext context, StoredResponse response, CancellationToken ct)
+    {
+        context.Response.StatusCode = response.Status;
+        if (response.ETag is not null) context.Response.Headers.ETag = response.ETag;
+        if (response.Location is not null) context.Response.Headers.Location = response.Location;
+        context.Response.Headers[ReplayedHeader] = "true";
+        if (response.Body is { Length: > 0 } body)
+        {
+            context.Response.ContentType = "application/json; charset=utf-8";
+            await context.Response.WriteAsync(body, Encoding.UTF8, ct);
+        }
+    }
+
+    /// <summary>The key, or null when the header is repeated, empty, too long or not printable ASCII.</summary>
+    public static string? ParseKey(Microsoft.Extensions.Primitives.StringValues values)
+    {
+        if (values.Count != 1 || values[0] is not { } raw) return null;
+        var key = raw.Trim();
+        // The draft defines the header as a Structured Field string ("…" with \" and \\ escapes); the bare form most
+        // clients send is accepted too.
+        if (key.Length >= 2 && key[0] == '"' && key[^1] == '"') key = Unquote(key[1..^1]);
+        return key is { Length: >= 1 and <= 255 } && key.All(c => c is >= ' ' and <= '~') ? key : null;
+    }
+
+    private static string? Unquote(string quoted)
+    {
+        var text = new StringBuilder(quoted.Length);
+        for (var i = 0; i < quoted.Length; i++)
+        {
+            if (quoted[i] == '"') return null;
+            if (quoted[i] == '\\')
+            {
+                if (++i == quoted.Length || quoted[i] is not ('"' or '\\')) return null;
+            }
+            text.Append(quoted[i]);
+        }
+        return text.ToString();
+    }
+
+    /// <summary>SHA-256 over method, path and the body bytes as received (hex). The body is buffered so the endpoint still reads it.</summary>
+    private static async Task<string> FingerprintAsync(HttpRequest request, CancellationToken ct)
+    {
+        request.EnableBuffering();
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes($"{request.Method}\n{request.PathBase}{request.Path}\n".ToLowerInvariant()));
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0) hash.AppendData(chunk, 0, read);
+        request.Body.Position = 0;
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    private static string? NullIfEmpty(Microsoft.Extensions.Primitives.StringValues value) => value.Count == 0 ? null : value.ToString();
+}

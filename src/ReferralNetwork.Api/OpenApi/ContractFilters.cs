@@ -1,0 +1,117 @@
+using System.Text.Json.Nodes;
+using Microsoft.OpenApi;
+using ReferralNetwork.Domain;
+using ReferralNetwork.Domain.Access;
+using ReferralNetwork.Domain.Organisations;
+using ReferralNetwork.Domain.People;
+using ReferralNetwork.Domain.Referrals;
+using Swashbuckle.AspNetCore.SwaggerGen;
+
+namespace ReferralNetwork.Api.OpenApi;
+
+/// <summary>
+/// Codes travel as strings (so a bad one is a 400 naming the field, with every other error of the body); the contract
+/// still lists the allowed values, from the same enums the server parses with.
+/// </summary>
+public static class WireCodes
+{
+    private static readonly string[] Boxes = ["inbox", "outbox", "observing"];
+    private static readonly string[] Relations = ["referrer", "receiver", "observer"];
+
+    public static readonly IReadOnlyDictionary<string, IReadOnlyCollection<string>> ByName = new Dictionary<string, IReadOnlyCollection<string>>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["urgency"] = Wire.Codes<Urgency>(),
+        ["kind"] = Wire.Codes<OrganisationKind>(),
+        ["sex"] = Wire.Codes<Sex>(),
+        ["legalStatus"] = Wire.Codes<LegalStatus>(),
+        ["reasonCode"] = Wire.Codes<DeclineReason>(),
+        ["declineReason"] = Wire.Codes<DeclineReason>(),
+        ["outcome"] = Wire.Codes<CompletionOutcome>(),
+        ["givenBy"] = Wire.Codes<ConsentGiver>(),
+        ["method"] = Wire.Codes<ConsentMethod>(),
+        ["relation"] = Relations,
+        ["box"] = Boxes,
+        ["roles"] = Wire.Codes<Role>(),
+        ["vulnerabilities"] = Wire.Codes<Vulnerability>(),
+        ["vulnerabilitiesAny"] = Wire.Codes<Vulnerability>(),
+        ["allowedActions"] = Wire.Codes<ReferralAction>(),
+    };
+
+    /// <summary>"status" means a referral's status only on referral shapes (elsewhere it is a health or delivery state).</summary>
+    public static readonly IReadOnlyCollection<string> ReferralStatuses = Wire.Codes<ReferralStatus>();
+
+    public static void Restrict(IOpenApiSchema schema, IReadOnlyCollection<string> codes)
+    {
+        var target = schema is OpenApiSchema concrete && concrete.Type?.HasFlag(JsonSchemaType.Array) == true ? concrete.Items : schema;
+        if (target is OpenApiSchema s && (s.Type?.HasFlag(JsonSchemaType.String) ?? false) && (s.Enum is null || s.Enum.Count == 0))
+            s.Enum = codes.Select(c => (JsonNode)JsonValue.Create(c)!).ToList();
+    }
+}
+
+public sealed class WireCodesSchemaFilter : ISchemaFilter
+{
+    public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
+    {
+        if (schema.Properties is null || context.Type.Namespace?.StartsWith("ReferralNetwork", StringComparison.Ordinal) != true) return;
+        foreach (var (name, property) in schema.Properties)
+        {
+            if (WireCodes.ByName.TryGetValue(name, out var codes)) WireCodes.Restrict(property, codes);
+            else if (name == "status" && context.Type.Name.StartsWith("Referral", StringComparison.Ordinal)) WireCodes.Restrict(property, WireCodes.ReferralStatuses);
+        }
+    }
+}
+
+/// <summary>Query parameters with codes list them; anonymous endpoints say so; referral answers document their ETag.</summary>
+public sealed class ContractOperationFilter : IOperationFilter
+{
+    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    {
+        foreach (var parameter in operation.Parameters ?? [])
+        {
+            if (parameter.In != ParameterLocation.Query || parameter.Schema is null) continue;
+            if (WireCodes.ByName.TryGetValue(parameter.Name!, out var codes)) WireCodes.Restrict(parameter.Schema, codes);
+            else if (parameter.Name == "status" && context.ApiDescription.RelativePath?.StartsWith("api/v1/referrals", StringComparison.Ordinal) == true)
+                WireCodes.Restrict(parameter.Schema, WireCodes.ReferralStatuses);
+        }
+        var anonymous = context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<Microsoft.AspNetCore.Authorization.IAllowAnonymous>().Any();
+        if (anonymous) operation.Security = [];
+        var returnsReferral = context.ApiDescription.SupportedResponseTypes.Any(r => r.Type?.Name == "ReferralView");
+        if (returnsReferral && operation.Responses is not null)
+        {
+            foreach (var (code, response) in operation.Responses)
+            {
+                if (!code.StartsWith('2') || response is not OpenApiResponse concrete) continue;
+                concrete.Headers ??= new Dictionary<string, IOpenApiHeader>();
+                concrete.Headers["ETag"] = new OpenApiHeader
+                {
+                    Description = "The referral's version as a strong entity tag; send it as If-Match with the next action.",
+                    Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+                };
+            }
+        }
+    }
+}
+
+/// <summary>Tag descriptions, so the contract reads as documentation.</summary>
+public sealed class TagsDocumentFilter : IDocumentFilter
+{
+    private static readonly Dictionary<string, string> Descriptions = new()
+    {
+        ["Directory"] = "Who you are and the service catalogue.",
+        ["Organisations"] = "The network's organisations and their API keys.",
+        ["Referrals"] = "Referrals between organisations: submit, act (with If-Match), timeline and notes.",
+        ["Persons"] = "People referred: identities (encrypted, every read logged), consents, erasure.",
+        ["Protocols"] = "Shared, versioned rules of conduct that referrals pin.",
+        ["Webhooks"] = "Signed notifications of referral events for partner systems.",
+        ["Audit"] = "Accountability for auditors: responsibility trails, breaches, tamper-evident log.",
+        ["Statistics"] = "Anonymised counts with small-cell suppression.",
+        ["Health"] = "Liveness and readiness probes.",
+    };
+
+    public void Apply(OpenApiDocument document, DocumentFilterContext context)
+    {
+        var used = (document.Paths ?? []).Values.SelectMany(p => p.Operations?.Values.AsEnumerable() ?? []).SelectMany(o => o.Tags ?? new HashSet<OpenApiTagReference>())
+            .Select(t => t.Name).Where(n => n is not null).Distinct().Order(StringComparer.Ordinal);
+        document.Tags = new HashSet<OpenApiTag>(used.Select(name => new OpenApiTag { Name = name, Description = Descriptions.GetValueOrDefault(name!, name!) }));
+    }
+}

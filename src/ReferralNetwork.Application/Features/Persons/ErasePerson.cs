@@ -1,0 +1,54 @@
+using Dapper;
+using FluentValidation;
+using Mediator;
+using ReferralNetwork.Application.Abstractions;
+using ReferralNetwork.Application.Features.Common;
+using ReferralNetwork.Domain.Access;
+
+namespace ReferralNetwork.Application.Features.Persons;
+
+public sealed record ErasureView(Guid PersonId, DateTimeOffset ErasedAt);
+
+/// <summary>
+/// Crypto-shredding (DESIGN §2): the person's wrapped data key is deleted, so the identity and everything sealed with
+/// that key — referral reasons, override justifications, notes, consent withdrawal reasons — can never be opened again,
+/// in this database or in any backup once the master key that wrapped it is retired. The clear, non-identifying
+/// attributes stay for statistics; referrals, consents and the audit chain are untouched (no audit event is rewritten).
+/// The initials and the partner's externalRef go too: they link the record back to a name.
+/// Allowed to the owning organisation's org_admin and to the network admin; anyone else is told the person does not exist.
+/// </summary>
+[AllowedRoles(Role.OrgAdmin, Role.NetworkAdmin)]
+public sealed record ErasePersonCommand(Guid PersonId, string? Reason) : ICommand<ErasureView>;
+
+public sealed class ErasePersonValidator : AbstractValidator<ErasePersonCommand>
+{
+    // The reason outlives the key, so it is kept in clear: it must say why (e.g. "request of the data subject, art. 17"),
+    // never who.
+    public ErasePersonValidator() => RuleFor(c => c.Reason).NotEmpty().IsText(500);
+}
+
+public sealed class ErasePersonHandler(IDbSession session, PersonStore persons, ICurrentPrincipal current, IAuditLog audit, Clock clock)
+    : ICommandHandler<ErasePersonCommand, ErasureView>
+{
+    public async ValueTask<ErasureView> Handle(ErasePersonCommand command, CancellationToken ct)
+    {
+        var principal = current.Principal!;
+        var person = await persons.FindAsync(command.PersonId, ct);
+        if (person is null || (!principal.Has(Role.NetworkAdmin) && person.OwnerOrganisationId != principal.OrganisationId))
+            throw new NotFoundException("The person");
+        if (person.ErasedAt is not null) throw new ConflictException($"The person was already erased at {person.ErasedAt:O}.");
+
+        var now = clock.Now();
+        var connection = await session.ConnectionAsync(ct);
+        var changed = await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE persons SET wrapped_key = NULL, identity_sealed = NULL, initials = NULL, external_ref = NULL, erased_at = @Now, erasure_reason = @Reason
+            WHERE id = @Id AND erased_at IS NULL
+            """, new { person.Id, Now = now, command.Reason }, session.Transaction, cancellationToken: ct));
+        if (changed == 0) throw new ConflictException("The person was erased concurrently.");
+        audit.Record(new AuditEntry(AuditStreams.Person(person.Id), "person.erased", new Dictionary<string, object?>
+        {
+            ["personId"] = person.Id, ["ownerOrganisationId"] = person.OwnerOrganisationId, ["masterKeyId"] = person.MasterKeyId,
+        }));
+        return new ErasureView(person.Id, now);
+    }
+}

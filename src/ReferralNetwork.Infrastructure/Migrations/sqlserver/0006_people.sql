@@ -1,0 +1,6 @@
+-- People's data (issue 6): consent withdrawal with its reason sealed under the person's data key, the erasure record,
+-- and the lookup from a consent to the referrals that rely on it.
+ALTER TABLE consents ADD withdrawn_by_organisation_id UNIQUEIDENTIFIER NULL REFERENCES organisations (id);
+ALTER TABLE consents ADD withdrawal_reason_sealed VARBINARY(MAX) NULL;
+ALTER TABLE persons ADD erasure_reason NVARCHAR(500) NULL;
+CREATE INDEX ix_referrals_consent ON referrals (consent_id);

@@ -1,0 +1,184 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using CsCheck;
+using Dapper;
+using ReferralNetwork.Api.Tests.Infrastructure;
+
+namespace ReferralNetwork.Api.Tests.Hostile;
+
+/// <summary>
+/// A generated corpus of hostile requests across the endpoints (CsCheck; the seed is printed on failure): no answer
+/// is ever 5xx, every 4xx is problem+json, and a rejected request writes no row and appends no audit event.
+/// </summary>
+public abstract class HostileInputTests(ApiFixture fixture)
+{
+    private const int Requests = 10_000;
+
+    /// <summary>Every endpoint a client can call, with the ids it needs filled in from a small real network.</summary>
+    private static IReadOnlyList<(HttpMethod Method, string Path)> Endpoints(World w) =>
+    [
+        (HttpMethod.Get, "/api/v1/me"),
+        (HttpMethod.Get, "/api/v1/services"),
+        (HttpMethod.Get, "/api/v1/organisations"),
+        (HttpMethod.Post, "/api/v1/organisations"),
+        (HttpMethod.Get, $"/api/v1/organisations/{w.Own}"),
+        (HttpMethod.Patch, $"/api/v1/organisations/{w.Own}"),
+        (HttpMethod.Post, $"/api/v1/organisations/{w.Own}/api-keys"),
+        (HttpMethod.Get, $"/api/v1/organisations/{w.Other}/api-keys"),
+        (HttpMethod.Delete, $"/api/v1/api-keys/{Guid.NewGuid()}"),
+        (HttpMethod.Post, "/api/v1/referrals"),
+        (HttpMethod.Get, "/api/v1/referrals"),
+        (HttpMethod.Get, $"/api/v1/referrals/{w.Referral}"),
+        (HttpMethod.Get, $"/api/v1/persons/{w.Person}"),
+        (HttpMethod.Post, $"/api/v1/referrals/{w.Referral}/accept"),
+        (HttpMethod.Post, $"/api/v1/referrals/{w.Referral}/decline"),
+        (HttpMethod.Post, $"/api/v1/referrals/{w.Referral}/complete"),
+        (HttpMethod.Post, $"/api/v1/referrals/{w.Referral}/notes"),
+        (HttpMethod.Get, $"/api/v1/referrals/{w.Referral}/timeline"),
+        (HttpMethod.Post, "/api/v1/persons"),
+        (HttpMethod.Post, $"/api/v1/persons/{w.Person}/consents"),
+        (HttpMethod.Post, $"/api/v1/persons/{w.Person}/erasure"),
+        (HttpMethod.Post, "/api/v1/protocols"),
+        (HttpMethod.Get, "/api/v1/protocols/child-protection/versions/999999999999"),
+        (HttpMethod.Post, "/api/v1/webhooks"),
+        (HttpMethod.Get, "/api/v1/audit/verify"),
+        (HttpMethod.Get, "/api/v1/statistics/referrals"),
+    ];
+
+    private sealed record World(Guid Own, Guid Other, Guid Referral, Guid Person, string[] Keys);
+
+    private static readonly string[] Texts =
+    [
+        "", " ", "'; DROP TABLE referrals; --", "\" OR 1=1 --", "%00", "\0", "a\0b", "../../etc/passwd", "<script>alert(1)</script>",
+        "Мирјана Петровић", "زينب الحسن", "مهدی رضایی", "Олена Шевченко", "𝕏🙂‍↔️", new string('x', 5000), "\u202Eevil", "\uFFFF", "\\u0000",
+        "1e309", "-0", "NaN", "null", "true", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2026-13-45T99:99:99Z",
+    ];
+
+    private static Gen<JsonNode?> Value(int depth) => depth <= 0
+        ? Gen.OneOf<JsonNode?>(Gen.OneOf(Texts).Select(t => (JsonNode?)JsonValue.Create(t)), Gen.Long.Select(l => (JsonNode?)JsonValue.Create(l)),
+            Gen.Double.Select(d => double.IsFinite(d) ? (JsonNode?)JsonValue.Create(d) : null), Gen.Bool.Select(b => (JsonNode?)JsonValue.Create(b)),
+            Gen.Const((JsonNode?)null), Gen.Guid.Select(g => (JsonNode?)JsonValue.Create(g)))
+        : Gen.Frequency(
+            (6, Value(0)),
+            (1, Value(depth - 1).Array[0, 4].Select(a => (JsonNode?)new JsonArray(a.Select(n => n?.DeepClone()).ToArray()))),
+            (2, Gen.Select(Gen.OneOf(Fields), Value(depth - 1)).Array[0, 6].Select(Object)));
+
+    private static readonly string[] Fields =
+    [
+        "name", "kind", "municipality", "services", "languages", "receiverOrganisationId", "urgency", "reason", "person", "consent",
+        "givenName", "familyName", "birthYear", "sex", "legalStatus", "vulnerabilities", "reasonCode", "note", "outcome", "text",
+        "roles", "url", "events", "id", "status", "responsibleOrganisationId", "version", "hash", "prevHash", "seq", "createdAt", "code", "deadlines",
+    ];
+
+    private static JsonNode? Object((string Key, JsonNode? Value)[] pairs)
+    {
+        var obj = new JsonObject();
+        foreach (var (key, value) in pairs) obj[key] = value?.DeepClone();
+        return obj;
+    }
+
+    /// <summary>The raw body bytes: JSON of random shapes, or something that is not JSON at all.</summary>
+    private static readonly Gen<byte[]?> Body = Gen.Frequency(
+        (8, Value(3).Select(n => (byte[]?)Encoding.UTF8.GetBytes(n?.ToJsonString() ?? "null"))),
+        (1, Gen.Const((byte[]?)null)),
+        (1, Gen.OneOf("{", "{\"name\":", "[1,2", "{\"a\":1}}", "\u00ff\u00fe", "{'single':'quotes'}", "{\"name\":\"x\",}").Select(s => (byte[]?)Encoding.UTF8.GetBytes(s))),
+        (1, Gen.Byte.Array[1, 64].Select(b => (byte[]?)b)), // invalid UTF-8 and NUL bytes
+        (1, Gen.Int[200, 400].Select(d => (byte[]?)Encoding.UTF8.GetBytes(new string('[', d) + new string(']', d)))), // deep nesting
+        (1, Gen.Const((byte[]?)Encoding.UTF8.GetBytes("{\"services\":[" + string.Join(',', Enumerable.Repeat("\"legal_aid\"", 20_000)) + "]}"))));
+
+    private static readonly Gen<string> Query = Gen.OneOf(
+        "", "?box=inbox", "?box=inbox&limit=-1", "?box=inbox&limit=2147483648", "?box=inbox&cursor=%00%FF", "?box=inbox&cursor=AAAA",
+        "?box=outbox&status=in-progress&urgency=emergency&service=legal_aid&overdue=true", "?box=%27%3B--", "?kind=ngo&q=%25%27", "?from=9999-99-99",
+        "?groupBy=service&from=2026-01-01&to=2025-01-01", "?personId=not-a-guid", "?box=inbox&limit=1e3");
+
+    private static readonly Gen<string?> HeaderValue = Gen.OneOf<string?>(null, null, "\"1\"", "W/\"1\"", "*", "\"999999999999999999999\"", "garbage", "\"\"", new string('k', 300), "ключ-☃");
+
+    private readonly record struct Probe(int Endpoint, string Query, byte[]? Body, string ContentType, int Key, string? IfMatch, string? IdempotencyKey);
+
+    [Fact]
+    public async Task Hostile_requests_never_get_5xx_and_rejected_ones_write_nothing()
+    {
+        var network = new TestNetwork(fixture);
+        var own = await network.OrganisationAsync("centre_for_social_work");
+        var other = await network.OrganisationAsync("ngo");
+        var referral = await network.SubmitAsync(own, other);
+        var orgAdmin = await network.KeyAsync(own.Id, "org_admin");
+        var auditor = await network.KeyAsync(other.Id, "caseworker");
+        var world = new World(own.Id, other.Id, referral["id"]!.GetValue<Guid>(), referral["person"]!["id"]!.GetValue<Guid>(),
+            [fixture.AdminKey, own.CaseworkerKey, orgAdmin, other.CaseworkerKey, auditor, "rn_" + new string('q', 43)]);
+        var endpoints = Endpoints(world);
+
+        var gen = Gen.Select(Gen.Int[0, endpoints.Count - 1], Query, Body, Gen.OneOf("application/json", "application/json", "text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin1"),
+            Gen.Int[0, world.Keys.Length - 1], HeaderValue, HeaderValue)
+            .Select((e, q, b, c, k, m, i) => new Probe(e, q, b, c, k, m, i));
+
+        var failures = new List<string>();
+        var rejected = 0;
+        var client = fixture.Client();
+        await using var connection = await fixture.OpenAsync();
+        var snapshot = "SELECT " + string.Join(" || ',' || ", ApiFixture.Tables.Select(t => $"CAST((SELECT COUNT(*) FROM {t}) AS VARCHAR(20))"));
+        await gen.SampleAsync(async probe =>
+        {
+            var (method, path) = endpoints[probe.Endpoint];
+            using var request = new HttpRequestMessage(method, path + probe.Query);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", world.Keys[probe.Key]);
+            if (probe.IfMatch is not null) request.Headers.TryAddWithoutValidation("If-Match", probe.IfMatch);
+            if (probe.IdempotencyKey is not null) request.Headers.TryAddWithoutValidation("Idempotency-Key", probe.IdempotencyKey);
+            if (probe.Body is not null && method != HttpMethod.Get)
+            {
+                request.Content = new ByteArrayContent(probe.Body);
+                request.Content.Headers.TryAddWithoutValidation("Content-Type", probe.ContentType);
+            }
+            var before = await connection.ExecuteScalarAsync<string>(snapshot);
+            using var response = await client.SendAsync(request);
+            var status = (int)response.StatusCode;
+            var mediaType = response.Content.Headers.ContentType?.MediaType;
+            if (status >= 500) failures.Add($"{status} {method} {path}{probe.Query} body={Preview(probe.Body)}: {await response.Content.ReadAsStringAsync()}");
+            else if (status >= 400)
+            {
+                rejected++;
+                if (mediaType != "application/problem+json") failures.Add($"{status} without problem+json ({mediaType}) for {method} {path}{probe.Query}");
+                var after = await connection.ExecuteScalarAsync<string>(snapshot);
+                if (after != before) failures.Add($"{status} {method} {path}{probe.Query} changed row counts {before} -> {after}");
+            }
+            return failures.Count == 0;
+        }, iter: Requests, threads: 1);
+
+        Assert.True(failures.Count == 0, string.Join('\n', failures.Take(20)));
+        Assert.True(rejected > Requests / 2, $"only {rejected} of {Requests} requests were rejected: the corpus is not hostile enough");
+    }
+
+    [Fact]
+    public async Task Mass_assignment_of_server_fields_is_ignored()
+    {
+        var network = new TestNetwork(fixture);
+        var a = await network.OrganisationAsync();
+        var b = await network.OrganisationAsync();
+        var forged = Guid.NewGuid();
+        var body = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(TestNetwork.Referral(b.Id), TestNetwork.Json))!.AsObject();
+        body["id"] = forged;
+        body["status"] = "completed";
+        body["responsibleOrganisationId"] = b.Id;
+        body["version"] = 42;
+        body["protocolVersion"] = 99;
+        body["hash"] = "00";
+        var response = await a.Caseworker.PostAsJsonAsync("/api/v1/referrals", body);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var created = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.NotEqual(forged, created["id"]!.GetValue<Guid>());
+        Assert.Equal("requested", created["status"]!.GetValue<string>());
+        Assert.Equal(a.Id, created["responsibleOrganisationId"]!.GetValue<Guid>());
+        Assert.Equal(1, created["version"]!.GetValue<int>());
+        Assert.Equal(1, created["protocolVersion"]!.GetValue<int>());
+    }
+
+    private static string Preview(byte[]? body) => body is null ? "none" : Encoding.UTF8.GetString(body[..Math.Min(body.Length, 120)]);
+}
+
+public sealed class HostileInputTests_Sqlite(SqliteApiFixture fixture) : HostileInputTests(fixture), IClassFixture<SqliteApiFixture>;
+
+[Trait("Database", "Postgres")]
+public sealed class HostileInputTests_Postgres(PostgresApiFixture fixture) : HostileInputTests(fixture), IClassFixture<PostgresApiFixture>;

@@ -1,0 +1,60 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using ReferralNetwork.Api.Tests.Infrastructure;
+
+namespace ReferralNetwork.Api.Tests.Limits;
+
+/// <summary>A small body limit and a low per-key rate, so the limits can be reached in a test.</summary>
+public sealed class LimitedApiFixture : SqliteApiFixture
+{
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Limits:MaxRequestBodyBytes"] = "4096",
+        ["RateLimiting:Enabled"] = "true",
+        ["RateLimiting:PermitsPerMinute"] = "60",
+    };
+}
+
+public sealed class LimitsTests(LimitedApiFixture fixture) : IClassFixture<LimitedApiFixture>
+{
+    [Fact]
+    public async Task A_body_over_the_limit_is_413_problem_and_nothing_is_written()
+    {
+        var before = await fixture.RowCountsAsync();
+        var content = new StringContent("{\"name\":\"" + new string('x', 10_000) + "\"}", Encoding.UTF8, "application/json");
+        var response = await fixture.Admin().PostAsync("/api/v1/organisations", content);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(before, await fixture.RowCountsAsync());
+    }
+
+    [Fact]
+    public async Task A_key_over_its_rate_gets_429_with_retry_after_while_other_keys_go_on()
+    {
+        var network = new TestNetwork(fixture);
+        var busy = await network.OrganisationAsync();
+        var calm = await network.OrganisationAsync();
+        HttpResponseMessage? limited = null;
+        for (var i = 0; i < 40 && limited is null; i++)
+        {
+            var response = await busy.Caseworker.GetAsync("/api/v1/me");
+            if (response.StatusCode == HttpStatusCode.TooManyRequests) limited = response;
+        }
+        Assert.NotNull(limited);
+        Assert.True(int.Parse(limited.Headers.GetValues("Retry-After").Single()) >= 1);
+        var problem = await limited.Content.ReadFromJsonAsync<JsonObject>();
+        Assert.Equal(429, problem!["status"]!.GetValue<int>());
+        Assert.Equal(HttpStatusCode.OK, (await calm.Caseworker.GetAsync("/api/v1/me")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Page_size_is_capped()
+    {
+        var network = new TestNetwork(fixture);
+        var organisation = await network.OrganisationAsync();
+        var response = await organisation.Caseworker.GetAsync("/api/v1/referrals?box=inbox&limit=1000");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+}

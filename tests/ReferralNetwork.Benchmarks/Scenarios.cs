@@ -52,7 +52,7 @@ public sealed class Scenarios
         var referrer = orgs[1 + (w.Index + w.Random.Next(orgs.Count - 1)) % (orgs.Count - 1)];
         var receiver = orgs[1 + referrer.Index % (orgs.Count - 1)];
         var request = Request(HttpMethod.Post, "/api/v1/referrals", referrer.Key);
-        request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString("N"));
+        request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString("D"));
         request.Content = new ByteArrayContent(_submitBodies[receiver.Index]) { Headers = { ContentType = Json } };
         await w.SendAsync(request, ct);
         return true;

@@ -56,6 +56,7 @@ public static class DependencyInjection
         services.AddScoped<ReferralReader>();
         services.AddScoped<ApiKeyAuthenticator>();
         services.AddScoped<NetworkAdminBootstrap>();
+        services.AddAuditCheckpoints(configuration);
         return services;
     }
 

@@ -9,7 +9,7 @@ namespace ReferralNetwork.Infrastructure.Audit;
 
 public static class AuditServiceCollection
 {
-    /// <summary>Checkpoint keys, writer and worker (<c>Audit:*</c>; the worker only when <c>Workers:Enabled</c>, default true).</summary>
+    /// <summary>Checkpoint keys, writer and worker (<c>Audit:*</c>; the worker only when <c>Workers:Enabled</c>, default true), and the verifier.</summary>
     public static IServiceCollection AddAuditCheckpoints(this IServiceCollection services, IConfiguration configuration)
     {
         var options = configuration.GetSection("Audit").Get<AuditOptions>() ?? new AuditOptions();
@@ -25,6 +25,7 @@ public static class AuditServiceCollection
         });
         services.AddSingleton<ICheckpointPublicKey>(sp => sp.GetRequiredService<CheckpointKeys>());
         services.AddSingleton<CheckpointWriter>();
+        services.AddScoped<IAuditVerifier, AuditVerifier>();
         if (configuration.GetValue("Workers:Enabled", true)) services.AddHostedService<Checkpointer>();
         return services;
     }

@@ -10,5 +10,6 @@ public static class ApiEndpoints
         app.MapOrganisationEndpoints();
         app.MapReferralEndpoints();
         app.MapPersonEndpoints();
+        app.MapAuditEndpoints();
     }
 }

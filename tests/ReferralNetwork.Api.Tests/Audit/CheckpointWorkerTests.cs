@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using ReferralNetwork.Api.Tests.Infrastructure;
 using ReferralNetwork.Infrastructure.Audit;
 
@@ -57,10 +59,26 @@ public sealed class CheckpointWorkerTests(CheckpointWorkerFixture fixture) : ICl
     }
 
     [Fact]
+    public void With_workers_enabled_the_checkpointer_is_hosted()
+    {
+        Assert.Contains(fixture.Factory.Services.GetServices<IHostedService>(), s => s is Checkpointer);
+    }
+
+    [Fact]
     public void A_signing_key_that_is_not_p256_is_refused()
     {
         using var p384 = ECDsa.Create(ECCurve.NamedCurves.nistP384);
         var error = Assert.Throws<InvalidOperationException>(() => new CheckpointKeys(p384.ExportPkcs8PrivateKeyPem(), []));
         Assert.Contains("P-256", error.Message);
+    }
+}
+
+/// <summary>The test fixtures run with Workers:Enabled=false, as operators may: then no checkpointer runs.</summary>
+public sealed class CheckpointWorkerDisabledTests(SqliteApiFixture fixture) : IClassFixture<SqliteApiFixture>
+{
+    [Fact]
+    public void With_workers_disabled_no_checkpointer_is_hosted()
+    {
+        Assert.DoesNotContain(fixture.Factory.Services.GetServices<IHostedService>(), s => s is Checkpointer);
     }
 }

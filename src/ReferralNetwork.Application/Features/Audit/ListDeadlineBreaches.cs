@@ -47,22 +47,23 @@ public sealed class ListDeadlineBreachesHandler(IDbSession session) : IQueryHand
     {
         var cursor = Common.Cursor.Decode(query.Cursor);
         var limit = query.Limit ?? Paging.DefaultLimit;
-        var where = new List<string> { "1 = 1" };
-        if (query.OrganisationId is not null) where.Add("b.responsible_organisation_id = @OrganisationId");
-        if (query.From is not null) where.Add("b.due_at >= @From");
-        if (query.To is not null) where.Add("b.due_at < @To");
-        if (query.Protocol is not null) where.Add("b.protocol_code = @Protocol");
-        if (query.Deadline is not null) where.Add("b.deadline = @Deadline");
-        if (cursor is not null) where.Add("(b.due_at > @At OR (b.due_at = @At AND b.referral_id > @AfterId))");
-        var parameters = new { query.OrganisationId, query.From, query.To, query.Protocol, query.Deadline, At = cursor?.At, AfterId = cursor?.Id, Take = limit + 1 };
+        var filters = new List<string> { "1 = 1" };
+        if (query.OrganisationId is not null) filters.Add("b.responsible_organisation_id = @OrganisationId");
+        if (query.From is not null) filters.Add("b.due_at >= @From");
+        if (query.To is not null) filters.Add("b.due_at < @To");
+        if (query.Protocol is not null) filters.Add("b.protocol_code = @Protocol");
+        if (query.Deadline is not null) filters.Add("b.deadline = @Deadline");
+        var where = string.Join(" AND ", filters);
+        var keyset = cursor is null ? "" : "AND (b.due_at > @At OR (b.due_at = @At AND b.referral_id > @AfterId))";
         var connection = await session.ConnectionAsync(ct);
         var rows = (await connection.QueryAsync<BreachRow>(new CommandDefinition($"""
             SELECT {Columns}
             FROM deadline_breaches b
-            WHERE {string.Join(" AND ", where)}
+            WHERE {where} {keyset}
             ORDER BY b.due_at, b.referral_id, b.deadline
             {session.Dialect.Limit("@Take")}
-            """, parameters, cancellationToken: ct))).ToList();
+            """, new { query.OrganisationId, query.From, query.To, query.Protocol, query.Deadline, At = cursor?.At, AfterId = cursor?.Id, Take = limit + 1 },
+            cancellationToken: ct))).ToList();
         if (rows.Count <= limit) return new Page<DeadlineBreachView>(rows.Select(r => r.ToView()).ToList(), null);
 
         // The cursor is (due_at, referral_id); a referral can miss two deadlines due at the same instant, so a page
@@ -71,10 +72,11 @@ public sealed class ListDeadlineBreachesHandler(IDbSession session) : IQueryHand
         var last = page[^1];
         if (rows[limit].DueAt == last.DueAt && rows[limit].ReferralId == last.ReferralId)
         {
-            where.Remove("(b.due_at > @At OR (b.due_at = @At AND b.referral_id > @AfterId))");
-            where.Add("b.due_at = @LastDue AND b.referral_id = @LastReferral AND b.deadline > @LastDeadline");
             page.AddRange(await connection.QueryAsync<BreachRow>(new CommandDefinition($"""
-                SELECT {Columns} FROM deadline_breaches b WHERE {string.Join(" AND ", where)} ORDER BY b.deadline
+                SELECT {Columns}
+                FROM deadline_breaches b
+                WHERE {where} AND b.due_at = @LastDue AND b.referral_id = @LastReferral AND b.deadline > @LastDeadline
+                ORDER BY b.deadline
                 """, new
             {
                 query.OrganisationId, query.From, query.To, query.Protocol, query.Deadline, LastDue = last.DueAt, LastReferral = last.ReferralId, LastDeadline = last.Deadline,

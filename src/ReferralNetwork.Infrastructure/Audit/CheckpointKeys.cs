@@ -36,14 +36,14 @@ public sealed class CheckpointKeys : ICheckpointPublicKey, IDisposable
     public string KeyId { get; }
     public string PublicKeyPem { get; }
 
-    public CheckpointPublicKeyView PublicKey => new(KeyId, "ECDSA_P256_SHA256", "ieee-p1363", PublicKeyPem,
+    public CheckpointPublicKeyView PublicKey => new(KeyId, "ECDSA_P256_SHA256", "der", PublicKeyPem,
         _trusted.Keys.Where(k => k != KeyId).Order(StringComparer.Ordinal).ToList());
 
     public static string KeyIdOf(byte[] subjectPublicKeyInfo) => Convert.ToHexStringLower(SHA256.HashData(subjectPublicKeyInfo));
 
     public string Sign(byte[] statement)
     {
-        lock (_gate) return Convert.ToBase64String(_signing.SignData(statement, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
+        lock (_gate) return Convert.ToBase64String(_signing.SignData(statement, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
     }
 
     /// <summary>A verifier holding every trusted public key; one per verification run (ECDsa instances are not shared across threads).</summary>
@@ -92,9 +92,10 @@ public sealed class CheckpointSignatureVerifier : IDisposable
     public bool Verify(string keyId, byte[] statement, string signatureBase64)
     {
         if (!_keys.TryGetValue(keyId, out var key)) return false;
-        var signature = new byte[64];
-        if (!Convert.TryFromBase64String(signatureBase64, signature, out var length) || length != 64) return false;
-        return key.VerifyData(statement, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        // A DER ECDSA P-256 signature is at most 72 bytes.
+        var signature = new byte[80];
+        if (!Convert.TryFromBase64String(signatureBase64, signature, out var length)) return false;
+        return key.VerifyData(statement, signature.AsSpan(0, length), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
     }
 
     public void Dispose()

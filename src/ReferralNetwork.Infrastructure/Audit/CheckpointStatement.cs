@@ -17,7 +17,8 @@ namespace ReferralNetwork.Infrastructure.Audit;
 /// key-id 9ad0…(64 hex)
 /// previous 6 77e2…(64 hex)        ← "previous 0 000…(64 zeros)" for the first checkpoint
 /// </code>
-/// The signature is ECDSA P-256 over SHA-256 of these bytes, in IEEE P1363 form (r ‖ s, 64 bytes), base64.
+/// The signature is ECDSA P-256 over SHA-256 of these bytes, DER-encoded (the RFC 3279 Ecdsa-Sig-Value, as
+/// <c>openssl dgst -sha256 -verify key.pem -signature sig.der</c> expects), base64.
 /// </summary>
 public sealed record CheckpointStatement(
     long Sequence, long TreeSize, long EventCount, string RootHash, DateTimeOffset CreatedAt, string KeyId, long? PreviousSequence, string? PreviousRootHash)

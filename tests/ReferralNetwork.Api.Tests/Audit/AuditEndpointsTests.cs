@@ -21,7 +21,7 @@ public abstract class AuditEndpointsTests(ApiFixture fixture)
         var auditor = await AuditTestKit.AuditorAsync(fixture, _network);
         var key = await AuditTestKit.GetJsonAsync(auditor, "/api/v1/audit/public-key");
         Assert.Equal("ECDSA_P256_SHA256", key["algorithm"]!.GetValue<string>());
-        Assert.Equal("ieee-p1363", key["signatureFormat"]!.GetValue<string>());
+        Assert.Equal("der", key["signatureFormat"]!.GetValue<string>());
         var pem = key["publicKeyPem"]!.GetValue<string>();
         Assert.StartsWith("-----BEGIN PUBLIC KEY-----", pem);
         using var ecdsa = ECDsa.Create();
@@ -33,7 +33,7 @@ public abstract class AuditEndpointsTests(ApiFixture fixture)
         var checkpoint = (await AuditTestKit.CheckpointAsync(fixture))!;
         Assert.Equal(key["keyId"]!.GetValue<string>(), checkpoint.KeyId);
         Assert.True(ecdsa.VerifyData(CheckpointStatement.Of(checkpoint).ToBytes(), Convert.FromBase64String(checkpoint.Signature), HashAlgorithmName.SHA256,
-            DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
+            DSASignatureFormat.Rfc3279DerSequence));
         // The network admin may fetch it too; the private key is nowhere in the database.
         Assert.Equal(HttpStatusCode.OK, (await fixture.Admin().GetAsync("/api/v1/audit/public-key")).StatusCode);
     }

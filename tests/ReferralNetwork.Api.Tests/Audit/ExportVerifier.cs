@@ -14,7 +14,7 @@ namespace ReferralNetwork.Api.Tests.Audit;
 /// <item>event: hash = SHA-256(prevHash bytes ‖ canonical JSON of {streamId, seq, occurredAt, actor, type, data}),
 /// canonical = object keys in ordinal order, no white space, relaxed escaping; within the file a stream's events are
 /// contiguous and linked; a stream's first event in the file is either seq 1 with a zero prevHash or an anchor;</item>
-/// <item>checkpoint: ECDSA P-256/SHA-256 (IEEE P1363) over the statement text; sequence and predecessor linked; tree
+/// <item>checkpoint: ECDSA P-256/SHA-256 (DER signature) over the statement text; sequence and predecessor linked; tree
 /// size never decreasing; the Merkle root (RFC 6962, computed bottom-up here, unlike the server's recursive split)
 /// over the sealed heads equals the signed root; every sealed head that is in the file has that hash.</item>
 /// </list>
@@ -117,7 +117,7 @@ public static class ExportVerifier
             + $"timestamp {c.GetProperty("createdAt").GetString()}\nkey-id {c.GetProperty("keyId").GetString()}\n"
             + $"previous {previousSequence ?? 0} {previousRoot ?? Zeros}\n";
         var signature = Convert.FromBase64String(c.GetProperty("signature").GetString()!);
-        if (!key.VerifyData(Encoding.UTF8.GetBytes(statement), signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation))
+        if (!key.VerifyData(Encoding.UTF8.GetBytes(statement), signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence))
             yield return "signature invalid";
 
         if (c.GetProperty("headsComplete").GetBoolean()) snapshot.Clear();

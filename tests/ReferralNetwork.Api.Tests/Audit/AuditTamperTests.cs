@@ -116,6 +116,7 @@ public abstract class AuditTamperTests(ApiFixture fixture)
                 UPDATE audit_stream_heads SET seq = 3, hash = (SELECT e.hash FROM audit_events e WHERE e.stream_id = @stream AND e.seq = 3)
                 WHERE stream_id = @stream
                 """, new { stream });
+            await Assert.ThrowsAsync<InvalidOperationException>(() => AuditTestKit.CheckpointAsync(fixture));
         });
         AssertBroken(report, AuditBreakReasons.CheckpointInconsistent, stream, 4);
     }
@@ -141,6 +142,9 @@ public abstract class AuditTamperTests(ApiFixture fixture)
         {
             await c.ExecuteAsync("DELETE FROM audit_events WHERE stream_id = @stream", new { stream });
             await c.ExecuteAsync("DELETE FROM audit_stream_heads WHERE stream_id = @stream", new { stream });
+            // The checkpointer will not seal the shortened history as if it were the truth.
+            var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => AuditTestKit.CheckpointAsync(fixture));
+            Assert.Contains(stream, refused.Message);
         });
         AssertBroken(report, AuditBreakReasons.MissingStream, stream, 4);
         Assert.Single(report["problems"]!.AsArray());

@@ -35,8 +35,10 @@ builder.Services.AddMediator((MediatorOptions options) =>
 {
     options.ServiceLifetime = ServiceLifetime.Scoped;
     options.Assemblies = [typeof(SubmitReferralCommand)];
-    // One explicit order: log, validate, authorize, then (commands only) one transaction with its audit events.
-    options.PipelineBehaviors = [typeof(LoggingBehavior<,>), typeof(ValidationBehavior<,>), typeof(AuthorizationBehavior<,>), typeof(TransactionBehavior<,>)];
+    // One explicit order: log, authorize, validate, then (commands only) one transaction with its audit events.
+    // Authorization comes before validation (STYLE.md lists them the other way): a role that may not send a message
+    // gets 403 whatever its body, and nothing of the caller's input is examined on behalf of someone who may not act.
+    options.PipelineBehaviors = [typeof(LoggingBehavior<,>), typeof(AuthorizationBehavior<,>), typeof(ValidationBehavior<,>), typeof(TransactionBehavior<,>)];
 });
 builder.Services.AddValidatorsFromAssemblyContaining<SubmitReferralValidator>(ServiceLifetime.Scoped);
 builder.Services.AddScoped<CurrentPrincipal>();

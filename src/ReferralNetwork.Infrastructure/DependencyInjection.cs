@@ -72,6 +72,7 @@ public static class DependencyInjection
         services.AddScoped<DeadlineMonitor>();
         // Always registered; it checks Workers:Enabled when it starts (read then, so every configuration source counts).
         services.AddHostedService<DeadlineMonitorService>();
+        services.AddAuditCheckpoints(configuration);
         return services;
     }
 

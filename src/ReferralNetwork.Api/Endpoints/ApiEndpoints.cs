@@ -14,5 +14,6 @@ public static class ApiEndpoints
         app.MapProtocolEndpoints();
         app.MapOverrideEndpoints();
         app.MapStatisticsEndpoints();
+        app.MapAuditEndpoints();
     }
 }

@@ -55,6 +55,9 @@ public sealed class WireCodesSchemaFilter : ISchemaFilter
         if (schema.Properties is null || context.Type.Namespace?.StartsWith("ReferralNetwork", StringComparison.Ordinal) != true) return;
         foreach (var (name, property) in schema.Properties)
         {
+            // A nullable reference (allOf + nullable) needs its type beside `nullable` in OpenAPI 3.0.
+            if (property is OpenApiSchema { AllOf.Count: > 0 } wrapper && wrapper.Type == JsonSchemaType.Null)
+                wrapper.Type = JsonSchemaType.Object | JsonSchemaType.Null;
             if (WireCodes.ByName.TryGetValue(name, out var codes)) WireCodes.Restrict(property, codes);
             else if (name == "status" && context.Type.Name.StartsWith("Referral", StringComparison.Ordinal)) WireCodes.Restrict(property, WireCodes.ReferralStatuses);
         }

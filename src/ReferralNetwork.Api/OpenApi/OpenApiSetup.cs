@@ -19,6 +19,10 @@ public static class OpenApiSetup
                 License = new OpenApiLicense { Name = "Proprietary — ReferralNetwork members only" },
             });
             o.AddServer(new OpenApiServer { Url = "/", Description = "This deployment" });
+            // Nullable reference types decide `nullable`; a nullable reference to another schema is written as
+            // allOf + nullable (OpenAPI 3.0), so generated clients accept the null the API sends.
+            o.SupportNonNullableReferenceTypes();
+            o.UseAllOfToExtendReferenceSchemas();
             o.SchemaFilter<WireCodesSchemaFilter>();
             o.OperationFilter<ContractOperationFilter>();
             o.DocumentFilter<TagsDocumentFilter>();

@@ -1,0 +1,61 @@
+using System.Text.Json;
+using Dapper;
+using FluentValidation;
+using Mediator;
+using ReferralNetwork.Application.Abstractions;
+using ReferralNetwork.Application.Features.Common;
+using ReferralNetwork.Domain.Access;
+
+namespace ReferralNetwork.Application.Features.Audit;
+
+/// <summary>One read of a person's identity: who (principal, role), from which organisation, through which referral, when.</summary>
+public sealed record PersonalDataAccessView(long Seq, DateTimeOffset OccurredAt, Guid? PrincipalId, Guid? OrganisationId, string Role, Guid? ViaReferralId,
+    bool Erased, string Hash);
+
+/// <summary>The person's access log: the <c>person.identity_read</c> events of their audit stream, oldest first.</summary>
+[AllowedRoles(Role.Auditor)]
+public sealed record ListPersonalDataAccessQuery(Guid? PersonId, string? Cursor = null, int? Limit = null) : IQuery<Page<PersonalDataAccessView>>;
+
+public sealed class ListPersonalDataAccessValidator : AbstractValidator<ListPersonalDataAccessQuery>
+{
+    public ListPersonalDataAccessValidator()
+    {
+        RuleFor(q => q.PersonId).NotEmpty();
+        RuleFor(q => q.Limit).IsLimit();
+        RuleFor(q => q.Cursor).MaximumLength(200);
+    }
+}
+
+public sealed class ListPersonalDataAccessHandler(IDbSession session) : IQueryHandler<ListPersonalDataAccessQuery, Page<PersonalDataAccessView>>
+{
+    public const string IdentityRead = "person.identity_read";
+
+    public async ValueTask<Page<PersonalDataAccessView>> Handle(ListPersonalDataAccessQuery query, CancellationToken ct)
+    {
+        var connection = await session.ConnectionAsync(ct);
+        var known = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+            "SELECT COUNT(*) FROM persons WHERE id = @Id", new { Id = query.PersonId }, cancellationToken: ct));
+        if (known == 0) throw new NotFoundException("The person");
+        var after = SeqCursor.Decode(query.Cursor);
+        var limit = query.Limit ?? Paging.DefaultLimit;
+        var rows = (await connection.QueryAsync<AuditEventRow>(new CommandDefinition($"""
+            SELECT {AuditEventRow.Columns}
+            FROM audit_events e
+            WHERE e.stream_id = @Stream AND e.type = @Type {(after is null ? "" : "AND e.seq > @After")}
+            ORDER BY e.seq
+            {session.Dialect.Limit("@Take")}
+            """, new { Stream = AuditStreams.Person(query.PersonId!.Value), Type = IdentityRead, After = after, Take = limit + 1 }, cancellationToken: ct))).ToList();
+        var page = rows.Take(limit).Select(ToView).ToList();
+        var next = rows.Count > limit ? SeqCursor.Encode(page[^1].OccurredAt, page[^1].Seq) : null;
+        return new Page<PersonalDataAccessView>(page, next);
+    }
+
+    private static PersonalDataAccessView ToView(AuditEventRow row)
+    {
+        var data = AuditEventRow.ParseData(row.Data);
+        Guid? via = data.ValueKind == JsonValueKind.Object && data.TryGetProperty("viaReferralId", out var v) && v.ValueKind == JsonValueKind.String
+            && Guid.TryParse(v.GetString(), out var id) ? id : null;
+        var erased = data.ValueKind == JsonValueKind.Object && data.TryGetProperty("erased", out var e) && e.ValueKind == JsonValueKind.True;
+        return new PersonalDataAccessView(row.Seq, row.OccurredAt, row.PrincipalId, row.OrganisationId, row.Role, via, erased, row.Hash);
+    }
+}

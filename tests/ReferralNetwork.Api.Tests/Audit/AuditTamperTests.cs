@@ -1,0 +1,247 @@
+using System.Data.Common;
+using System.Text.Json.Nodes;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+using ReferralNetwork.Api.Tests.Infrastructure;
+using ReferralNetwork.Application.Features.Audit;
+using ReferralNetwork.Infrastructure.Audit;
+
+namespace ReferralNetwork.Api.Tests.Audit;
+
+/// <summary>
+/// Someone with write access to the database changes the audit trail behind the API's back; GET /audit/verify must
+/// name the stream, the seq and the reason. Each test changes one thing and puts the tables back afterwards.
+/// </summary>
+public abstract class AuditTamperTests(ApiFixture fixture)
+{
+    private readonly TestNetwork _network = new(fixture);
+
+    /// <summary>An organisation stream of four events (created, three keys), sealed by a checkpoint.</summary>
+    private async Task<(string Stream, HttpClient Auditor)> SealedStreamAsync()
+    {
+        var auditor = await AuditTestKit.AuditorAsync(fixture, _network);
+        var organisation = await _network.OrganisationAsync();
+        await _network.KeyAsync(organisation.Id, "supervisor");
+        await _network.KeyAsync(organisation.Id, "org_admin");
+        var stream = $"organisation/{organisation.Id}";
+        await using (var connection = await fixture.OpenAsync())
+            Assert.Equal(4, await connection.ExecuteScalarAsync<long>("SELECT seq FROM audit_stream_heads WHERE stream_id = @stream", new { stream }));
+        await AuditTestKit.CheckpointAsync(fixture);
+        return (stream, auditor);
+    }
+
+    private async Task<JsonObject> TamperedAsync(HttpClient auditor, Func<DbConnection, Task> tamper)
+    {
+        var before = await AuditTestKit.VerifyAsync(auditor, everyRoot: true);
+        Assert.True(before["ok"]!.GetValue<bool>(), $"the untouched trail must verify: {before.ToJsonString()}");
+        JsonObject report;
+        await using (await AuditTablesBackup.TakeAsync(fixture))
+        {
+            await using (var connection = await fixture.OpenAsync()) await tamper(connection);
+            report = await AuditTestKit.VerifyAsync(auditor);
+        }
+        var restored = await AuditTestKit.VerifyAsync(auditor);
+        Assert.True(restored["ok"]!.GetValue<bool>(), $"with the tables restored the trail verifies again: {restored.ToJsonString()}");
+        Assert.False(report["ok"]!.GetValue<bool>());
+        return report;
+    }
+
+    private static void AssertBroken(JsonObject report, string reason, string? stream, long? seq, long? checkpoint = null)
+    {
+        var first = report["firstBroken"]!;
+        Assert.True(reason == first["reason"]!.GetValue<string>(), report.ToJsonString());
+        Assert.Equal(stream, first["streamId"]?.GetValue<string>());
+        Assert.Equal(seq, first["seq"]?.GetValue<long>());
+        if (checkpoint is not null) Assert.Equal(checkpoint, first["checkpoint"]?.GetValue<long>());
+        Assert.False(string.IsNullOrWhiteSpace(first["detail"]?.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task An_untouched_trail_verifies_with_every_root_recomputed()
+    {
+        var (_, auditor) = await SealedStreamAsync();
+        var a = await _network.OrganisationAsync();
+        await _network.SubmitAsync(a, await _network.OrganisationAsync());
+        await AuditTestKit.CheckpointAsync(fixture);
+        var report = await AuditTestKit.VerifyAsync(auditor, everyRoot: true);
+        Assert.True(report["ok"]!.GetValue<bool>(), report.ToJsonString());
+        Assert.Null(report["firstBroken"]);
+        Assert.Empty(report["problems"]!.AsArray());
+        await using var connection = await fixture.OpenAsync();
+        Assert.Equal(await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM audit_events"), report["eventsChecked"]!.GetValue<long>());
+        Assert.Equal(await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM audit_stream_heads"), report["streamsChecked"]!.GetValue<long>());
+        Assert.Equal(await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM audit_checkpoints"), report["checkpointsChecked"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task Changing_one_byte_of_an_events_data_is_a_hash_mismatch_at_that_seq()
+    {
+        var (stream, auditor) = await SealedStreamAsync();
+        var report = await TamperedAsync(auditor, async c =>
+        {
+            var data = await c.ExecuteScalarAsync<string>("SELECT data FROM audit_events WHERE stream_id = @stream AND seq = 2", new { stream });
+            var at = data!.IndexOf("caseworker", StringComparison.Ordinal);
+            Assert.True(at >= 0, data);
+            var changed = data[..at] + "C" + data[(at + 1)..];
+            await c.ExecuteAsync("UPDATE audit_events SET data = @changed WHERE stream_id = @stream AND seq = 2", new { changed, stream });
+        });
+        AssertBroken(report, AuditBreakReasons.HashMismatch, stream, 2);
+        Assert.Single(report["problems"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Deleting_a_middle_event_is_a_seq_gap()
+    {
+        var (stream, auditor) = await SealedStreamAsync();
+        var report = await TamperedAsync(auditor, c => c.ExecuteAsync("DELETE FROM audit_events WHERE stream_id = @stream AND seq = 2", new { stream }));
+        AssertBroken(report, AuditBreakReasons.SeqGap, stream, 2);
+    }
+
+    [Fact]
+    public async Task Deleting_the_newest_event_of_a_stream_is_a_head_mismatch()
+    {
+        var (stream, auditor) = await SealedStreamAsync();
+        var report = await TamperedAsync(auditor, c => c.ExecuteAsync("DELETE FROM audit_events WHERE stream_id = @stream AND seq = 4", new { stream }));
+        AssertBroken(report, AuditBreakReasons.HeadMismatch, stream, 4);
+    }
+
+    [Fact]
+    public async Task Deleting_the_newest_event_and_rewinding_the_head_is_caught_by_the_checkpoint()
+    {
+        var (stream, auditor) = await SealedStreamAsync();
+        var report = await TamperedAsync(auditor, async c =>
+        {
+            await c.ExecuteAsync("DELETE FROM audit_events WHERE stream_id = @stream AND seq = 4", new { stream });
+            await c.ExecuteAsync("""
+                UPDATE audit_stream_heads SET seq = 3, hash = (SELECT e.hash FROM audit_events e WHERE e.stream_id = @stream AND e.seq = 3)
+                WHERE stream_id = @stream
+                """, new { stream });
+            await Assert.ThrowsAsync<InvalidOperationException>(() => AuditTestKit.CheckpointAsync(fixture));
+        });
+        AssertBroken(report, AuditBreakReasons.CheckpointInconsistent, stream, 4);
+    }
+
+    [Fact]
+    public async Task Swapping_two_seqs_breaks_the_prev_hash_link()
+    {
+        var (stream, auditor) = await SealedStreamAsync();
+        var report = await TamperedAsync(auditor, async c =>
+        {
+            await c.ExecuteAsync("UPDATE audit_events SET seq = -2 WHERE stream_id = @stream AND seq = 2", new { stream });
+            await c.ExecuteAsync("UPDATE audit_events SET seq = 2 WHERE stream_id = @stream AND seq = 3", new { stream });
+            await c.ExecuteAsync("UPDATE audit_events SET seq = 3 WHERE stream_id = @stream AND seq = -2", new { stream });
+        });
+        AssertBroken(report, AuditBreakReasons.PrevHashMismatch, stream, 2);
+    }
+
+    [Fact]
+    public async Task Deleting_a_whole_sealed_stream_is_a_missing_stream()
+    {
+        var (stream, auditor) = await SealedStreamAsync();
+        var report = await TamperedAsync(auditor, async c =>
+        {
+            await c.ExecuteAsync("DELETE FROM audit_events WHERE stream_id = @stream", new { stream });
+            await c.ExecuteAsync("DELETE FROM audit_stream_heads WHERE stream_id = @stream", new { stream });
+            // The checkpointer will not seal the shortened history as if it were the truth.
+            var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => AuditTestKit.CheckpointAsync(fixture));
+            Assert.Contains(stream, refused.Message);
+        });
+        AssertBroken(report, AuditBreakReasons.MissingStream, stream, 4);
+        Assert.Single(report["problems"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Rewriting_a_sealed_stream_with_recomputed_hashes_is_caught_by_the_checkpoint()
+    {
+        var (stream, auditor) = await SealedStreamAsync();
+        var report = await TamperedAsync(auditor, async c =>
+        {
+            // A careful forger: alters event 3 and recomputes every hash after it and the head, so the chain itself verifies.
+            var events = (await c.QueryAsync<AuditEventRecord>("""
+                SELECT stream_id AS StreamId, seq, occurred_at AS OccurredAt, principal_id AS PrincipalId, organisation_id AS OrganisationId,
+                       role, type, data, prev_hash AS PrevHash, hash
+                FROM audit_events WHERE stream_id = @stream AND seq >= 3 ORDER BY seq
+                """, new { stream })).ToList();
+            var prev = events[0].PrevHash;
+            foreach (var e in events)
+            {
+                var forged = e with { PrevHash = prev, Data = e.Seq == 3 ? e.Data.Replace("supervisor", "caseworker") : e.Data };
+                var hash = AuditChain.Recompute(forged);
+                await c.ExecuteAsync("UPDATE audit_events SET data = @Data, prev_hash = @PrevHash, hash = @hash WHERE stream_id = @StreamId AND seq = @Seq",
+                    new { forged.Data, forged.PrevHash, hash, forged.StreamId, forged.Seq });
+                prev = hash;
+            }
+            await c.ExecuteAsync("UPDATE audit_stream_heads SET hash = @prev WHERE stream_id = @stream", new { prev, stream });
+        });
+        // The checkpoint sealed the head (seq 4), not every event: the rewrite shows where the sealed hash no longer matches.
+        var first = report["firstBroken"]!;
+        Assert.Equal(AuditBreakReasons.CheckpointInconsistent, first["reason"]!.GetValue<string>());
+        Assert.Equal(stream, first["streamId"]!.GetValue<string>());
+        Assert.Equal(4, first["seq"]!.GetValue<long>());
+        Assert.NotNull(first["checkpoint"]);
+    }
+
+    [Fact]
+    public async Task Altering_a_checkpoints_root_invalidates_its_signature()
+    {
+        var (_, auditor) = await SealedStreamAsync();
+        var latest = (await AuditTestKit.CheckpointAsync(fixture))!;
+        var report = await TamperedAsync(auditor, c => c.ExecuteAsync("UPDATE audit_checkpoints SET root_hash = @root WHERE sequence = @Sequence",
+            new { root = new string('a', 64), latest.Sequence }));
+        AssertBroken(report, AuditBreakReasons.CheckpointSignatureInvalid, null, null, latest.Sequence);
+    }
+
+    [Fact]
+    public async Task Altering_a_checkpoints_signature_is_reported()
+    {
+        var (_, auditor) = await SealedStreamAsync();
+        var latest = (await AuditTestKit.CheckpointAsync(fixture))!;
+        var signature = Convert.FromBase64String(latest.Signature);
+        signature[10] ^= 0x01;
+        var report = await TamperedAsync(auditor, c => c.ExecuteAsync("UPDATE audit_checkpoints SET signature = @forged WHERE sequence = @Sequence",
+            new { forged = Convert.ToBase64String(signature), latest.Sequence }));
+        AssertBroken(report, AuditBreakReasons.CheckpointSignatureInvalid, null, null, latest.Sequence);
+    }
+
+    [Fact]
+    public async Task Deleting_a_checkpoint_in_the_middle_is_reported_at_its_successor()
+    {
+        var (_, auditor) = await SealedStreamAsync();
+        await _network.OrganisationAsync();
+        var middle = (await AuditTestKit.CheckpointAsync(fixture))!;
+        await _network.OrganisationAsync();
+        var last = (await AuditTestKit.CheckpointAsync(fixture))!;
+        Assert.Equal(middle.Sequence + 1, last.Sequence);
+        var report = await TamperedAsync(auditor, async c =>
+        {
+            await c.ExecuteAsync("DELETE FROM audit_checkpoint_heads WHERE checkpoint_sequence = @Sequence", new { middle.Sequence });
+            await c.ExecuteAsync("DELETE FROM audit_checkpoints WHERE sequence = @Sequence", new { middle.Sequence });
+        });
+        AssertBroken(report, AuditBreakReasons.CheckpointInconsistent, null, null, last.Sequence);
+    }
+
+    [Fact]
+    public async Task A_validly_signed_checkpoint_that_shrinks_the_tree_is_reported()
+    {
+        var (_, auditor) = await SealedStreamAsync();
+        var latest = (await AuditTestKit.CheckpointAsync(fixture))!;
+        // Someone holding the signing key seals a smaller tree: the signature verifies, the history does not.
+        var keys = fixture.Factory.Services.GetRequiredService<CheckpointKeys>();
+        var statement = new CheckpointStatement(latest.Sequence + 1, latest.TreeSize - 1, latest.EventCount, latest.RootHash, latest.CreatedAt, keys.KeyId,
+            latest.Sequence, latest.RootHash);
+        var report = await TamperedAsync(auditor, c => c.ExecuteAsync("""
+            INSERT INTO audit_checkpoints (sequence, tree_size, event_count, root_hash, created_at, key_id, signature, previous_sequence, previous_root_hash)
+            VALUES (@Sequence, @TreeSize, @EventCount, @RootHash, @CreatedAt, @KeyId, @Signature, @PreviousSequence, @PreviousRootHash)
+            """, new
+        {
+            statement.Sequence, statement.TreeSize, statement.EventCount, statement.RootHash, statement.CreatedAt, statement.KeyId,
+            Signature = keys.Sign(statement.ToBytes()), statement.PreviousSequence, statement.PreviousRootHash,
+        }));
+        AssertBroken(report, AuditBreakReasons.CheckpointTreeShrank, null, null, latest.Sequence + 1);
+    }
+}
+
+public sealed class AuditTamperTests_Sqlite(SqliteApiFixture fixture) : AuditTamperTests(fixture), IClassFixture<SqliteApiFixture>;
+
+[Trait("Database", "Postgres")]
+public sealed class AuditTamperTests_Postgres(PostgresApiFixture fixture) : AuditTamperTests(fixture), IClassFixture<PostgresApiFixture>;

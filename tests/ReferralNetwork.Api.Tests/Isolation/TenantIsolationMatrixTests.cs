@@ -1,0 +1,158 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using ReferralNetwork.Api.Tests.Infrastructure;
+
+namespace ReferralNetwork.Api.Tests.Isolation;
+
+/// <summary>
+/// OWASP API1/API3/API5: every route × role × relation, with the status each must get, kept as one table. A referral of a
+/// child is shared by a referrer (youth office), a receiver (NGO) and an observer (the guardian's centre for social
+/// work); an outsider, an auditor, the network admin and organisation admins stand around it.
+/// </summary>
+public abstract class TenantIsolationMatrixTests(ApiFixture fixture)
+{
+    /// <summary>The columns of the table, in order.</summary>
+    private static readonly string[] Actors = ["referrer", "supervisor", "receiver", "observer", "outsider", "auditor", "netadmin", "refadmin", "outadmin"];
+
+    private sealed record World(Guid Referrer, Guid Receiver, Guid Observer, Guid Outsider, Guid Referral, Guid Person, Guid Webhook,
+        IReadOnlyDictionary<string, HttpClient> Clients);
+
+    private sealed record Case(string Name, Func<World, HttpRequestMessage> Request, string Expected);
+
+    private static HttpRequestMessage Get(string path) => new(HttpMethod.Get, path);
+
+    private static HttpRequestMessage Send(HttpMethod method, string path, object? body = null, string? ifMatch = null)
+    {
+        var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        if (ifMatch is not null) request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+        return request;
+    }
+
+    /// <summary>Expected status per actor, in the order of <see cref="Actors"/>.</summary>
+    private static readonly Case[] Cases =
+    [
+        // The guardian's centre (observer) may refer the child it is guardian of onwards by personId; nobody else outside
+        // the person's referrals can name them.
+        //                                                                                                   ref  sup  rcv  obs  out  aud  net  rad  oad
+        new("GET referral", w => Get($"/api/v1/referrals/{w.Referral}"),                                     "200 200 200 200 404 403 403 403 403"),
+        new("GET timeline", w => Get($"/api/v1/referrals/{w.Referral}/timeline"),                            "200 200 200 200 404 403 403 403 403"),
+        new("GET notes", w => Get($"/api/v1/referrals/{w.Referral}/notes"),                                  "200 200 200 403 404 403 403 403 403"),
+        new("POST note", w => Send(HttpMethod.Post, $"/api/v1/referrals/{w.Referral}/notes", new { text = "n" }), "201 201 201 403 404 403 403 403 403"),
+        new("POST accept (stale)", w => Send(HttpMethod.Post, $"/api/v1/referrals/{w.Referral}/accept", null, "\"999\""), "412 412 412 412 404 403 403 403 403"),
+        new("POST withdraw (stale)", w => Send(HttpMethod.Post, $"/api/v1/referrals/{w.Referral}/withdraw", new { reason = "r" }, "\"999\""), "412 412 412 412 404 403 403 403 403"),
+        new("POST override-review", w => Send(HttpMethod.Post, $"/api/v1/referrals/{w.Referral}/override-review", new { approved = true }), "403 409 403 403 403 403 403 403 403"),
+        new("GET person", w => Get($"/api/v1/persons/{w.Person}"),                                           "200 200 200 200 404 403 403 403 403"),
+        new("GET consents", w => Get($"/api/v1/persons/{w.Person}/consents"),                                "200 200 200 200 404 403 403 403 403"),
+        new("GET inbox", w => Get("/api/v1/referrals?box=inbox"),                                            "200 200 200 200 200 403 403 403 403"),
+        new("GET organisation", w => Get($"/api/v1/organisations/{w.Referrer}"),                              "200 200 200 200 200 200 200 200 200"),
+        new("PATCH organisation", w => Send(HttpMethod.Patch, $"/api/v1/organisations/{w.Referrer}", new { capacity = 7 }), "403 403 403 403 403 403 200 200 404"),
+        new("GET api keys", w => Get($"/api/v1/organisations/{w.Referrer}/api-keys"),                        "403 403 403 403 403 403 200 200 404"),
+        new("POST api key", w => Send(HttpMethod.Post, $"/api/v1/organisations/{w.Outsider}/api-keys", new { name = "x", roles = new[] { "caseworker" } }), "403 403 403 403 403 403 201 404 201"),
+        new("GET webhook", w => Get($"/api/v1/webhooks/{w.Webhook}"),                                        "403 403 403 403 403 403 403 200 404"),
+        new("GET webhooks", w => Get("/api/v1/webhooks"),                                                    "403 403 403 403 403 403 403 200 200"),
+        new("POST protocol", w => Send(HttpMethod.Post, "/api/v1/protocols", new { code = "x" }),            "403 403 403 403 403 403 400 403 403"),
+        new("GET statistics", w => Get("/api/v1/statistics/referrals?groupBy=service"),                      "200 200 200 200 200 200 200 200 200"),
+        new("POST referral naming another's person", w => Send(HttpMethod.Post, "/api/v1/referrals", new
+        {
+            receiverOrganisationId = w.Receiver, services = new[] { "legal_aid" }, urgency = "routine", reason = "r", personId = w.Person,
+            consent = new { givenBy = "guardian", method = "written" },
+        }),                                                                                                   "201 201 422 201 422 403 403 403 403"),
+        // Last, because it erases the person: only the network admin or its owning organisation's admin may (the latter,
+        // coming second, finds it erased already: 409, not 404).
+        new("POST erasure", w => Send(HttpMethod.Post, $"/api/v1/persons/{w.Person}/erasure", new { reason = "test" }), "403 403 403 403 403 403 200 409 404"),
+    ];
+
+    [Fact]
+    public async Task Every_route_role_and_relation_gets_the_expected_status()
+    {
+        var world = await WorldAsync();
+        var mismatches = new List<string>();
+        var checkedCells = 0;
+        foreach (var @case in Cases)
+        {
+            var expected = @case.Expected.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(Actors.Length, expected.Length);
+            for (var i = 0; i < Actors.Length; i++)
+            {
+                using var request = @case.Request(world);
+                using var response = await world.Clients[Actors[i]].SendAsync(request);
+                checkedCells++;
+                if ((int)response.StatusCode != int.Parse(expected[i]))
+                    mismatches.Add($"{@case.Name} as {Actors[i]}: expected {expected[i]}, got {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                else if ((int)response.StatusCode >= 400 && response.Content.Headers.ContentType?.MediaType != "application/problem+json")
+                    mismatches.Add($"{@case.Name} as {Actors[i]}: {(int)response.StatusCode} is not problem+json");
+            }
+        }
+        Assert.True(mismatches.Count == 0, $"{mismatches.Count} of {checkedCells} cases failed:\n" + string.Join('\n', mismatches));
+        Assert.True(checkedCells >= 170, $"only {checkedCells} cases checked");
+    }
+
+    [Fact]
+    public async Task Lists_never_carry_another_organisations_referrals()
+    {
+        var world = await WorldAsync();
+        var outsider = world.Clients["outsider"];
+        foreach (var box in new[] { "inbox", "outbox", "observing" })
+        {
+            var page = await outsider.GetFromJsonAsync<JsonObject>($"/api/v1/referrals?box={box}&limit=100");
+            Assert.DoesNotContain(page!["items"]!.AsArray(), i => i!["id"]!.GetValue<Guid>() == world.Referral);
+        }
+        var observing = await world.Clients["observer"].GetFromJsonAsync<JsonObject>("/api/v1/referrals?box=observing&limit=100");
+        Assert.Contains(observing!["items"]!.AsArray(), i => i!["id"]!.GetValue<Guid>() == world.Referral);
+        var webhooks = await world.Clients["outadmin"].GetFromJsonAsync<JsonArray>("/api/v1/webhooks");
+        Assert.DoesNotContain(webhooks!, h => h!["id"]!.GetValue<Guid>() == world.Webhook);
+    }
+
+    private async Task<World> WorldAsync()
+    {
+        var network = new TestNetwork(fixture);
+        var guardian = await network.OrganisationAsync("centre_for_social_work");
+        var referrer = await network.OrganisationAsync("youth_office");
+        var receiver = await network.OrganisationAsync("ngo");
+        var outsider = await network.OrganisationAsync("ngo");
+        var child = TestNetwork.Person("Amir", "Nazari", birthYear: 2012, vulnerabilities: ["unaccompanied_child"], guardian: guardian.Id);
+        var body = new
+        {
+            receiverOrganisationId = receiver.Id, services = new[] { "legal_aid" }, urgency = "urgent", reason = "Needs a lawyer for the asylum claim",
+            person = child, consent = new { givenBy = "guardian", method = "written" },
+        };
+        var referral = await network.SubmitAsync(referrer, receiver, body);
+        Assert.Equal("child-protection", referral["protocolCode"]!.GetValue<string>());
+
+        var refAdminKey = await network.KeyAsync(referrer.Id, "org_admin");
+        var clients = new Dictionary<string, HttpClient>
+        {
+            ["referrer"] = referrer.Caseworker,
+            ["supervisor"] = fixture.Client(await network.KeyAsync(referrer.Id, "supervisor")),
+            ["receiver"] = receiver.Caseworker,
+            ["observer"] = guardian.Caseworker,
+            ["outsider"] = outsider.Caseworker,
+            ["auditor"] = fixture.Client(await network.KeyAsync(outsider.Id, "auditor")),
+            ["netadmin"] = fixture.Admin(),
+            ["refadmin"] = fixture.Client(refAdminKey),
+            ["outadmin"] = fixture.Client(await network.KeyAsync(outsider.Id, "org_admin")),
+        };
+        var webhook = await clients["refadmin"].PostAsJsonAsync("/api/v1/webhooks", new { url = "http://127.0.0.1:9/hooks/rn", events = Array.Empty<string>() });
+        await TestNetwork.Expect(webhook, HttpStatusCode.Created);
+        var webhookId = (await webhook.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<Guid>();
+        return new World(referrer.Id, receiver.Id, guardian.Id, outsider.Id, referral["id"]!.GetValue<Guid>(), referral["person"]!["id"]!.GetValue<Guid>(),
+            webhookId, clients);
+    }
+}
+
+/// <summary>Webhook subscriptions to a loopback receiver are allowed here, so one can be made through the API.</summary>
+public sealed class IsolationSqliteFixture : SqliteApiFixture
+{
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Webhooks:AllowPrivateNetworks"] = "true" };
+}
+
+public sealed class IsolationPostgresFixture : PostgresApiFixture
+{
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Webhooks:AllowPrivateNetworks"] = "true" };
+}
+
+public sealed class TenantIsolationMatrixTests_Sqlite(IsolationSqliteFixture fixture) : TenantIsolationMatrixTests(fixture), IClassFixture<IsolationSqliteFixture>;
+
+[Trait("Database", "Postgres")]
+public sealed class TenantIsolationMatrixTests_Postgres(IsolationPostgresFixture fixture) : TenantIsolationMatrixTests(fixture), IClassFixture<IsolationPostgresFixture>;

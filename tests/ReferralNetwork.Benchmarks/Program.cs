@@ -271,7 +271,7 @@ try
                 var json = JsonNode.Parse(body)!.AsObject();
                 long events = json["eventsChecked"]?.GetValue<long>() ?? 0;
                 double? ms = json.FirstOrDefault(p => p.Key.StartsWith("elapsed", StringComparison.OrdinalIgnoreCase)).Value?.GetValue<double>();
-                bool? valid = (json["valid"] ?? json["ok"] ?? json["intact"])?.GetValue<bool>();
+                bool? valid = (json["ok"] ?? json["valid"])?.GetValue<bool>();
                 report.Verify = new Report.VerifyResult(true, null, events, watch.Elapsed.TotalSeconds, ms, valid, api.Memory().PeakBytes);
                 log.WriteLine($"  {events:N0} events in {watch.Elapsed.TotalSeconds:F1} s: {events / watch.Elapsed.TotalSeconds:N0} events/s, valid: {valid?.ToString() ?? "?"}");
             }

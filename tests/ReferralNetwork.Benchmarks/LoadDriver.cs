@@ -225,7 +225,7 @@ public sealed class LoadRun : IDisposable
     }
 
     /// <summary>utime + stime of the server process (from /proc/pid/stat), in seconds.</summary>
-    private static double? ServerCpuSeconds(ApiHost? server)
+    internal static double? ServerCpuSeconds(ApiHost? server)
     {
         if (server is null) return null;
         try

@@ -260,6 +260,7 @@ try
             using var client = new HttpClient { BaseAddress = api.BaseAddress, Timeout = TimeSpan.FromMinutes(15) };
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", network.AuditorKey);
             api.ResetPeak();
+            var cpuBefore = LoadRun.ServerCpuSeconds(api);
             var watch = Stopwatch.StartNew();
             var response = await client.GetAsync(Scenarios.VerifyPath);
             var body = await response.Content.ReadAsStringAsync();
@@ -272,7 +273,8 @@ try
                 long events = json["eventsChecked"]?.GetValue<long>() ?? 0;
                 double? ms = json.FirstOrDefault(p => p.Key.StartsWith("elapsed", StringComparison.OrdinalIgnoreCase)).Value?.GetValue<double>();
                 bool? valid = (json["ok"] ?? json["valid"])?.GetValue<bool>();
-                report.Verify = new Report.VerifyResult(true, null, events, watch.Elapsed.TotalSeconds, ms, valid, api.Memory().PeakBytes);
+                report.Verify = new Report.VerifyResult(true, null, events, watch.Elapsed.TotalSeconds, ms, valid, api.Memory().PeakBytes,
+                    LoadRun.ServerCpuSeconds(api) - cpuBefore);
                 log.WriteLine($"  {events:N0} events in {watch.Elapsed.TotalSeconds:F1} s: {events / watch.Elapsed.TotalSeconds:N0} events/s, valid: {valid?.ToString() ?? "?"}");
             }
         }

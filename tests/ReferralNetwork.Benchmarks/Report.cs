@@ -20,7 +20,8 @@ public sealed class Report
     public List<Target> Targets { get; } = [];
     public VerifyResult? Verify { get; set; }
 
-    public sealed record VerifyResult(bool Available, string? Note, long EventsChecked, double Seconds, double? ServerMilliseconds, bool? Valid, long? PeakRssBytes)
+    public sealed record VerifyResult(bool Available, string? Note, long EventsChecked, double Seconds, double? ServerMilliseconds, bool? Valid, long? PeakRssBytes,
+        double? ServerCpuSeconds = null)
     {
         public double EventsPerSecond => Seconds > 0 ? EventsChecked / Seconds : 0;
     }
@@ -117,7 +118,8 @@ public sealed class Report
             o.WriteLine(v.Available
                 ? $"  {"verify (GET /audit/verify, all events)",-38} {F0(v.EventsPerSecond) + " events/s",-20} {v.EventsChecked:N0} events in {v.Seconds:F2} s" +
                   $"{(v.ServerMilliseconds is { } ms ? $" (server says {ms:N0} ms)" : "")}, valid: {v.Valid?.ToString() ?? "?"}" +
-                  $"{(v.PeakRssBytes is { } p ? $", peak RSS {Mb(p)} MB" : "")}"
+                  $"{(v.PeakRssBytes is { } p ? $", peak RSS {Mb(p)} MB" : "")}" +
+                  $"{(v.ServerCpuSeconds is { } cpu && cpu > 0 ? $", server CPU {cpu:F1} s ({F0(v.EventsChecked / cpu)} events per CPU-second)" : "")}"
                 : $"  {"verify (GET /audit/verify, all events)",-38} {v.Note}");
         }
         o.WriteLine();
@@ -159,7 +161,7 @@ public sealed class Report
         verify = Verify is null ? null : new
         {
             Verify.Available, Verify.Note, Verify.EventsChecked, Verify.Seconds, Verify.ServerMilliseconds, Verify.Valid, eventsPerSecond = Verify.EventsPerSecond,
-            Verify.PeakRssBytes,
+            Verify.PeakRssBytes, Verify.ServerCpuSeconds,
         },
         targets = Targets,
     }, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never,

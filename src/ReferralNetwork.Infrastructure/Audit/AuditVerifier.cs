@@ -14,12 +14,14 @@ namespace ReferralNetwork.Infrastructure.Audit;
 /// naming its predecessor's sequence and root, signature valid, tree size and event count never decreasing, the
 /// delta-encoded snapshot matching the signed size and count, and the latest signed root equal to the Merkle root
 /// recomputed over its snapshot (every root with <c>everyRoot</c>);</item>
-/// <item>the stream heads;</item>
-/// <item>every event, in one unbuffered query ordered by (stream_id, seq): seq contiguous from 1, prevHash linking,
-/// the hash recomputed, the head row naming the last event, and — the consistency of the checkpoints with the log
+/// <item>every event with its stream's head row beside it (a LEFT JOIN), in one unbuffered query ordered by
+/// (stream_id, seq): seq contiguous from 1, prevHash linking, the hash recomputed, the head row naming the last event, and — the consistency of the checkpoints with the log
 /// as it is now — every head a checkpoint ever sealed still being an event of its stream with that same hash, so the
 /// sealed history is a prefix of today's.</item>
+/// <item>the number of head rows, and only when more heads exist than streams with events, the heads without events.</item>
 /// </list>
+/// Memory does not grow with the number of streams (only with the checkpoints' sealed heads): the heads come with the
+/// events instead of being loaded into a dictionary, which with 2,000,000 streams held well over a gigabyte.
 /// Each event and each checkpoint yields at most one problem (the first check it fails). The report lists stream
 /// problems first (in scan order), then streams that vanished, then checkpoint problems.
 /// Limits, by design: deleting a whole stream that no checkpoint has sealed yet, or the newest checkpoint itself,
@@ -44,23 +46,27 @@ public sealed class AuditVerifier(IDbSession session, CheckpointKeys keys) : IAu
         await using (var enumerator = deltas.GetAsyncEnumerator(ct))
             await VerifyCheckpointsAsync(checkpoints, enumerator, everyRoot, run);
 
-        var heads = (await connection.QueryAsync<(string StreamId, long Seq, string Hash)>(new CommandDefinition(
-            "SELECT stream_id, seq, hash FROM audit_stream_heads", cancellationToken: ct))).ToDictionary(h => h.StreamId, h => (h.Seq, h.Hash), StringComparer.Ordinal);
-
-        var events = connection.QueryUnbufferedAsync<AuditEventRecord>("""
-            SELECT stream_id AS StreamId, seq, occurred_at AS OccurredAt, principal_id AS PrincipalId, organisation_id AS OrganisationId,
-                   role, type, data, prev_hash AS PrevHash, hash
-            FROM audit_events
-            ORDER BY stream_id, seq
+        // The head's hash comes only on the row it names (at most one per stream), so the join adds no string per event.
+        var events = connection.QueryUnbufferedAsync<EventRow>("""
+            SELECT e.stream_id AS StreamId, e.seq, e.occurred_at AS OccurredAt, e.principal_id AS PrincipalId, e.organisation_id AS OrganisationId,
+                   e.role, e.type, e.data, e.prev_hash AS PrevHash, e.hash,
+                   h.seq AS HeadSeq, CASE WHEN h.seq = e.seq THEN h.hash END AS HeadHash
+            FROM audit_events e LEFT JOIN audit_stream_heads h ON h.stream_id = e.stream_id
+            ORDER BY e.stream_id, e.seq
             """, commandTimeout: 0);
-        var seen = await VerifyStreamsAsync(events, heads, run, ct);
+        var scan = await VerifyStreamsAsync(events, run, ct);
 
-        VerifyNothingVanished(heads, seen, run);
+        // Every head row either met its stream in the scan or names a stream without events.
+        var headRows = await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM audit_stream_heads", cancellationToken: ct));
+        var headless = headRows == scan.HeadsMet ? [] : (await connection.QueryAsync<(string StreamId, long Seq)>(new CommandDefinition("""
+            SELECT h.stream_id, h.seq FROM audit_stream_heads h
+            WHERE NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.stream_id = h.stream_id)
+            """, commandTimeout: 0, cancellationToken: ct))).OrderBy(h => h.StreamId, StringComparer.Ordinal).ToList();
+
+        var sealedOnly = VerifyNothingVanished(headless, scan.SeenSealed, run);
         var problems = run.Streams.Concat(run.Vanished).Concat(run.Checkpoints).ToList();
-        var streams = new HashSet<string>(seen, StringComparer.Ordinal);
-        streams.UnionWith(heads.Keys);
-        streams.UnionWith(run.Snapshot.Keys);
-        return new AuditVerificationView(problems.Count == 0, run.EventsChecked, streams.Count, checkpoints.Count,
+        var streams = scan.Streams + headless.Count + sealedOnly;
+        return new AuditVerificationView(problems.Count == 0, run.EventsChecked, streams, checkpoints.Count,
             problems.FirstOrDefault(), problems.Take(MaxProblems).ToList(), problems.Count > MaxProblems, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
@@ -115,16 +121,15 @@ public sealed class AuditVerifier(IDbSession session, CheckpointKeys keys) : IAu
     /// Reading and checking run side by side: one task pulls rows off the ordered query in batches, this one hashes
     /// them — on two cores the database's work and the hashing overlap instead of taking turns.
     /// </summary>
-    private static async Task<HashSet<string>> VerifyStreamsAsync(IAsyncEnumerable<AuditEventRecord> events, Dictionary<string, (long Seq, string Hash)> heads,
-        Run run, CancellationToken ct)
+    private static async Task<StreamChecker> VerifyStreamsAsync(IAsyncEnumerable<EventRow> events, Run run, CancellationToken ct)
     {
-        var batches = Channel.CreateBounded<AuditEventRecord[]>(new BoundedChannelOptions(8) { SingleReader = true, SingleWriter = true });
+        var batches = Channel.CreateBounded<EventRow[]>(new BoundedChannelOptions(8) { SingleReader = true, SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var reader = Task.Run(async () =>
         {
             try
             {
-                var batch = new List<AuditEventRecord>(ReadBatch);
+                var batch = new List<EventRow>(ReadBatch);
                 await foreach (var e in events.WithCancellation(stop.Token))
                 {
                     batch.Add(e);
@@ -141,7 +146,7 @@ public sealed class AuditVerifier(IDbSession session, CheckpointKeys keys) : IAu
             }
         }, CancellationToken.None);
 
-        using var checker = new StreamChecker(heads, run);
+        var checker = new StreamChecker(run);
         try
         {
             await foreach (var batch in batches.Reader.ReadAllAsync(ct))
@@ -150,32 +155,71 @@ public sealed class AuditVerifier(IDbSession session, CheckpointKeys keys) : IAu
         }
         finally
         {
+            checker.Dispose();
             await stop.CancelAsync();
             await reader;
         }
-        return checker.Seen;
+        return checker;
+    }
+
+    /// <summary>An event row with its stream's head (null when the stream has no head row; the hash only on the row it names).</summary>
+    private sealed record EventRow
+    {
+        public string StreamId { get; init; } = "";
+        public long Seq { get; init; }
+        public DateTimeOffset OccurredAt { get; init; }
+        public Guid? PrincipalId { get; init; }
+        public Guid? OrganisationId { get; init; }
+        public string Role { get; init; } = "";
+        public string Type { get; init; } = "";
+        public string Data { get; init; } = "{}";
+        public string PrevHash { get; init; } = "";
+        public string Hash { get; init; } = "";
+        public long? HeadSeq { get; init; }
+        public string? HeadHash { get; init; }
+
+        public AuditEventRecord ToRecord() => new()
+        {
+            StreamId = StreamId, Seq = Seq, OccurredAt = OccurredAt, PrincipalId = PrincipalId, OrganisationId = OrganisationId, Role = Role, Type = Type,
+            Data = Data, PrevHash = PrevHash, Hash = Hash,
+        };
     }
 
     /// <summary>The per-stream state of the scan: expected seq, the hash the next prevHash must equal.</summary>
-    private sealed class StreamChecker(Dictionary<string, (long Seq, string Hash)> heads, Run run) : IDisposable
+    private sealed class StreamChecker(Run run) : IDisposable
     {
         private readonly EventHasher _hasher = new();
         private string? _stream;
         private long _expected, _lastSeq;
+        private long? _headSeq;
+        private string? _headHash;
         private string _prev = AuditChain.Genesis, _lastHash = AuditChain.Genesis;
 
-        public HashSet<string> Seen { get; } = new(StringComparer.Ordinal);
+        /// <summary>Streams with events.</summary>
+        public long Streams { get; private set; }
 
-        public void Check(AuditEventRecord e)
+        /// <summary>Streams with events that have a head row.</summary>
+        public long HeadsMet { get; private set; }
+
+        /// <summary>The streams a checkpoint sealed that the scan met (only those: the rest need no set).</summary>
+        public HashSet<string> SeenSealed { get; } = new(StringComparer.Ordinal);
+
+        public void Check(EventRow row)
         {
+            var e = row.ToRecord();
             if (!string.Equals(e.StreamId, _stream, StringComparison.Ordinal))
             {
                 Close();
                 _stream = e.StreamId;
-                Seen.Add(_stream);
+                Streams++;
+                if (row.HeadSeq is not null) HeadsMet++;
+                if (run.Snapshot.ContainsKey(_stream)) SeenSealed.Add(_stream);
+                _headSeq = row.HeadSeq;
+                _headHash = null;
                 _expected = 1;
                 _prev = AuditChain.Genesis;
             }
+            if (row.HeadHash is not null) _headHash = row.HeadHash;
             run.EventsChecked++;
             AuditBreak? problem = null;
             // One problem per event, the first check it fails; after a gap the link check is skipped, so a gap is reported once.
@@ -199,34 +243,41 @@ public sealed class AuditVerifier(IDbSession session, CheckpointKeys keys) : IAu
 
         public void Close()
         {
-            if (_stream is not null) CloseStream(_stream, _lastSeq, _lastHash, heads, run);
+            if (_stream is not null) CloseStream(_stream, _lastSeq, _lastHash, _headSeq, _headHash, run);
             _stream = null;
         }
 
         public void Dispose() => _hasher.Dispose();
     }
 
-    private static void CloseStream(string stream, long lastSeq, string lastHash, Dictionary<string, (long Seq, string Hash)> heads, Run run)
+    /// <param name="headHash">The head row's hash if it names an event of the stream (it came on that event's row).</param>
+    private static void CloseStream(string stream, long lastSeq, string lastHash, long? headSeq, string? headHash, Run run)
     {
-        if (!heads.TryGetValue(stream, out var head))
+        if (headSeq is not { } head)
             Run.Add(run.Streams, new AuditBreak(R.HeadMismatch, stream, lastSeq, null, "The stream has events but no head row."));
-        else if (head.Seq != lastSeq || !string.Equals(head.Hash, lastHash, StringComparison.Ordinal))
-            Run.Add(run.Streams, new AuditBreak(R.HeadMismatch, stream, Math.Max(head.Seq, lastSeq), null, head.Seq > lastSeq
-                ? $"The head row names seq {head.Seq}, but the stream ends at {lastSeq}: its newest events were deleted."
-                : $"The head row names seq {head.Seq} with another hash than the last event (seq {lastSeq})."));
+        else if (head != lastSeq || !string.Equals(headHash, lastHash, StringComparison.Ordinal))
+            Run.Add(run.Streams, new AuditBreak(R.HeadMismatch, stream, Math.Max(head, lastSeq), null, head > lastSeq
+                ? $"The head row names seq {head}, but the stream ends at {lastSeq}: its newest events were deleted."
+                : $"The head row names seq {head} with another hash than the last event (seq {lastSeq})."));
         // A sealed head beyond the stream's end was deleted after it was sealed.
         if (run.Snapshot.TryGetValue(stream, out var sealedHead) && sealedHead.Seq > lastSeq && run.Sealed.ContainsKey((stream, sealedHead.Seq)))
             Run.Add(run.Streams, new AuditBreak(R.CheckpointInconsistent, stream, sealedHead.Seq, run.Sealed[(stream, sealedHead.Seq)].Checkpoint,
                 $"A checkpoint sealed seq {sealedHead.Seq}, but the stream now ends at {lastSeq}."));
     }
 
-    private static void VerifyNothingVanished(Dictionary<string, (long Seq, string Hash)> heads, HashSet<string> seen, Run run)
+    /// <summary>Reports head rows without events, then sealed streams with neither; returns how many of the latter.</summary>
+    /// <param name="headless">The head rows whose stream has no events, in ordinal order of stream.</param>
+    /// <param name="seenSealed">The sealed streams the scan met.</param>
+    private static int VerifyNothingVanished(IReadOnlyList<(string StreamId, long Seq)> headless, HashSet<string> seenSealed, Run run)
     {
-        foreach (var (stream, head) in heads.Where(h => !seen.Contains(h.Key)).OrderBy(h => h.Key, StringComparer.Ordinal))
-            Run.Add(run.Vanished, new AuditBreak(R.MissingStream, stream, head.Seq, null, $"The head row names seq {head.Seq}, but the stream has no events."));
-        foreach (var sealedHead in run.Snapshot.Values.Where(h => !seen.Contains(h.StreamId) && !heads.ContainsKey(h.StreamId)).OrderBy(h => h.StreamId, StringComparer.Ordinal))
+        foreach (var (stream, seq) in headless)
+            Run.Add(run.Vanished, new AuditBreak(R.MissingStream, stream, seq, null, $"The head row names seq {seq}, but the stream has no events."));
+        var headlessStreams = headless.Select(h => h.StreamId).ToHashSet(StringComparer.Ordinal);
+        var gone = run.Snapshot.Values.Where(h => !seenSealed.Contains(h.StreamId) && !headlessStreams.Contains(h.StreamId)).OrderBy(h => h.StreamId, StringComparer.Ordinal).ToList();
+        foreach (var sealedHead in gone)
             Run.Add(run.Vanished, new AuditBreak(R.MissingStream, sealedHead.StreamId, sealedHead.Seq, run.Sealed.TryGetValue((sealedHead.StreamId, sealedHead.Seq), out var s) ? s.Checkpoint : null,
                 $"A checkpoint sealed this stream at seq {sealedHead.Seq}; its events and head row are gone."));
+        return gone.Count;
     }
 
     private static AuditBreak Checkpoint(string reason, CheckpointRow c, string detail) => new(reason, null, null, c.Sequence, detail);

@@ -1,6 +1,7 @@
 using Dapper;
 using Microsoft.Extensions.Options;
 using ReferralNetwork.Application.Abstractions;
+using ReferralNetwork.Infrastructure.Persistence;
 
 namespace ReferralNetwork.Infrastructure.Idempotency;
 
@@ -55,15 +56,35 @@ internal sealed record IdempotencyKeyRow
 /// concurrent requests win, and the losers read the row to decide between replay, 409 and 422 — never check-then-insert.
 /// The winner marks the row <c>done</c> with its answer inside the command's transaction, or deletes it on failure.
 /// </summary>
-public sealed class IdempotencyStore(IDbSession session, Clock clock, IOptions<IdempotencyOptions> options, IPersonalDataProtector protector)
+public sealed class IdempotencyStore(IDbSession session, Clock clock, IOptions<IdempotencyOptions> options, IPersonalDataProtector protector,
+    ConnectionFactory factory)
 {
     public const string InFlightState = "in_flight";
     public const string DoneState = "done";
 
 
+    /// <summary>
+    /// The claim and the release commit on their own (autocommit), outside the command's transaction. On SQLite each is
+    /// then a write transaction of its own, so it queues on the process's write gate like the commands do, rather than
+    /// sleeping in SQLite's busy handler while a command holds the lock. Inside a transaction the gate is already held.
+    /// </summary>
+    private async Task<WriteSlot?> WriteSlotAsync(CancellationToken ct)
+    {
+        if (factory.WriteGate is not { } gate || session.Transaction is not null) return null;
+        if (!await gate.WaitAsync(ConnectionFactory.WriteGateTimeout, ct))
+            throw new TimeoutException($"No database write slot within {ConnectionFactory.WriteGateTimeout.TotalSeconds:0} s.");
+        return new WriteSlot(gate);
+    }
+
+    private sealed class WriteSlot(SemaphoreSlim gate) : IDisposable
+    {
+        public void Dispose() => gate.Release();
+    }
+
     public async Task<IdempotencyClaim> ClaimAsync(Guid organisationId, string key, string operation, string requestHash, CancellationToken ct)
     {
         var connection = await session.ConnectionAsync(ct);
+        using var slot = await WriteSlotAsync(ct);
         // A few rounds cover a row that is deleted or taken over between our insert and our read.
         for (var round = 0; round < 3; round++)
         {
@@ -160,6 +181,7 @@ public sealed class IdempotencyStore(IDbSession session, Clock clock, IOptions<I
     public async Task ReleaseAsync(Guid organisationId, string key, DateTimeOffset token, CancellationToken ct)
     {
         var connection = await session.ConnectionAsync(ct);
+        using var slot = await WriteSlotAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition(
             "DELETE FROM idempotency_keys WHERE organisation_id = @Org AND idempotency_key = @Key AND state = @InFlight AND created_at = @Token",
             new { Org = organisationId, Key = key, InFlight = InFlightState, Token = token }, session.Transaction, cancellationToken: ct));

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using Microsoft.Data.SqlClient;
 using Microsoft.Data.Sqlite;
 using Npgsql;
@@ -9,7 +10,9 @@ namespace ReferralNetwork.Infrastructure.Persistence;
 /// <summary>Creates open connections for the configured provider; one instance per process.</summary>
 public sealed class ConnectionFactory : IDisposable
 {
+    private static readonly object Configured = new();
     private readonly NpgsqlDataSource? _postgres;
+    private readonly ConditionalWeakTable<SQLitePCL.sqlite3, object> _configured = new();
 
     public ConnectionFactory(DatabaseProvider provider, string connectionString)
     {
@@ -22,7 +25,19 @@ public sealed class ConnectionFactory : IDisposable
             _ => new SqlServerDialect(),
         };
         if (provider == DatabaseProvider.Postgres) _postgres = NpgsqlDataSource.Create(connectionString);
+        if (provider == DatabaseProvider.Sqlite) WriteGate = new SemaphoreSlim(1, 1);
     }
+
+    /// <summary>
+    /// SQLite lets one transaction write at a time. Writers of this process queue here, asynchronously, before BEGIN
+    /// IMMEDIATE, instead of inside SQLite's busy handler, which blocks a thread-pool thread and sleeps it 1–100 ms per
+    /// retry (so the lock sat idle while the next writer slept, and threads ran out under load). Another process on the
+    /// same file (a migration job, this API's own CLI commands) still meets busy_timeout. Null for server databases.
+    /// </summary>
+    public SemaphoreSlim? WriteGate { get; }
+
+    /// <summary>How long a writer waits for the gate: as long as SQLite's busy_timeout would have let it wait, and more.</summary>
+    public static readonly TimeSpan WriteGateTimeout = TimeSpan.FromSeconds(30);
 
     public DatabaseProvider Provider { get; }
     public string ConnectionString { get; }
@@ -37,11 +52,17 @@ public sealed class ConnectionFactory : IDisposable
             case DatabaseProvider.Sqlite:
                 var sqlite = new SqliteConnection(ConnectionString);
                 await sqlite.OpenAsync(ct);
-                // WAL lets readers run beside the writer; synchronous=FULL makes an acknowledged commit survive power loss.
-                await using (var pragma = sqlite.CreateCommand())
+                // A pooled connection keeps its settings, so they are applied once per physical connection, not per
+                // request (four statements to prepare and run each time).
+                if (!_configured.TryGetValue(sqlite.Handle!, out _))
                 {
-                    pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;";
-                    await pragma.ExecuteNonQueryAsync(ct);
+                    // WAL lets readers run beside the writer; synchronous=FULL makes an acknowledged commit survive power loss.
+                    await using (var pragma = sqlite.CreateCommand())
+                    {
+                        pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;";
+                        await pragma.ExecuteNonQueryAsync(ct);
+                    }
+                    _configured.AddOrUpdate(sqlite.Handle!, Configured);
                 }
                 return sqlite;
             default:
@@ -51,5 +72,9 @@ public sealed class ConnectionFactory : IDisposable
         }
     }
 
-    public void Dispose() => _postgres?.Dispose();
+    public void Dispose()
+    {
+        _postgres?.Dispose();
+        WriteGate?.Dispose();
+    }
 }

@@ -3,10 +3,14 @@ using ReferralNetwork.Application.Abstractions;
 
 namespace ReferralNetwork.Infrastructure.Persistence;
 
-/// <summary>One connection per request scope, opened on first use; at most one transaction (a command's).</summary>
+/// <summary>
+/// One connection per request scope, opened on first use; at most one transaction (a command's). On SQLite a transaction
+/// first takes the process's write gate (<see cref="ConnectionFactory.WriteGate"/>), released when it commits or rolls back.
+/// </summary>
 public sealed class DbSession(ConnectionFactory factory) : IDbSession, IAsyncDisposable
 {
     private DbConnection? _connection;
+    private bool _holdsGate;
 
     public ISqlDialect Dialect => factory.Dialect;
     public DbTransaction? Transaction { get; private set; }
@@ -16,17 +20,40 @@ public sealed class DbSession(ConnectionFactory factory) : IDbSession, IAsyncDis
     public async ValueTask BeginAsync(CancellationToken ct)
     {
         if (Transaction is not null) throw new InvalidOperationException("A transaction is already open in this scope.");
-        var connection = await ConnectionAsync(ct);
-        // SQLite: BEGIN IMMEDIATE (Microsoft.Data.Sqlite's default), so two writers never deadlock upgrading read locks.
-        Transaction = await connection.BeginTransactionAsync(ct);
+        if (factory.WriteGate is { } gate)
+        {
+            if (!await gate.WaitAsync(ConnectionFactory.WriteGateTimeout, ct))
+                throw new TimeoutException($"No database write slot within {ConnectionFactory.WriteGateTimeout.TotalSeconds:0} s.");
+            _holdsGate = true;
+        }
+        try
+        {
+            var connection = await ConnectionAsync(ct);
+            // SQLite: BEGIN IMMEDIATE (Microsoft.Data.Sqlite's default), so two writers never deadlock upgrading read locks.
+            Transaction = await connection.BeginTransactionAsync(ct);
+        }
+        catch
+        {
+            ReleaseGate();
+            throw;
+        }
+    }
+
+    private void ReleaseGate()
+    {
+        if (!_holdsGate) return;
+        _holdsGate = false;
+        factory.WriteGate!.Release();
     }
 
     public async ValueTask CommitAsync(CancellationToken ct)
     {
         var transaction = Transaction ?? throw new InvalidOperationException("No transaction is open.");
+        // A failed commit leaves the transaction (and the gate) to the rollback that follows.
         await transaction.CommitAsync(ct);
         await transaction.DisposeAsync();
         Transaction = null;
+        ReleaseGate();
     }
 
     public async ValueTask RollbackAsync(CancellationToken ct)
@@ -42,6 +69,7 @@ public sealed class DbSession(ConnectionFactory factory) : IDbSession, IAsyncDis
         }
         await Transaction.DisposeAsync();
         Transaction = null;
+        ReleaseGate();
     }
 
     public async ValueTask DisposeAsync()

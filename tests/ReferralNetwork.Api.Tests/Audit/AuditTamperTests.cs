@@ -106,6 +106,23 @@ public abstract class AuditTamperTests(ApiFixture fixture)
     }
 
     [Fact]
+    public async Task Deleting_a_head_row_is_a_head_mismatch()
+    {
+        var (stream, auditor) = await SealedStreamAsync();
+        var report = await TamperedAsync(auditor, c => c.ExecuteAsync("DELETE FROM audit_stream_heads WHERE stream_id = @stream", new { stream }));
+        AssertBroken(report, AuditBreakReasons.HeadMismatch, stream, 4);
+    }
+
+    [Fact]
+    public async Task Deleting_a_stream_s_events_but_not_its_head_is_a_missing_stream()
+    {
+        var (stream, auditor) = await SealedStreamAsync();
+        var report = await TamperedAsync(auditor, c => c.ExecuteAsync("DELETE FROM audit_events WHERE stream_id = @stream", new { stream }));
+        AssertBroken(report, AuditBreakReasons.MissingStream, stream, 4);
+        Assert.Single(report["problems"]!.AsArray());
+    }
+
+    [Fact]
     public async Task Deleting_the_newest_event_and_rewinding_the_head_is_caught_by_the_checkpoint()
     {
         var (stream, auditor) = await SealedStreamAsync();

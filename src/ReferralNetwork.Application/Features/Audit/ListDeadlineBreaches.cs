@@ -54,7 +54,8 @@ public sealed class ListDeadlineBreachesHandler(IDbSession session) : IQueryHand
         if (query.Protocol is not null) filters.Add("b.protocol_code = @Protocol");
         if (query.Deadline is not null) filters.Add("b.deadline = @Deadline");
         var where = string.Join(" AND ", filters);
-        var keyset = cursor is null ? "" : "AND (b.due_at > @At OR (b.due_at = @At AND b.referral_id > @AfterId))";
+        // The redundant bound lets PostgreSQL seek the (due_at, referral_id) index instead of filtering from the first breach.
+        var keyset = cursor is null ? "" : "AND b.due_at >= @At AND (b.due_at > @At OR (b.due_at = @At AND b.referral_id > @AfterId))";
         var connection = await session.ConnectionAsync(ct);
         var rows = (await connection.QueryAsync<BreachRow>(new CommandDefinition($"""
             SELECT {Columns}

@@ -39,7 +39,8 @@ public sealed class ListOrganisationsHandler(IDbSession session) : IQueryHandler
         if (query.Q is not null) where.Add(session.Dialect.ContainsIgnoreCase("o.name", "@Q"));
         if (query.Service is not null) where.Add("EXISTS (SELECT 1 FROM organisation_services s WHERE s.organisation_id = o.id AND s.service_code = @Service)");
         if (query.Language is not null) where.Add("EXISTS (SELECT 1 FROM organisation_languages l WHERE l.organisation_id = o.id AND l.language = @Language)");
-        if (cursor is not null) where.Add("(o.created_at > @At OR (o.created_at = @At AND o.id > @AfterId))");
+        // The redundant bound lets PostgreSQL seek the (created_at, id) index instead of filtering from the first row.
+        if (cursor is not null) where.Add("o.created_at >= @At AND (o.created_at > @At OR (o.created_at = @At AND o.id > @AfterId))");
         var sql = $"""
             SELECT o.id, o.name, o.kind, o.municipality, o.capacity, o.contact_email AS ContactEmail, o.contact_phone AS ContactPhone,
                    o.active, o.created_at AS CreatedAt, o.version

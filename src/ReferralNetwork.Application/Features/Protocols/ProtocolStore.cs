@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Dapper;
 using ReferralNetwork.Application.Abstractions;
@@ -43,5 +44,15 @@ public sealed class ProtocolStore(IDbSession session)
             .OrderBy(p => p.Document.AppliesTo is null ? 1 : 0).ThenBy(p => p.Code, StringComparer.Ordinal).ToList();
     }
 
-    public static ProtocolDocument Parse(string json) => JsonSerializer.Deserialize<ProtocolDocument>(json, Json)!;
+    /// <summary>
+    /// Parsed documents by their exact text: every submission reads the latest protocols, and parsing them each time
+    /// cost more than reading them. Keyed by the text itself, so nothing can go stale; the documents are immutable
+    /// records. Bounded, in case of a pathological number of versions.
+    /// </summary>
+    private static readonly ConcurrentDictionary<string, ProtocolDocument> Parsed = new(StringComparer.Ordinal);
+
+    public static ProtocolDocument Parse(string json) =>
+        Parsed.TryGetValue(json, out var document) ? document
+        : Parsed.Count < 256 ? Parsed.GetOrAdd(json, static text => JsonSerializer.Deserialize<ProtocolDocument>(text, Json)!)
+        : JsonSerializer.Deserialize<ProtocolDocument>(json, Json)!;
 }

@@ -49,7 +49,9 @@ public sealed class ListReferralsHandler(IDbSession session, ICurrentPrincipal c
         if (query.Urgency is not null) where.Add("r.urgency = @Urgency");
         if (query.Overdue is not null) where.Add("r.overdue = @Overdue");
         if (query.Service is not null) where.Add("EXISTS (SELECT 1 FROM referral_services rs WHERE rs.referral_id = r.id AND rs.service_code = @Service)");
-        if (cursor is not null) where.Add("(r.created_at < @At OR (r.created_at = @At AND r.id < @BeforeId))");
+        // The redundant "created_at <= @At" is the range PostgreSQL can seek the (…, created_at, id) index with; from the OR
+        // alone it scans the box from its newest row and filters, so page 500 cost 500 pages (SQLite derives the range itself).
+        if (cursor is not null) where.Add("r.created_at <= @At AND (r.created_at < @At OR (r.created_at = @At AND r.id < @BeforeId))");
         var sql = $"""
             SELECT {ReferralRow.Columns}
             FROM referrals r

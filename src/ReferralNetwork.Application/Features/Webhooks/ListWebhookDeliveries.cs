@@ -32,7 +32,7 @@ public sealed class ListWebhookDeliveriesHandler(IDbSession session, ICurrentPri
         var sql = $"""
             SELECT {WebhookDeliveryRow.Columns}
             FROM webhook_deliveries d
-            WHERE d.subscription_id = @Id{(cursor is null ? "" : " AND (d.created_at < @At OR (d.created_at = @At AND d.id < @BeforeId))")}
+            WHERE d.subscription_id = @Id{(cursor is null ? "" : " AND d.created_at <= @At AND (d.created_at < @At OR (d.created_at = @At AND d.id < @BeforeId))")}
             ORDER BY d.created_at DESC, d.id DESC
             {session.Dialect.Limit("@Take")}
             """;

@@ -62,10 +62,18 @@ builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
 builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 builder.Services.AddReferralNetworkOpenApi();
 builder.Services.AddPerKeyRateLimiting(builder.Configuration);
+// CORS is off unless origins are configured: the thin client is served from the API's own origin.
+var corsOrigins = builder.Configuration.GetSection("Cors:AllowedOrigins").Get<string[]>() ?? [];
+if (corsOrigins.Length > 0)
+    builder.Services.AddCors(o => o.AddDefaultPolicy(p => p.WithOrigins(corsOrigins).AllowAnyHeader().WithMethods("GET", "POST", "PATCH", "DELETE")
+        .WithExposedHeaders("ETag", "Location", "Retry-After", "Idempotent-Replayed")));
+builder.Services.AddHsts(o => o.MaxAge = TimeSpan.FromDays(365));
 
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseHsts(); // only ever sent over HTTPS (TLS at Kestrel, or at a proxy with forwarded headers)
+if (corsOrigins.Length > 0) app.UseCors();
 app.UseThinClient();
 app.UseMiddleware<RequestLimitsMiddleware>(limits);
 app.UseAuthentication();

@@ -50,6 +50,21 @@ public sealed class LimitsTests(LimitedApiFixture fixture) : IClassFixture<Limit
     }
 
     [Fact]
+    public async Task Cross_origin_requests_get_no_cors_grant_unless_configured()
+    {
+        using var preflight = new HttpRequestMessage(HttpMethod.Options, "/api/v1/referrals");
+        preflight.Headers.Add("Origin", "https://evil.example");
+        preflight.Headers.Add("Access-Control-Request-Method", "POST");
+        var response = await fixture.Client().SendAsync(preflight);
+        Assert.False(response.Headers.Contains("Access-Control-Allow-Origin"));
+        using var get = new HttpRequestMessage(HttpMethod.Get, "/health/live");
+        get.Headers.Add("Origin", "https://evil.example");
+        var answer = await fixture.Client().SendAsync(get);
+        Assert.False(answer.Headers.Contains("Access-Control-Allow-Origin"));
+        Assert.Equal("nosniff", answer.Headers.GetValues("X-Content-Type-Options").Single());
+    }
+
+    [Fact]
     public async Task Page_size_is_capped()
     {
         var network = new TestNetwork(fixture);

@@ -46,6 +46,7 @@ public abstract class CrashSafetyTests(ITestOutputHelper output)
     [Fact]
     public async Task Killing_the_process_at_random_loses_no_acknowledged_write_and_duplicates_nothing()
     {
+        ReferralNetwork.Infrastructure.Persistence.DapperTypes.Register(); // this test reads the database without a host
         _database = await DatabaseAsync();
         await using var _ = _database;
         await using var receiver = await WebhookReceiver.StartAsync(TimeProvider.System);
@@ -114,13 +115,13 @@ public abstract class CrashSafetyTests(ITestOutputHelper output)
 
             await using var connection = await OpenAsync();
             var referrals = (await connection.QueryAsync<ReferralState>("SELECT id, status, version FROM referrals")).ToList();
-            output.WriteLine($"{_database.Provider}: {Kills} kills, {keysUsed.Count} submissions ({acknowledgedSubmits.Count} acknowledged before a kill), {acknowledgedAcks.Count} acknowledges acknowledged");
+            output.WriteLine($"{_database.Provider}: {Kills} kills survived, {keysUsed.Count} submissions ({acknowledgedSubmits.Count} answered 201 during the kills), " +
+                $"{acknowledgedAcks.Count} acknowledges answered 200, {referrals.Count} referrals stored, 0 lost, 0 duplicated");
             Assert.Equal(byKey.Count, referrals.Count);                       // zero duplicates, zero losses
             Assert.Equal(byKey.Values.Distinct().Count(), byKey.Count);
             Assert.Empty(byKey.Values.Except(referrals.Select(r => r.Id)));     // every acknowledged referral exists
             var lostAcks = acknowledgedAcks.Where(id => referrals.Single(r => r.Id == id).Status != "received").ToList();
-            Assert.True(lostAcks.Count == 0, $"acknowledged but not received: {string.Join(", ", lostAcks)}; keys: " + string.Join(" | ",
-                await connection.QueryAsync<string>("SELECT idempotency_key || ' ' || state || ' ' || COALESCE(CAST(response_status AS VARCHAR(5)), '-') FROM idempotency_keys WHERE idempotency_key LIKE 'ack-%'")));
+            Assert.True(lostAcks.Count == 0, $"acknowledged but not received: {string.Join(", ", lostAcks)}");
 
             // No half-applied transition: status, version, timeline, responsibility and audit agree for every referral.
             var timeline = (await connection.QueryAsync<TimelineState>("SELECT referral_id AS ReferralId, seq, to_status AS ToStatus FROM referral_timeline ORDER BY referral_id, seq"))
@@ -138,7 +139,7 @@ public abstract class CrashSafetyTests(ITestOutputHelper output)
             await AssertChainsVerifyAsync(connection);
 
             // The outbox delivers every event at least once, even those whose process died mid-delivery.
-            var messages = (await connection.QueryAsync<string>("SELECT id FROM outbox_messages")).ToList();
+            var messages = (await connection.QueryAsync<ReferralState>("SELECT id FROM outbox_messages")).ToList();
             var deadline = DateTime.UtcNow.AddSeconds(90);
             long pending;
             do
@@ -148,9 +149,9 @@ public abstract class CrashSafetyTests(ITestOutputHelper output)
                     "SELECT (SELECT COUNT(*) FROM outbox_messages WHERE fanned_out_at IS NULL) + (SELECT COUNT(*) FROM webhook_deliveries WHERE state <> 'delivered')");
             } while (pending > 0 && DateTime.UtcNow < deadline);
             Assert.Equal(0, pending);
-            var deliveries = await connection.QueryAsync<string>("SELECT id FROM webhook_deliveries");
-            var received = receiver.Received.Select(r => r.Id).ToHashSet();
-            Assert.Equal(messages.Count, deliveries.Count());
+            var deliveries = (await connection.QueryAsync<ReferralState>("SELECT id FROM webhook_deliveries")).Select(d => d.Id).ToList();
+            var received = receiver.Received.Select(r => Guid.TryParse(r.Id, out var id) ? id : Guid.Empty).ToHashSet();
+            Assert.Equal(messages.Count, deliveries.Count);
             Assert.All(deliveries, d => Assert.Contains(d, received));
         }
         finally

@@ -83,15 +83,8 @@ public sealed class WithdrawConsentHandler(IDbSession session, PersonStore perso
         var observers = await connection.QueryAsync<Guid>(new CommandDefinition(
             "SELECT organisation_id FROM referral_observers WHERE referral_id = @Id ORDER BY organisation_id",
             new { referral.Id }, session.Transaction, cancellationToken: ct));
-        var parties = new[] { referral.ReferrerOrganisationId, referral.ReceiverOrganisationId }.Concat(observers).Distinct();
-        await connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO outbox_messages (id, event_type, referral_id, status, organisation_ids, occurred_at)
-            VALUES (@Id, @EventType, @ReferralId, @Status, @Organisations, @At)
-            """, new
-        {
-            Id = Guid.CreateVersion7(), EventType = OutboxEvent, ReferralId = referral.Id, referral.Status,
-            Organisations = string.Join(',', parties.Select(o => o.ToString("D"))), At = now,
-        }, session.Transaction, cancellationToken: ct));
+        await Outbox.EnqueueAsync(session, OutboxEvent, referral.Id, referral.Status,
+            new[] { referral.ReferrerOrganisationId, referral.ReceiverOrganisationId }.Concat(observers), now, ct);
         audit.Record(new AuditEntry(AuditStreams.Referral(referral.Id), "referral.consent_withdrawn", new Dictionary<string, object?>
         {
             ["referralId"] = referral.Id, ["consentId"] = consentId, ["status"] = referral.Status,

@@ -1,5 +1,6 @@
 using Dapper;
 using ReferralNetwork.Application.Abstractions;
+using ReferralNetwork.Application.Features.Common;
 using ReferralNetwork.Domain;
 using ReferralNetwork.Domain.Referrals;
 
@@ -38,14 +39,6 @@ public static class ReferralOutbox
         var observers = partiesOnly ? [] : await connection.QueryAsync<Guid>(new CommandDefinition(
             "SELECT organisation_id FROM referral_observers WHERE referral_id = @Id ORDER BY organisation_id",
             new { Id = referralId }, session.Transaction, cancellationToken: ct));
-        var organisations = new[] { parties.Referrer, parties.Receiver }.Concat(observers).Distinct().Select(id => id.ToString("D"));
-        await connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO outbox_messages (id, event_type, referral_id, status, organisation_ids, occurred_at)
-            VALUES (@Id, @EventType, @ReferralId, @Status, @Organisations, @At)
-            """, new
-        {
-            Id = Guid.CreateVersion7(), EventType = eventType, ReferralId = referralId, Status = status.Code(),
-            Organisations = string.Join(',', organisations), At = at,
-        }, session.Transaction, cancellationToken: ct));
+        await Outbox.EnqueueAsync(session, eventType, referralId, status.Code(), new[] { parties.Referrer, parties.Receiver }.Concat(observers), at, ct);
     }
 }

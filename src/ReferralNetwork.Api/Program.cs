@@ -21,6 +21,9 @@ using ReferralNetwork.Infrastructure.Persistence;
 using ReferralNetwork.Infrastructure.Webhooks;
 
 var command = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "serve";
+// A flag, not a setting: taken out before the configuration reads the command line (which would pair it with the next argument).
+var seedDemo = args.Contains("--seed-demo");
+args = args.Where(a => a != "--seed-demo").ToArray();
 // Settings and static files come with the binaries; relative paths in settings (the data folder) are relative to the
 // working directory.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -109,7 +112,7 @@ var database = app.Configuration.GetSection("Database").Get<DatabaseOptions>() ?
 if (database.MigrateOnStartup) await app.Services.GetRequiredService<Migrator>().MigrateAsync(CancellationToken.None);
 await using (var scope = app.Services.CreateAsyncScope())
     await scope.ServiceProvider.GetRequiredService<NetworkAdminBootstrap>().RunAsync(app.Configuration["Bootstrap:NetworkAdminKey"], CancellationToken.None);
-if (args.Contains("--seed-demo")) await SeedDemoCommand.RunAsync(app.Services, Console.Out, CancellationToken.None);
+if (seedDemo) await SeedDemoCommand.RunAsync(app.Services, Console.Out, CancellationToken.None);
 
 
 await app.RunAsync();

@@ -31,6 +31,14 @@ public static class SeedDemoCommand
     public static async Task RunAsync(IServiceProvider services, TextWriter output, CancellationToken ct)
     {
         await using var scope = services.CreateAsyncScope();
+        var connection = await scope.ServiceProvider.GetRequiredService<IDbSession>().ConnectionAsync(ct);
+        if (await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM organisations WHERE name = @Name",
+                new { Network[0].Name }, cancellationToken: ct)) > 0)
+        {
+            // Keys are shown only when made; a second run would only duplicate the network.
+            output.WriteLine("The demo network exists already (its keys were printed when it was created); nothing seeded.");
+            return;
+        }
         var admin = await NetworkAdminAsync(scope.ServiceProvider, output, ct);
         scope.ServiceProvider.GetRequiredService<CurrentPrincipal>().Principal = admin;
         var created = new List<OrganisationView>();

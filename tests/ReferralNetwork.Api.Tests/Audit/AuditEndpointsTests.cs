@@ -367,3 +367,7 @@ public sealed class AuditEndpointsTests_Sqlite(SqliteApiFixture fixture) : Audit
 
 [Trait("Database", "Postgres")]
 public sealed class AuditEndpointsTests_Postgres(PostgresApiFixture fixture) : AuditEndpointsTests(fixture), IClassFixture<PostgresApiFixture>;
+
+/// <summary>Opt-in: runs only when REFERRALNET_TEST_SQLSERVER names a server (scripts/test.sh filters it out otherwise).</summary>
+[Trait("Database", "SqlServer")]
+public sealed class AuditEndpointsTests_SqlServer(SqlServerApiFixture fixture) : AuditEndpointsTests(fixture), IClassFixture<SqlServerApiFixture>;

@@ -111,3 +111,7 @@ public sealed class AuditPrivacyTests_Sqlite(SqliteApiFixture fixture) : AuditPr
 
 [Trait("Database", "Postgres")]
 public sealed class AuditPrivacyTests_Postgres(PostgresApiFixture fixture) : AuditPrivacyTests(fixture), IClassFixture<PostgresApiFixture>;
+
+/// <summary>Opt-in: runs only when REFERRALNET_TEST_SQLSERVER names a server (scripts/test.sh filters it out otherwise).</summary>
+[Trait("Database", "SqlServer")]
+public sealed class AuditPrivacyTests_SqlServer(SqlServerApiFixture fixture) : AuditPrivacyTests(fixture), IClassFixture<SqlServerApiFixture>;

@@ -262,3 +262,7 @@ public sealed class AuditTamperTests_Sqlite(SqliteApiFixture fixture) : AuditTam
 
 [Trait("Database", "Postgres")]
 public sealed class AuditTamperTests_Postgres(PostgresApiFixture fixture) : AuditTamperTests(fixture), IClassFixture<PostgresApiFixture>;
+
+/// <summary>Opt-in: runs only when REFERRALNET_TEST_SQLSERVER names a server (scripts/test.sh filters it out otherwise).</summary>
+[Trait("Database", "SqlServer")]
+public sealed class AuditTamperTests_SqlServer(SqlServerApiFixture fixture) : AuditTamperTests(fixture), IClassFixture<SqlServerApiFixture>;

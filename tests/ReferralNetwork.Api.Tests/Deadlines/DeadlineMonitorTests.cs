@@ -174,3 +174,7 @@ public sealed class DeadlineMonitorTests_Sqlite(SqliteApiFixture fixture) : Dead
 
 [Trait("Database", "Postgres")]
 public sealed class DeadlineMonitorTests_Postgres(PostgresApiFixture fixture) : DeadlineMonitorTests(fixture), IClassFixture<PostgresApiFixture>;
+
+/// <summary>Opt-in: runs only when REFERRALNET_TEST_SQLSERVER names a server (scripts/test.sh filters it out otherwise).</summary>
+[Trait("Database", "SqlServer")]
+public sealed class DeadlineMonitorTests_SqlServer(SqlServerApiFixture fixture) : DeadlineMonitorTests(fixture), IClassFixture<SqlServerApiFixture>;

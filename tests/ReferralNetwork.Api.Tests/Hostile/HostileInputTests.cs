@@ -182,3 +182,7 @@ public sealed class HostileInputTests_Sqlite(SqliteApiFixture fixture) : Hostile
 
 [Trait("Database", "Postgres")]
 public sealed class HostileInputTests_Postgres(PostgresApiFixture fixture) : HostileInputTests(fixture), IClassFixture<PostgresApiFixture>;
+
+/// <summary>Opt-in: runs only when REFERRALNET_TEST_SQLSERVER names a server (scripts/test.sh filters it out otherwise).</summary>
+[Trait("Database", "SqlServer")]
+public sealed class HostileInputTests_SqlServer(SqlServerApiFixture fixture) : HostileInputTests(fixture), IClassFixture<SqlServerApiFixture>;

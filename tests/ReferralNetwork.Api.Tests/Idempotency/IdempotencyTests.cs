@@ -207,3 +207,7 @@ public sealed class IdempotencyTests_Sqlite(SqliteApiFixture fixture) : Idempote
 
 [Trait("Database", "Postgres")]
 public sealed class IdempotencyTests_Postgres(PostgresApiFixture fixture) : IdempotencyTests(fixture), IClassFixture<PostgresApiFixture>;
+
+/// <summary>Opt-in: runs only when REFERRALNET_TEST_SQLSERVER names a server (scripts/test.sh filters it out otherwise).</summary>
+[Trait("Database", "SqlServer")]
+public sealed class IdempotencyTests_SqlServer(SqlServerApiFixture fixture) : IdempotencyTests(fixture), IClassFixture<SqlServerApiFixture>;

@@ -68,7 +68,12 @@ public abstract class ApiFixture : IAsyncLifetime
 
     public async Task<DbConnection> OpenAsync()
     {
-        DbConnection connection = Database.Provider == "postgres" ? new NpgsqlConnection(Database.ConnectionString) : new SqliteConnection(Database.ConnectionString);
+        DbConnection connection = Database.Provider switch
+        {
+            "postgres" => new NpgsqlConnection(Database.ConnectionString),
+            "sqlserver" => new Microsoft.Data.SqlClient.SqlConnection(Database.ConnectionString),
+            _ => new SqliteConnection(Database.ConnectionString),
+        };
         await connection.OpenAsync();
         return connection;
     }
@@ -105,4 +110,9 @@ public class SqliteApiFixture : ApiFixture
 public class PostgresApiFixture : ApiFixture
 {
     protected override async Task<ITestDatabase> CreateDatabaseAsync() => await PostgresTestDatabase.CreateAsync();
+}
+
+public class SqlServerApiFixture : ApiFixture
+{
+    protected override async Task<ITestDatabase> CreateDatabaseAsync() => await SqlServerTestDatabase.CreateAsync();
 }

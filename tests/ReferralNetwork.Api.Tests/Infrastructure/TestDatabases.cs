@@ -1,3 +1,4 @@
+using Microsoft.Data.SqlClient;
 using Npgsql;
 
 namespace ReferralNetwork.Api.Tests.Infrastructure;
@@ -69,6 +70,53 @@ public sealed class PostgresTestDatabase : ITestDatabase
         await using var connection = new NpgsqlConnection(_admin);
         await connection.OpenAsync();
         await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_name} WITH (FORCE)", connection);
+        await drop.ExecuteNonQueryAsync();
+    }
+}
+
+/// <summary>
+/// A database on the SQL Server named by REFERRALNET_TEST_SQLSERVER (a connection string to master, e.g. with
+/// `Connect Timeout=2`). Opt-in: scripts/test.sh leaves the SqlServer classes out unless the variable is set, because
+/// no machine here can run SQL Server. Created with READ_COMMITTED_SNAPSHOT ON, as deploy/ recommends.
+/// </summary>
+public sealed class SqlServerTestDatabase : ITestDatabase
+{
+    public const string Variable = "REFERRALNET_TEST_SQLSERVER";
+    private readonly string _master;
+    private readonly string _name;
+
+    private SqlServerTestDatabase(string master, string name, string connectionString)
+    {
+        _master = master;
+        _name = name;
+        ConnectionString = connectionString;
+    }
+
+    public string Provider => "sqlserver";
+    public string ConnectionString { get; }
+
+    public static async Task<SqlServerTestDatabase> CreateAsync()
+    {
+        var master = Environment.GetEnvironmentVariable(Variable);
+        if (string.IsNullOrWhiteSpace(master))
+            throw new InvalidOperationException($"{Variable} is not set: SQL Server tests are opt-in (set it to a connection string to a server).");
+        var name = "rn_" + Guid.NewGuid().ToString("N");
+        await using (var connection = new SqlConnection(master))
+        {
+            await connection.OpenAsync();
+            await using var create = new SqlCommand($"CREATE DATABASE [{name}]; ALTER DATABASE [{name}] SET READ_COMMITTED_SNAPSHOT ON;", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+        var builder = new SqlConnectionStringBuilder(master) { InitialCatalog = name };
+        return new SqlServerTestDatabase(master, name, builder.ConnectionString);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        SqlConnection.ClearAllPools();
+        await using var connection = new SqlConnection(_master);
+        await connection.OpenAsync();
+        await using var drop = new SqlCommand($"ALTER DATABASE [{_name}] SET SINGLE_USER WITH ROLLBACK IMMEDIATE; DROP DATABASE [{_name}];", connection);
         await drop.ExecuteNonQueryAsync();
     }
 }

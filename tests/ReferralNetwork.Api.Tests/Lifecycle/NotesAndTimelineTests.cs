@@ -102,3 +102,7 @@ public sealed class NotesAndTimelineTests_Sqlite(SqliteApiFixture fixture) : Not
 
 [Trait("Database", "Postgres")]
 public sealed class NotesAndTimelineTests_Postgres(PostgresApiFixture fixture) : NotesAndTimelineTests(fixture), IClassFixture<PostgresApiFixture>;
+
+/// <summary>Opt-in: runs only when REFERRALNET_TEST_SQLSERVER names a server (scripts/test.sh filters it out otherwise).</summary>
+[Trait("Database", "SqlServer")]
+public sealed class NotesAndTimelineTests_SqlServer(SqlServerApiFixture fixture) : NotesAndTimelineTests(fixture), IClassFixture<SqlServerApiFixture>;

@@ -113,3 +113,7 @@ public sealed class RedirectTests_Sqlite(SqliteApiFixture fixture) : RedirectTes
 
 [Trait("Database", "Postgres")]
 public sealed class RedirectTests_Postgres(PostgresApiFixture fixture) : RedirectTests(fixture), IClassFixture<PostgresApiFixture>;
+
+/// <summary>Opt-in: runs only when REFERRALNET_TEST_SQLSERVER names a server (scripts/test.sh filters it out otherwise).</summary>
+[Trait("Database", "SqlServer")]
+public sealed class RedirectTests_SqlServer(SqlServerApiFixture fixture) : RedirectTests(fixture), IClassFixture<SqlServerApiFixture>;

@@ -276,3 +276,7 @@ public sealed class ReferralLifecycleTests_Sqlite(SqliteApiFixture fixture) : Re
 
 [Trait("Database", "Postgres")]
 public sealed class ReferralLifecycleTests_Postgres(PostgresApiFixture fixture) : ReferralLifecycleTests(fixture), IClassFixture<PostgresApiFixture>;
+
+/// <summary>Opt-in: runs only when REFERRALNET_TEST_SQLSERVER names a server (scripts/test.sh filters it out otherwise).</summary>
+[Trait("Database", "SqlServer")]
+public sealed class ReferralLifecycleTests_SqlServer(SqlServerApiFixture fixture) : ReferralLifecycleTests(fixture), IClassFixture<SqlServerApiFixture>;

@@ -35,3 +35,7 @@ public sealed class LogHygieneTests_Sqlite(SqliteApiFixture fixture) : LogHygien
 
 [Trait("Database", "Postgres")]
 public sealed class LogHygieneTests_Postgres(PostgresApiFixture fixture) : LogHygieneTests(fixture), IClassFixture<PostgresApiFixture>;
+
+/// <summary>Opt-in: runs only when REFERRALNET_TEST_SQLSERVER names a server (scripts/test.sh filters it out otherwise).</summary>
+[Trait("Database", "SqlServer")]
+public sealed class LogHygieneTests_SqlServer(SqlServerApiFixture fixture) : LogHygieneTests(fixture), IClassFixture<SqlServerApiFixture>;

@@ -200,3 +200,7 @@ public sealed class ConsentTests_Sqlite(SqliteApiFixture fixture) : ConsentTests
 
 [Trait("Database", "Postgres")]
 public sealed class ConsentTests_Postgres(PostgresApiFixture fixture) : ConsentTests(fixture), IClassFixture<PostgresApiFixture>;
+
+/// <summary>Opt-in: runs only when REFERRALNET_TEST_SQLSERVER names a server (scripts/test.sh filters it out otherwise).</summary>
+[Trait("Database", "SqlServer")]
+public sealed class ConsentTests_SqlServer(SqlServerApiFixture fixture) : ConsentTests(fixture), IClassFixture<SqlServerApiFixture>;

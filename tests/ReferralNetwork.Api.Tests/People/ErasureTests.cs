@@ -103,3 +103,7 @@ public sealed class ErasureTests_Sqlite(SqliteApiFixture fixture) : ErasureTests
 
 [Trait("Database", "Postgres")]
 public sealed class ErasureTests_Postgres(PostgresApiFixture fixture) : ErasureTests(fixture), IClassFixture<PostgresApiFixture>;
+
+/// <summary>Opt-in: runs only when REFERRALNET_TEST_SQLSERVER names a server (scripts/test.sh filters it out otherwise).</summary>
+[Trait("Database", "SqlServer")]
+public sealed class ErasureTests_SqlServer(SqlServerApiFixture fixture) : ErasureTests(fixture), IClassFixture<SqlServerApiFixture>;

@@ -111,3 +111,7 @@ public sealed class MinimisationMatrixTests_Sqlite(SqliteApiFixture fixture) : M
 
 [Trait("Database", "Postgres")]
 public sealed class MinimisationMatrixTests_Postgres(PostgresApiFixture fixture) : MinimisationMatrixTests(fixture), IClassFixture<PostgresApiFixture>;
+
+/// <summary>Opt-in: runs only when REFERRALNET_TEST_SQLSERVER names a server (scripts/test.sh filters it out otherwise).</summary>
+[Trait("Database", "SqlServer")]
+public sealed class MinimisationMatrixTests_SqlServer(SqlServerApiFixture fixture) : MinimisationMatrixTests(fixture), IClassFixture<SqlServerApiFixture>;

@@ -140,3 +140,7 @@ public sealed class PersonsTests_Sqlite(SqliteApiFixture fixture) : PersonsTests
 
 [Trait("Database", "Postgres")]
 public sealed class PersonsTests_Postgres(PostgresApiFixture fixture) : PersonsTests(fixture), IClassFixture<PostgresApiFixture>;
+
+/// <summary>Opt-in: runs only when REFERRALNET_TEST_SQLSERVER names a server (scripts/test.sh filters it out otherwise).</summary>
+[Trait("Database", "SqlServer")]
+public sealed class PersonsTests_SqlServer(SqlServerApiFixture fixture) : PersonsTests(fixture), IClassFixture<SqlServerApiFixture>;

@@ -124,3 +124,7 @@ public sealed class PlaintextAtRestTests_Sqlite(SqliteApiFixture fixture) : Plai
 
 [Trait("Database", "Postgres")]
 public sealed class PlaintextAtRestTests_Postgres(PostgresApiFixture fixture) : PlaintextAtRestTests(fixture), IClassFixture<PostgresApiFixture>;
+
+/// <summary>Opt-in: runs only when REFERRALNET_TEST_SQLSERVER names a server (scripts/test.sh filters it out otherwise).</summary>
+[Trait("Database", "SqlServer")]
+public sealed class PlaintextAtRestTests_SqlServer(SqlServerApiFixture fixture) : PlaintextAtRestTests(fixture), IClassFixture<SqlServerApiFixture>;

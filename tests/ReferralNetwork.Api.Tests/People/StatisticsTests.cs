@@ -193,3 +193,7 @@ public sealed class StatisticsTests_Sqlite(SqliteApiFixture fixture) : Statistic
 
 [Trait("Database", "Postgres")]
 public sealed class StatisticsTests_Postgres(PostgresApiFixture fixture) : StatisticsTests(fixture), IClassFixture<PostgresApiFixture>;
+
+/// <summary>Opt-in: runs only when REFERRALNET_TEST_SQLSERVER names a server (scripts/test.sh filters it out otherwise).</summary>
+[Trait("Database", "SqlServer")]
+public sealed class StatisticsTests_SqlServer(SqlServerApiFixture fixture) : StatisticsTests(fixture), IClassFixture<SqlServerApiFixture>;

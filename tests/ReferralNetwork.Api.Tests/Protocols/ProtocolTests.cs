@@ -187,3 +187,7 @@ public sealed class ProtocolTests_Sqlite(SqliteApiFixture fixture) : ProtocolTes
 
 [Trait("Database", "Postgres")]
 public sealed class ProtocolTests_Postgres(PostgresApiFixture fixture) : ProtocolTests(fixture), IClassFixture<PostgresApiFixture>;
+
+/// <summary>Opt-in: runs only when REFERRALNET_TEST_SQLSERVER names a server (scripts/test.sh filters it out otherwise).</summary>
+[Trait("Database", "SqlServer")]
+public sealed class ProtocolTests_SqlServer(SqlServerApiFixture fixture) : ProtocolTests(fixture), IClassFixture<SqlServerApiFixture>;

@@ -176,3 +176,7 @@ public sealed class OverrideReviewTests_Sqlite(SqliteApiFixture fixture) : Overr
 
 [Trait("Database", "Postgres")]
 public sealed class OverrideReviewTests_Postgres(PostgresApiFixture fixture) : OverrideReviewTests(fixture), IClassFixture<PostgresApiFixture>;
+
+/// <summary>Opt-in: runs only when REFERRALNET_TEST_SQLSERVER names a server (scripts/test.sh filters it out otherwise).</summary>
+[Trait("Database", "SqlServer")]
+public sealed class OverrideReviewTests_SqlServer(SqlServerApiFixture fixture) : OverrideReviewTests(fixture), IClassFixture<SqlServerApiFixture>;

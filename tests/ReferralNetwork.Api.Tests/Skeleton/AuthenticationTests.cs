@@ -108,3 +108,7 @@ public sealed class AuthenticationTests_Sqlite(SqliteApiFixture fixture) : Authe
 
 [Trait("Database", "Postgres")]
 public sealed class AuthenticationTests_Postgres(PostgresApiFixture fixture) : AuthenticationTests(fixture), IClassFixture<PostgresApiFixture>;
+
+/// <summary>Opt-in: runs only when REFERRALNET_TEST_SQLSERVER names a server (scripts/test.sh filters it out otherwise).</summary>
+[Trait("Database", "SqlServer")]
+public sealed class AuthenticationTests_SqlServer(SqlServerApiFixture fixture) : AuthenticationTests(fixture), IClassFixture<SqlServerApiFixture>;

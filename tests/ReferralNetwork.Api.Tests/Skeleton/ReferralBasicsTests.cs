@@ -214,3 +214,7 @@ public sealed class ReferralBasicsTests_Sqlite(SqliteApiFixture fixture) : Refer
 
 [Trait("Database", "Postgres")]
 public sealed class ReferralBasicsTests_Postgres(PostgresApiFixture fixture) : ReferralBasicsTests(fixture), IClassFixture<PostgresApiFixture>;
+
+/// <summary>Opt-in: runs only when REFERRALNET_TEST_SQLSERVER names a server (scripts/test.sh filters it out otherwise).</summary>
+[Trait("Database", "SqlServer")]
+public sealed class ReferralBasicsTests_SqlServer(SqlServerApiFixture fixture) : ReferralBasicsTests(fixture), IClassFixture<SqlServerApiFixture>;

@@ -183,3 +183,7 @@ public sealed class WebhookSubscriptionTests_Sqlite(SqliteApiFixture fixture) : 
 
 [Trait("Database", "Postgres")]
 public sealed class WebhookSubscriptionTests_Postgres(PostgresApiFixture fixture) : WebhookSubscriptionTests(fixture), IClassFixture<PostgresApiFixture>;
+
+/// <summary>Opt-in: runs only when REFERRALNET_TEST_SQLSERVER names a server (scripts/test.sh filters it out otherwise).</summary>
+[Trait("Database", "SqlServer")]
+public sealed class WebhookSubscriptionTests_SqlServer(SqlServerApiFixture fixture) : WebhookSubscriptionTests(fixture), IClassFixture<SqlServerApiFixture>;

@@ -6,6 +6,7 @@ using ReferralNetwork.Domain.Protocols;
 using ReferralNetwork.Domain.Referrals;
 using ReferralNetwork.Infrastructure.Audit;
 using ReferralNetwork.Infrastructure.Crypto;
+using ReferralNetwork.Application.Features.Audit;
 
 namespace ReferralNetwork.Benchmarks;
 
@@ -316,7 +317,7 @@ public sealed class DataGenerator
 
     internal static void SelfCheck(AuditRecord e)
     {
-        var record = new AuditEventRecord
+        var record = new AuditEventRow
         {
             StreamId = e.StreamId, Seq = e.Seq, OccurredAt = e.At, PrincipalId = e.PrincipalId, OrganisationId = e.OrganisationId, Role = e.Role, Type = e.Type,
             Data = e.Data, PrevHash = e.PrevHash, Hash = e.Hash,

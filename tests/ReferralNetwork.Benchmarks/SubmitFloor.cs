@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Dapper;
 using ReferralNetwork.Infrastructure.Audit;
 using ReferralNetwork.Infrastructure.Persistence;
+using ReferralNetwork.Application.Features.Audit;
 
 namespace ReferralNetwork.Benchmarks;
 
@@ -162,7 +163,7 @@ public sealed partial class SubmitFloor
             var seq = Convert.ToInt64(Get("seq"), System.Globalization.CultureInfo.InvariantCulture);
             var prev = heads.TryGetValue(stream, out var h) && h.Seq == seq - 1 ? h.Hash : (string)Get("prev_hash")!;
             if (seq == 1) prev = AuditChain.Genesis;
-            var record = new AuditEventRecord
+            var record = new AuditEventRow
             {
                 StreamId = stream, Seq = seq, OccurredAt = Time(Get("occurred_at")!), PrincipalId = OptionalGuid(Get("principal_id")),
                 OrganisationId = OptionalGuid(Get("organisation_id")), Role = (string)Get("role")!, Type = (string)Get("type")!, Data = (string)Get("data")!,

@@ -1,24 +1,9 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using ReferralNetwork.Application.Features.Audit;
 
 namespace ReferralNetwork.Infrastructure.Audit;
-
-/// <summary>An audit event as stored: the columns of <c>audit_events</c>.</summary>
-public sealed record AuditEventRecord
-{
-    public long GlobalSeq { get; init; }
-    public string StreamId { get; init; } = "";
-    public long Seq { get; init; }
-    public DateTimeOffset OccurredAt { get; init; }
-    public Guid? PrincipalId { get; init; }
-    public Guid? OrganisationId { get; init; }
-    public string Role { get; init; } = "";
-    public string Type { get; init; } = "";
-    public string Data { get; init; } = "{}";
-    public string PrevHash { get; init; } = "";
-    public string Hash { get; init; } = "";
-}
 
 /// <summary>
 /// DESIGN §6: <c>hash = SHA-256(prevHash ‖ canonical JSON of the event)</c>, prevHash as 32 raw bytes (zeros for the
@@ -56,6 +41,6 @@ public static class AuditChain
     }
 
     /// <summary>Recomputes a stored event's hash from its columns.</summary>
-    public static string Recompute(AuditEventRecord e) =>
+    public static string Recompute(AuditEventRow e) =>
         Hash(e.PrevHash, EventJson(e.StreamId, e.Seq, e.OccurredAt, e.PrincipalId, e.OrganisationId, e.Role, e.Type, JsonNode.Parse(e.Data)));
 }

@@ -178,7 +178,7 @@ public sealed class AuditVerifier(IDbSession session, CheckpointKeys keys) : IAu
         public long? HeadSeq { get; init; }
         public string? HeadHash { get; init; }
 
-        public AuditEventRecord ToRecord() => new()
+        public AuditEventRow ToRecord() => new()
         {
             StreamId = StreamId, Seq = Seq, OccurredAt = OccurredAt, PrincipalId = PrincipalId, OrganisationId = OrganisationId, Role = Role, Type = Type,
             Data = Data, PrevHash = PrevHash, Hash = Hash,

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Security.Cryptography;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using ReferralNetwork.Application.Features.Audit;
 
 namespace ReferralNetwork.Infrastructure.Audit;
 
@@ -24,7 +25,7 @@ public sealed class EventHasher : IDisposable
 
     public long SlowPathCount { get; private set; }
 
-    public bool Matches(AuditEventRecord e)
+    public bool Matches(AuditEventRow e)
     {
         Span<byte> expected = stackalloc byte[32];
         if (!TryHex(e.Hash, expected)) return false;
@@ -40,7 +41,7 @@ public sealed class EventHasher : IDisposable
         }
     }
 
-    private bool FastMatches(AuditEventRecord e, ReadOnlySpan<byte> expected)
+    private bool FastMatches(AuditEventRow e, ReadOnlySpan<byte> expected)
     {
         _buffer.ResetWrittenCount();
         if (!TryHex(e.PrevHash, _buffer.GetSpan(32)[..32])) return false;

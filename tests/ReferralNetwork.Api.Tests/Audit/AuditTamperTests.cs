@@ -174,7 +174,7 @@ public abstract class AuditTamperTests(ApiFixture fixture)
         var report = await TamperedAsync(auditor, async c =>
         {
             // A careful forger: alters event 3 and recomputes every hash after it and the head, so the chain itself verifies.
-            var events = (await c.QueryAsync<AuditEventRecord>("""
+            var events = (await c.QueryAsync<AuditEventRow>("""
                 SELECT stream_id AS StreamId, seq, occurred_at AS OccurredAt, principal_id AS PrincipalId, organisation_id AS OrganisationId,
                        role, type, data, prev_hash AS PrevHash, hash
                 FROM audit_events WHERE stream_id = @stream AND seq >= 3 ORDER BY seq

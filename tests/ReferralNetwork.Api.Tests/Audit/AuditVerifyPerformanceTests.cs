@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using ReferralNetwork.Api.Tests.Infrastructure;
 using ReferralNetwork.Infrastructure.Audit;
 using Xunit.Abstractions;
+using ReferralNetwork.Application.Features.Audit;
 
 namespace ReferralNetwork.Api.Tests.Audit;
 
@@ -53,7 +54,7 @@ public abstract class AuditVerifyPerformanceTests(ApiFixture fixture, ITestOutpu
         await using var transaction = await connection.BeginTransactionAsync();
         // SQLite binds parameters by name with a linear search, so long VALUES lists cost more than they save there.
         var batchRows = fixture.Database.Provider == "sqlite" ? 1 : 100;
-        var rows = new List<AuditEventRecord>(batchRows);
+        var rows = new List<AuditEventRow>(batchRows);
         var heads = new List<(string Stream, long Seq, string Hash)>(batchRows);
         for (var s = 0; s < Streams; s++)
         {
@@ -72,7 +73,7 @@ public abstract class AuditVerifyPerformanceTests(ApiFixture fixture, ITestOutpu
                 };
                 var json = AuditChain.EventJson(stream, seq, at, principal, organisation, "caseworker", Types[seq - 1], data);
                 var hash = AuditChain.Hash(prev, json);
-                rows.Add(new AuditEventRecord
+                rows.Add(new AuditEventRow
                 {
                     StreamId = stream, Seq = seq, OccurredAt = at, PrincipalId = principal, OrganisationId = organisation, Role = "caseworker", Type = Types[seq - 1],
                     Data = CanonicalJson.Text(data), PrevHash = prev, Hash = hash,
@@ -89,7 +90,7 @@ public abstract class AuditVerifyPerformanceTests(ApiFixture fixture, ITestOutpu
     }
 
     /// <summary>A multi-row INSERT per batch, through plain ADO.NET parameters (ids and times converted as each engine stores them).</summary>
-    private async Task FlushEventsAsync(DbConnection connection, DbTransaction transaction, List<AuditEventRecord> rows)
+    private async Task FlushEventsAsync(DbConnection connection, DbTransaction transaction, List<AuditEventRow> rows)
     {
         if (rows.Count == 0) return;
         await InsertAsync(connection, transaction, "audit_events (stream_id, seq, occurred_at, principal_id, organisation_id, role, type, data, prev_hash, hash)",

@@ -5,6 +5,7 @@ using Dapper;
 using ReferralNetwork.Api.Tests.Infrastructure;
 using ReferralNetwork.Infrastructure.Audit;
 using static ReferralNetwork.Api.Tests.Lifecycle.LifecycleApi;
+using ReferralNetwork.Application.Features.Audit;
 
 namespace ReferralNetwork.Api.Tests.Lifecycle;
 
@@ -82,7 +83,7 @@ public abstract class ReferralLifecycleTests(ApiFixture fixture)
         await receiver.Caseworker.MoveAsync(id, "complete", new { outcome = "lost_contact", note = "Moved to Subotica without a word." });
 
         await using var connection = await fixture.OpenAsync();
-        var events = (await connection.QueryAsync<AuditEventRecord>("""
+        var events = (await connection.QueryAsync<AuditEventRow>("""
             SELECT global_seq AS GlobalSeq, stream_id AS StreamId, seq, occurred_at AS OccurredAt, principal_id AS PrincipalId,
                    organisation_id AS OrganisationId, role, type, data, prev_hash AS PrevHash, hash
             FROM audit_events WHERE stream_id = @Stream ORDER BY seq

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Dapper;
 using ReferralNetwork.Api.Tests.Infrastructure;
 using ReferralNetwork.Infrastructure.Audit;
+using ReferralNetwork.Application.Features.Audit;
 
 namespace ReferralNetwork.Api.Tests.People;
 
@@ -63,10 +64,10 @@ public static class PeopleApi
     public static async Task<Guid> PrincipalIdAsync(this HttpClient client) =>
         (await client.GetFromJsonAsync<JsonObject>("/api/v1/me"))!["principalId"]!.GetValue<Guid>();
 
-    public static async Task<List<AuditEventRecord>> EventsAsync(this ApiFixture fixture, string streamId)
+    public static async Task<List<AuditEventRow>> EventsAsync(this ApiFixture fixture, string streamId)
     {
         await using var connection = await fixture.OpenAsync();
-        return (await connection.QueryAsync<AuditEventRecord>("""
+        return (await connection.QueryAsync<AuditEventRow>("""
             SELECT global_seq AS GlobalSeq, stream_id AS StreamId, seq, occurred_at AS OccurredAt, principal_id AS PrincipalId,
                    organisation_id AS OrganisationId, role, type, data, prev_hash AS PrevHash, hash
             FROM audit_events WHERE stream_id = @StreamId ORDER BY seq
@@ -77,7 +78,7 @@ public static class PeopleApi
     public static async Task AssertAuditChainsValidAsync(this ApiFixture fixture)
     {
         await using var connection = await fixture.OpenAsync();
-        var events = (await connection.QueryAsync<AuditEventRecord>("""
+        var events = (await connection.QueryAsync<AuditEventRow>("""
             SELECT global_seq AS GlobalSeq, stream_id AS StreamId, seq, occurred_at AS OccurredAt, principal_id AS PrincipalId,
                    organisation_id AS OrganisationId, role, type, data, prev_hash AS PrevHash, hash
             FROM audit_events ORDER BY stream_id, seq

@@ -12,6 +12,7 @@ using ReferralNetwork.Api.Tests.Webhooks;
 using ReferralNetwork.Application.Features.ApiKeys;
 using ReferralNetwork.Infrastructure.Audit;
 using Xunit.Abstractions;
+using ReferralNetwork.Application.Features.Audit;
 
 namespace ReferralNetwork.Api.Tests.Reliability;
 
@@ -181,8 +182,7 @@ public abstract class CrashSafetyTests(ITestOutputHelper output)
                 if (response.StatusCode != HttpStatusCode.Conflict && (int)response.StatusCode < 500)
                     throw new Xunit.Sdk.XunitException($"submit answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
             }
-            catch (HttpRequestException) { }
-            catch (TaskCanceledException) { }
+            catch (Exception e) when (IsConnectionFailure(e)) { }
             await Task.Delay(50);
         }
         throw new TimeoutException("the API never answered the submission");
@@ -204,12 +204,15 @@ public abstract class CrashSafetyTests(ITestOutputHelper output)
                 if (response.StatusCode != HttpStatusCode.Conflict && (int)response.StatusCode < 500)
                     throw new Xunit.Sdk.XunitException($"acknowledge answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
             }
-            catch (HttpRequestException) { }
-            catch (TaskCanceledException) { }
+            catch (Exception e) when (IsConnectionFailure(e)) { }
             await Task.Delay(50);
         }
         return false;
     }
+
+    /// <summary>What a client sees while the process is down or dying: refused, reset or half-open connections.</summary>
+    private static bool IsConnectionFailure(Exception e) =>
+        e is HttpRequestException or TaskCanceledException or System.Net.Sockets.SocketException or IOException;
 
     private async Task<DbConnection> OpenAsync()
     {
@@ -220,7 +223,7 @@ public abstract class CrashSafetyTests(ITestOutputHelper output)
 
     private static async Task AssertChainsVerifyAsync(DbConnection connection)
     {
-        var events = (await connection.QueryAsync<AuditEventRecord>("""
+        var events = (await connection.QueryAsync<AuditEventRow>("""
             SELECT global_seq AS GlobalSeq, stream_id AS StreamId, seq, occurred_at AS OccurredAt, principal_id AS PrincipalId,
                    organisation_id AS OrganisationId, role, type, data, prev_hash AS PrevHash, hash
             FROM audit_events ORDER BY stream_id, seq

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Dapper;
 using ReferralNetwork.Api.Tests.Infrastructure;
 using ReferralNetwork.Infrastructure.Audit;
+using ReferralNetwork.Application.Features.Audit;
 
 namespace ReferralNetwork.Api.Tests.Skeleton;
 
@@ -164,7 +165,7 @@ public abstract class ReferralBasicsTests(ApiFixture fixture)
         var b = await _network.OrganisationAsync();
         var referral = await _network.SubmitAsync(a, b);
         await using var connection = await fixture.OpenAsync();
-        var events = (await connection.QueryAsync<AuditEventRecord>("""
+        var events = (await connection.QueryAsync<AuditEventRow>("""
             SELECT global_seq AS GlobalSeq, stream_id AS StreamId, seq, occurred_at AS OccurredAt, principal_id AS PrincipalId,
                    organisation_id AS OrganisationId, role, type, data, prev_hash AS PrevHash, hash
             FROM audit_events ORDER BY stream_id, seq
@@ -199,7 +200,7 @@ public abstract class ReferralBasicsTests(ApiFixture fixture)
     {
         var a = await _network.OrganisationAsync();
         await using var connection = await fixture.OpenAsync();
-        var e = await connection.QueryFirstAsync<AuditEventRecord>("""
+        var e = await connection.QueryFirstAsync<AuditEventRow>("""
             SELECT global_seq AS GlobalSeq, stream_id AS StreamId, seq, occurred_at AS OccurredAt, principal_id AS PrincipalId,
                    organisation_id AS OrganisationId, role, type, data, prev_hash AS PrevHash, hash
             FROM audit_events WHERE stream_id = @Stream ORDER BY seq

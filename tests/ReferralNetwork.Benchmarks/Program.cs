@@ -91,6 +91,8 @@ try
         ["RateLimiting__PermitsPerMinute"] = "600000000",
         ["Logging__LogLevel__Default"] = "Warning",
         ["ASPNETCORE_ENVIRONMENT"] = "Production",
+        // Production serves no OpenAPI document by default; this program reads it to learn which endpoints the build has.
+        ["OpenApi__Public"] = "true",
         ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
     };
     var apiStart = Stopwatch.StartNew();

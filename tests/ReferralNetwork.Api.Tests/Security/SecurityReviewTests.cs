@@ -259,9 +259,14 @@ public abstract class SecurityReviewTests(ApiFixture fixture)
         await TestNetwork.Expect(first, HttpStatusCode.Created);
         var second = await fixture.Admin().PostAsJsonAsync(keys, new { name = "second admin", roles = new[] { "org_admin" } });
         Assert.Equal("api_key.org_admin_exists", (await LifecycleApi.ProblemAsync(second, HttpStatusCode.UnprocessableEntity))["rule"]!.GetValue<string>());
-        var orgAdmin = fixture.Client((await first.Content.ReadFromJsonAsync<JsonObject>())!["key"]!.GetValue<string>());
+        var firstKey = (await first.Content.ReadFromJsonAsync<JsonObject>())!;
+        var orgAdmin = fixture.Client(firstKey["key"]!.GetValue<string>());
         await TestNetwork.Expect(await orgAdmin.PostAsJsonAsync(keys, new { name = "worker", roles = new[] { "caseworker" } }), HttpStatusCode.Created);
         await TestNetwork.Expect(await fixture.Admin().PostAsJsonAsync(keys, new { name = "audit", roles = new[] { "auditor" } }), HttpStatusCode.Created);
+        // Not even after revoking the organisation's admin: the network admin cannot take an organisation over.
+        await TestNetwork.Expect(await fixture.Admin().DeleteAsync($"/api/v1/api-keys/{firstKey.Id()}"), HttpStatusCode.OK);
+        var takeover = await fixture.Admin().PostAsJsonAsync(keys, new { name = "replacement", roles = new[] { "org_admin" } });
+        Assert.Equal("api_key.org_admin_exists", (await LifecycleApi.ProblemAsync(takeover, HttpStatusCode.UnprocessableEntity))["rule"]!.GetValue<string>());
     }
 
     private async Task<Guid> CreateOrganisationAsync()

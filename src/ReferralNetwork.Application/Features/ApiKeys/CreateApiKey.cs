@@ -28,8 +28,9 @@ public sealed class CreateApiKeyValidator : AbstractValidator<CreateApiKeyComman
 /// <summary>
 /// Who may grant what. An organisation's admin grants its own organisation's roles. The network admin "never sees
 /// personal data" (DESIGN §1), so it may not mint itself a key that does: it grants <c>network_admin</c> (in a
-/// network coordinator), <c>auditor</c>, and an organisation's first <c>org_admin</c> — while that organisation has no
-/// usable org_admin key; after that, that organisation's own admins grant every role that reads personal data.
+/// network coordinator), <c>auditor</c>, and an organisation's first <c>org_admin</c> — its very first: once the
+/// organisation has had one (even revoked or expired since), its own admins grant every role. Otherwise the network admin
+/// could revoke an organisation's admins, mint itself a new one, and through it a caseworker.
 /// </summary>
 public sealed class CreateApiKeyHandler(IDbSession session, IAuditLog audit, ICurrentPrincipal current, Clock clock) : ICommandHandler<CreateApiKeyCommand, CreatedApiKeyView>
 {
@@ -62,13 +63,13 @@ public sealed class CreateApiKeyHandler(IDbSession session, IAuditLog audit, ICu
             throw new RuleViolationException("api_key.network_admin_exclusive", "A network_admin key holds no other role, so that it can never read personal data.");
         if (roles.Contains(Role.Auditor) && roles.Count > 1)
             throw new RuleViolationException("api_key.auditor_exclusive", "An auditor key holds no other role, so that it can never read identities.");
-        var now = clock.Now();
-        if (byNetworkAdmin && roles.Contains(Role.OrgAdmin) && await HasUsableOrgAdminAsync(command.OrganisationId, now, ct))
+        if (byNetworkAdmin && roles.Contains(Role.OrgAdmin) && await HasHadOrgAdminAsync(command.OrganisationId, ct))
             throw new RuleViolationException("api_key.org_admin_exists",
-                "The organisation has an org_admin key already: further keys are granted by the organisation's own admins.");
+                "The organisation has had an org_admin key already: further keys are granted by the organisation's own admins.");
 
         var key = ApiKeySecrets.NewKey();
         var id = Guid.CreateVersion7();
+        var now = clock.Now();
         var roleCodes = roles.Select(r => r.Code()).ToList();
         await connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO api_keys (id, organisation_id, name, roles, key_hash, prefix, created_at, created_by, expires_at)
@@ -81,18 +82,16 @@ public sealed class CreateApiKeyHandler(IDbSession session, IAuditLog audit, ICu
     }
 
     /// <summary>
-    /// Whether the organisation holds an org_admin key that still works (not revoked, not expired). The organisation's row
-    /// is locked first (an UPDATE that changes nothing, the portable row lock), so two network-admin requests at once
-    /// cannot both find none.
+    /// Whether the organisation has ever had an org_admin key. The organisation's row is locked first (an UPDATE that
+    /// changes nothing, the portable row lock), so two network-admin requests at once cannot both find none.
     /// </summary>
-    private async Task<bool> HasUsableOrgAdminAsync(Guid organisationId, DateTimeOffset now, CancellationToken ct)
+    private async Task<bool> HasHadOrgAdminAsync(Guid organisationId, CancellationToken ct)
     {
         var connection = await session.ConnectionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition("UPDATE organisations SET version = version WHERE id = @Id",
             new { Id = organisationId }, session.Transaction, cancellationToken: ct));
-        return await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
-            SELECT COUNT(*) FROM api_keys
-            WHERE organisation_id = @Id AND roles LIKE @Role AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > @Now)
-            """, new { Id = organisationId, Role = "%" + Role.OrgAdmin.Code() + "%", Now = now }, session.Transaction, cancellationToken: ct)) > 0;
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(*) FROM api_keys WHERE organisation_id = @Id AND roles LIKE @Role",
+            new { Id = organisationId, Role = "%" + Role.OrgAdmin.Code() + "%" }, session.Transaction, cancellationToken: ct)) > 0;
     }
 }

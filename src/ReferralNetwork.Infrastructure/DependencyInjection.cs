@@ -48,8 +48,12 @@ public static class DependencyInjection
                 Directory.CreateDirectory(storage.DataDirectory);
                 connectionString = $"Data Source={Path.Combine(storage.DataDirectory, "referralnetwork.db")};Pooling=True";
             }
-            return new ConnectionFactory(database.ParsedProvider, connectionString);
+            return new ConnectionFactory(database.ParsedProvider, connectionString)
+            {
+                Counter = database.CountStatements && database.ParsedProvider == DatabaseProvider.Sqlite ? sp.GetRequiredService<StatementCounter>() : null,
+            };
         });
+        services.AddSingleton<StatementCounter>();
         services.AddSingleton<Migrator>();
         services.AddScoped<DbSession>();
         services.AddScoped<IDbSession>(sp => sp.GetRequiredService<DbSession>());

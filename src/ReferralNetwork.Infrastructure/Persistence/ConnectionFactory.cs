@@ -41,6 +41,9 @@ public sealed class ConnectionFactory : IDisposable
 
     public DatabaseProvider Provider { get; }
     public string ConnectionString { get; }
+
+    /// <summary>Set when statements are counted (SQLite only, see <see cref="DatabaseOptions.CountStatements"/>).</summary>
+    public StatementCounter? Counter { get; init; }
     public ISqlDialect Dialect { get; }
 
     public async Task<DbConnection> OpenAsync(CancellationToken ct)
@@ -64,7 +67,7 @@ public sealed class ConnectionFactory : IDisposable
                     }
                     _configured.AddOrUpdate(sqlite.Handle!, Configured);
                 }
-                return sqlite;
+                return Counter is null ? sqlite : new CountingConnection(sqlite, Counter);
             default:
                 var sql = new SqlConnection(ConnectionString);
                 await sql.OpenAsync(ct);

@@ -11,11 +11,21 @@ namespace ReferralNetwork.Infrastructure.Persistence;
 /// </summary>
 public sealed class StatementCounter
 {
+    private const int Kept = 256;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _recent = new();
     private long _count;
 
     public long Count => Interlocked.Read(ref _count);
 
-    internal void Increment() => Interlocked.Increment(ref _count);
+    /// <summary>The text of the newest statements (at most 256), oldest first, to see what a request ran.</summary>
+    public IReadOnlyList<string> Recent => [.. _recent];
+
+    internal void Increment(string text)
+    {
+        Interlocked.Increment(ref _count);
+        _recent.Enqueue(text);
+        while (_recent.Count > Kept) _recent.TryDequeue(out _);
+    }
 }
 
 /// <summary>A connection that counts every command it executes and otherwise does exactly what the inner one does.</summary>
@@ -66,37 +76,37 @@ internal sealed class CountingConnection(DbConnection inner, StatementCounter co
 
         public override int ExecuteNonQuery()
         {
-            counter.Increment();
+            counter.Increment(command.CommandText);
             return command.ExecuteNonQuery();
         }
 
         public override object? ExecuteScalar()
         {
-            counter.Increment();
+            counter.Increment(command.CommandText);
             return command.ExecuteScalar();
         }
 
         protected override DbDataReader ExecuteDbDataReader(CommandBehavior behavior)
         {
-            counter.Increment();
+            counter.Increment(command.CommandText);
             return command.ExecuteReader(behavior);
         }
 
         public override Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken)
         {
-            counter.Increment();
+            counter.Increment(command.CommandText);
             return command.ExecuteNonQueryAsync(cancellationToken);
         }
 
         public override Task<object?> ExecuteScalarAsync(CancellationToken cancellationToken)
         {
-            counter.Increment();
+            counter.Increment(command.CommandText);
             return command.ExecuteScalarAsync(cancellationToken);
         }
 
         protected override Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken)
         {
-            counter.Increment();
+            counter.Increment(command.CommandText);
             return command.ExecuteReaderAsync(behavior, cancellationToken);
         }
 

@@ -60,8 +60,11 @@ public static class DependencyInjection
         services.AddScoped<PersonStore>();
         services.AddScoped<ConsentStore>();
         services.AddScoped<MasterKeyRotation>();
+        services.AddSingleton<PublishedProtocols>();
         services.AddScoped<ProtocolStore>();
         services.AddScoped<ReferralReader>();
+        services.AddScoped<ReferralRepository>();
+        services.AddScoped<EscalationTargets>();
         services.AddScoped<ReferralNotes>();
         services.AddScoped<ReferralTransitions>();
         services.AddScoped<ApiKeyAuthenticator>();

@@ -31,9 +31,11 @@ public static class AuditEndpoints
             .Problems(403, 404);
 
         group.MapGet("/deadline-breaches", async (IMediator mediator, CancellationToken ct, Guid? organisationId = null, DateTimeOffset? from = null,
-                DateTimeOffset? to = null, string? protocol = null, string? deadline = null, string? cursor = null, int? limit = null) =>
-                TypedResults.Ok(await mediator.Send(new ListDeadlineBreachesQuery(organisationId, from, to, protocol, deadline, cursor, limit), ct)))
-            .WithName("ListDeadlineBreaches").WithSummary("Missed deadlines network-wide: who was responsible and how late, filtered by organisation, period, protocol and deadline.")
+                DateTimeOffset? to = null, string? protocol = null, string? deadline = null, string? cursor = null, int? limit = null, Guid? referralId = null,
+                bool? open = null) =>
+                TypedResults.Ok(await mediator.Send(new ListDeadlineBreachesQuery(organisationId, from, to, protocol, deadline, cursor, limit, referralId, open), ct)))
+            .WithName("ListDeadlineBreaches")
+            .WithSummary("Missed deadlines network-wide: the duty, its holder (organisationId filters by it), who was responsible, how late; by referral, period, protocol, deadline, open.")
             .Problems(400, 403);
 
         group.MapGet("/activity", async (IMediator mediator, CancellationToken ct, Guid? organisationId = null, Guid? principalId = null, string? type = null,

@@ -30,7 +30,7 @@ public sealed record DeadlineSetInput(string? Acknowledge, string? Decide, strin
 public sealed record PublishProtocolCommand(
     string? Code, string? Title, ProtocolApplicability? AppliesTo, ConsentRules? Consent, IReadOnlyDictionary<string, DeadlineSetInput?>? Deadlines,
     IReadOnlyList<string>? MandatoryObservers = null, IReadOnlyDictionary<string, ReceiverRule?>? Receivers = null, EscalationTarget? EscalateTo = null,
-    IReadOnlyList<string>? RequiredFields = null) : ICommand<ProtocolVersionView>;
+    IReadOnlyList<string>? RequiredFields = null, string? GuardianAppointmentWithin = null) : ICommand<ProtocolVersionView>;
 
 /// <summary>The shape of a document; what needs the database (service codes, escalation organisation) the handler checks.</summary>
 public sealed partial class PublishProtocolValidator : AbstractValidator<PublishProtocolCommand>
@@ -76,6 +76,9 @@ public sealed partial class PublishProtocolValidator : AbstractValidator<Publish
             if (consent.EmergencyOverride is { } emergency && !IsDuration(emergency.ReviewWithin))
                 yield return ("consent.emergencyOverride.reviewWithin", DurationMessage);
         }
+
+        if (c.GuardianAppointmentWithin is not null && !IsDuration(c.GuardianAppointmentWithin))
+            yield return ("guardianAppointmentWithin", DurationMessage);
 
         if (c.Deadlines is null)
         {
@@ -192,7 +195,7 @@ public sealed class PublishProtocolHandler(IDbSession session, IAuditLog audit, 
             d => new DeadlineSet { Acknowledge = d.Set.Acknowledge!, Decide = d.Set.Decide!, FollowUp = d.Set.FollowUp! }, StringComparer.Ordinal),
         MandatoryObservers = (c.MandatoryObservers ?? []).Distinct().ToList(),
         Receivers = (c.Receivers ?? new Dictionary<string, ReceiverRule?>()).ToDictionary(p => p.Key, p => p.Value!),
-        EscalateTo = c.EscalateTo, RequiredFields = (c.RequiredFields ?? []).Distinct().ToList(),
+        EscalateTo = c.EscalateTo, RequiredFields = (c.RequiredFields ?? []).Distinct().ToList(), GuardianAppointmentWithin = c.GuardianAppointmentWithin,
     };
 
     private async Task EnsureReferencesExistAsync(ProtocolDocument document, CancellationToken ct)

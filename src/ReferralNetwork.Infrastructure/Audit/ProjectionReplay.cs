@@ -9,8 +9,9 @@ public sealed record PeriodProjection(long Seq, Guid OrganisationId, DateTimeOff
 public sealed record DutyProjection(string Deadline, Guid HolderOrganisationId, DateTimeOffset OpenedAt, DateTimeOffset DueAt, DateTimeOffset? ClosedAt,
     string? ClosedBasis, DateTimeOffset? BreachedAt);
 
-/// <summary>A row of <c>deadline_breaches</c> (one per breached duty). The protocol is null when no <c>referral.submitted</c> event named it.</summary>
-public sealed record BreachProjection(string Deadline, Guid HolderOrganisationId, Guid ResponsibleOrganisationId, DateTimeOffset DueAt, DateTimeOffset DetectedAt,
+/// <summary>A row of <c>deadline_breaches</c> (one per breached duty). The protocol is null when no <c>referral.submitted</c> event
+/// named it; the holder only in a row written before breaches named their holder (the column is nullable).</summary>
+public sealed record BreachProjection(string Deadline, Guid? HolderOrganisationId, Guid ResponsibleOrganisationId, DateTimeOffset DueAt, DateTimeOffset DetectedAt,
     DateTimeOffset? ActedAt, string? ProtocolCode, int? ProtocolVersion);
 
 /// <summary>An event whose accountability data cannot be folded (malformed, or a change of something never opened).</summary>

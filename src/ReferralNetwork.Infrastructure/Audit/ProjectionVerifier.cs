@@ -105,9 +105,9 @@ public static class ProjectionVerifier
             case DutyPart when Guid.TryParse(row.Organisation, out var holder) && row.At1 is { } opened && row.At2 is { } due:
                 stored.Duties.Add(new DutyProjection(row.Code ?? "", holder, opened, due, row.At3, row.ClosedBasis, row.At4));
                 break;
-            case BreachPart when Guid.TryParse(row.Organisation, out var holder) && Guid.TryParse(row.Responsible, out var responsible)
-                                 && row.At1 is { } due && row.At2 is { } detected:
-                stored.Breaches.Add(new BreachProjection(row.Code ?? "", holder, responsible, due, detected, row.At3, row.Basis, row.Number));
+            case BreachPart when Guid.TryParse(row.Responsible, out var responsible) && row.At1 is { } due && row.At2 is { } detected:
+                stored.Breaches.Add(new BreachProjection(row.Code ?? "", Guid.TryParse(row.Organisation, out var breachHolder) ? breachHolder : null, responsible, due, detected,
+                    row.At3, row.Basis, row.Number));
                 break;
             default:
                 // The NOT NULL columns are null only if the schema itself was altered.

@@ -280,7 +280,7 @@ public abstract class AuditTamperTests(ApiFixture fixture)
             person = TestNetwork.Person(), consent = new { givenBy = "person", method = "written" }, protocolCode = protocol,
         }));
         fixture.Time.Advance(TimeSpan.FromSeconds(3));
-        Assert.Equal(1, await AuditTestKit.RunDeadlineMonitorAsync(fixture));
+        await AuditTestKit.RunDeadlineMonitorAsync(fixture); // other tests' referrals of this class may breach too
         fixture.Time.Advance(TimeSpan.FromSeconds(1));
         await receiver.Caseworker.MoveAsync(id, "accept");
         await AuditTestKit.CheckpointAsync(fixture);
@@ -321,7 +321,7 @@ public abstract class AuditTamperTests(ApiFixture fixture)
             Assert.Equal(receiver.Id, trail["periods"]![0]!["organisationId"]!.GetValue<Guid>()); // the view shows the forgery; verify must not pass it
         });
         AssertProjectionMismatch(report, id, "responsibility_periods seq 1", "organisation_id", receiver.Id.ToString());
-        Assert.Equal(2, report["firstBroken"]!["seq"]!.GetValue<long>()); // the acceptance, which last changed the period (closed it)
+        Assert.Equal(3, report["firstBroken"]!["seq"]!.GetValue<long>()); // the acceptance (after submission and the missed deadline) closed the period
     }
 
     [Fact]

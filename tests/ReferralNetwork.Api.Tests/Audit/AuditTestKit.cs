@@ -61,6 +61,18 @@ public static class AuditTestKit
         return code;
     }
 
+    /// <summary>Deletes a table's rows of these referrals when disposed: for rows a test forged with no event behind them.</summary>
+    public static IAsyncDisposable DeleteAtEnd(ApiFixture fixture, string table, IReadOnlyList<Guid> referrals) => new Deferred(async () =>
+    {
+        await using var connection = await fixture.OpenAsync();
+        foreach (var id in referrals) await connection.ExecuteAsync($"DELETE FROM {table} WHERE referral_id = @id", new { id });
+    });
+
+    private sealed class Deferred(Func<Task> action) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await action();
+    }
+
     /// <summary>Runs one pass of the deadline monitor now, as the hosted service would at its next wake-up.</summary>
     public static async Task<int> RunDeadlineMonitorAsync(ApiFixture fixture)
     {

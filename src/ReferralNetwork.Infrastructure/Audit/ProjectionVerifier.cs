@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Threading.Channels;
 using Dapper;
 using ReferralNetwork.Application.Features.Audit;
 
@@ -21,6 +22,7 @@ namespace ReferralNetwork.Infrastructure.Audit;
 public static class ProjectionVerifier
 {
     private const int EventPart = 0, PeriodPart = 1, DutyPart = 2, BreachPart = 3;
+    private const int ReadBatch = 512;
 
     // The first branch types every column: PostgreSQL resolves a UNION pairwise, so two untyped NULLs would become text
     // and then clash with the timestamps of a later branch (and SQL Server types a bare NULL as int). The time columns
@@ -68,26 +70,61 @@ public static class ProjectionVerifier
         public string? Data { get; init; }
     }
 
-    /// <summary>Reports every disagreeing row through <paramref name="report"/>; returns how many referrals it compared.</summary>
+    /// <summary>
+    /// Reports every disagreeing row through <paramref name="report"/>; returns how many referrals it compared. As in the
+    /// chain scan, one task pulls rows off the query in batches while this one parses and folds them.
+    /// </summary>
     public static async Task<long> VerifyAsync(DbConnection connection, Action<AuditBreak> report, CancellationToken ct)
     {
+        var batches = Channel.CreateBounded<Row[]>(new BoundedChannelOptions(8) { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var reader = Task.Run(async () =>
+        {
+            try
+            {
+                var batch = new List<Row>(ReadBatch);
+                await foreach (var row in connection.QueryUnbufferedAsync<Row>(Sql, commandTimeout: 0).WithCancellation(stop.Token))
+                {
+                    batch.Add(row);
+                    if (batch.Count < ReadBatch) continue;
+                    await batches.Writer.WriteAsync([.. batch], stop.Token);
+                    batch.Clear();
+                }
+                if (batch.Count > 0) await batches.Writer.WriteAsync([.. batch], stop.Token);
+                batches.Writer.Complete();
+            }
+            catch (Exception e)
+            {
+                batches.Writer.Complete(e);
+            }
+        }, CancellationToken.None);
+
         long referrals = 0;
         string? current = null;
         var replay = new ProjectionReplay();
         var stored = new StoredProjections();
-        await foreach (var row in connection.QueryUnbufferedAsync<Row>(Sql, commandTimeout: 0).WithCancellation(ct))
+        try
         {
-            if (!string.Equals(row.ReferralKey, current, StringComparison.Ordinal))
-            {
-                if (current is not null) Close(current, replay, stored, report);
-                current = row.ReferralKey;
-                replay = new ProjectionReplay();
-                stored = new StoredProjections();
-                referrals++;
-            }
-            Add(row, replay, stored, report);
+            await foreach (var batch in batches.Reader.ReadAllAsync(ct))
+                foreach (var row in batch)
+                {
+                    if (!string.Equals(row.ReferralKey, current, StringComparison.Ordinal))
+                    {
+                        if (current is not null) Close(current, replay, stored, report);
+                        current = row.ReferralKey;
+                        replay = new ProjectionReplay();
+                        stored = new StoredProjections();
+                        referrals++;
+                    }
+                    Add(row, replay, stored, report);
+                }
+            if (current is not null) Close(current, replay, stored, report);
         }
-        if (current is not null) Close(current, replay, stored, report);
+        finally
+        {
+            await stop.CancelAsync();
+            await reader;
+        }
         return referrals;
     }
 

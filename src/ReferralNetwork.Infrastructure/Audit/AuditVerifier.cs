@@ -25,8 +25,9 @@ namespace ReferralNetwork.Infrastructure.Audit;
 /// root, recomputed over its sealed heads; the scan then holds today's events to those heads as to every sealed head.
 /// Memory does not grow with the number of streams (only with the checkpoints' sealed heads): the heads come with the
 /// events instead of being loaded into a dictionary, which with 2,000,000 streams held well over a gigabyte.
-/// Each event and each checkpoint yields at most one problem (the first check it fails). The report lists stream
-/// problems first (in scan order), then streams that vanished, then checkpoint problems.
+/// Each event and each checkpoint yields at most one problem (the first check it fails); each disagreeing projection row
+/// one. The report lists stream problems first (in scan order), then streams that vanished, then projection rows (by
+/// referral), then checkpoint problems, then the anchor's.
 /// Limits, by design: deleting a whole stream that no checkpoint has sealed yet, or the newest checkpoint itself,
 /// leaves nothing in the database to compare with — which is why checkpoints are published and exported, and why verify
 /// takes an anchor an auditor kept.

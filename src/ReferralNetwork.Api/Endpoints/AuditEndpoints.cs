@@ -14,9 +14,10 @@ public static class AuditEndpoints
             .WithName("GetAuditPublicKey").WithSummary("The public key (PEM SubjectPublicKeyInfo, ECDSA P-256) that verifies checkpoint signatures, and its key id.")
             .Problems(403);
 
-        group.MapGet("/verify", async (IMediator mediator, CancellationToken ct, bool? everyRoot = null) =>
-                TypedResults.Ok(await mediator.Send(new VerifyAuditQuery(everyRoot ?? false), ct)))
-            .WithName("VerifyAudit").WithSummary("Re-checks every hash chain and every signed checkpoint; reports the first broken stream and seq, and why.")
+        group.MapGet("/verify", async (IMediator mediator, CancellationToken ct, bool? everyRoot = null, long? checkpoint = null, string? root = null) =>
+                TypedResults.Ok(await mediator.Send(new VerifyAuditQuery(everyRoot ?? false, checkpoint, root), ct)))
+            .WithName("VerifyAudit").WithSummary("Re-checks every hash chain and signed checkpoint, replays every referral's events against the trails, duties and "
+                + "breaches auditors read, and checks an anchor kept outside (checkpoint and root); reports the first broken stream and seq, and why.")
             .Problems(400, 403);
 
         group.MapGet("/referrals/{id:guid}/responsibility", async (Guid id, IMediator mediator, CancellationToken ct) =>

@@ -150,9 +150,11 @@ public static class BackupCommands
                 problems.Add(anchor);
             else if (arguments.Checkpoint is not null) output.WriteLine($"anchor: checkpoint {arguments.Checkpoint} has root {arguments.Root}");
         }
-        catch (System.Data.Common.DbException e)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            problems.Add($"the database cannot be read as a ReferralNetwork database: {e.Message}");
+            // Whatever stops the verification (a page SQLite cannot read, a value that no longer parses) means the copy
+            // is not verified: a problem to report, never a crash or a pass.
+            problems.Add($"the verification could not complete: {e.GetType().Name}: {e.Message}{(e.InnerException is { } inner ? $" ({inner.Message})" : "")}");
         }
         Report(problems, output, error);
         return problems.Count == 0 ? 0 : 1;

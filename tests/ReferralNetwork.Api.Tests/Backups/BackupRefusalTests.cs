@@ -116,6 +116,30 @@ public sealed class BackupRefusalTests : IAsyncLifetime
         Assert.False(File.Exists(Path.Combine(Folder, "pg.db")));
     }
 
+    [Fact]
+    public async Task Verify_backup_reads_the_copy_through_a_connection_that_cannot_write()
+    {
+        var configuration = new ConfigurationManager();
+        BackupCommands.Configure("verify-backup", ["verify-backup", _backup], configuration);
+        Assert.Equal("sqlite", configuration["Database:Provider"]);
+        using var factory = new ConnectionFactory(DatabaseProvider.Sqlite, configuration["ConnectionStrings:ReferralNetwork"]!);
+        var before = await File.ReadAllBytesAsync(_backup);
+        await using (var connection = await factory.OpenAsync(CancellationToken.None))
+        {
+            Assert.True(await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM audit_events") > 0);
+            var refused = await Assert.ThrowsAsync<SqliteException>(() => connection.ExecuteAsync("DELETE FROM audit_events"));
+            Assert.Equal(8, refused.SqliteErrorCode); // SQLITE_READONLY
+        }
+        Assert.Equal(before, await File.ReadAllBytesAsync(_backup));
+        Assert.False(File.Exists(_backup + "-wal") || File.Exists(_backup + "-journal"));
+
+        var postgres = new ConfigurationManager();
+        postgres["Database:Provider"] = "postgres";
+        postgres["ConnectionStrings:ReferralNetwork"] = "Host=127.0.0.1;Database=restored";
+        BackupCommands.Configure("verify-backup", ["verify-backup", "--checkpoint", "4", "--root", new string('a', 64)], postgres);
+        Assert.Equal("-c default_transaction_read_only=on", new Npgsql.NpgsqlConnectionStringBuilder(postgres["ConnectionStrings:ReferralNetwork"]).Options);
+    }
+
     [Theory]
     [InlineData("postgres", "01:00:00", "7", "Database:Provider is 'Postgres'")]
     [InlineData("sqlite", "00:00:00", "7", "Backup:Interval must be more than zero")]

@@ -5,44 +5,54 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using ReferralNetwork.Api.Commands;
 using ReferralNetwork.Api.Tests.Infrastructure;
-using ReferralNetwork.Application.Features.ApiKeys;
 using ReferralNetwork.Infrastructure;
 using ReferralNetwork.Infrastructure.Audit;
 using ReferralNetwork.Infrastructure.Backups;
-using ReferralNetwork.Infrastructure.Bootstrap;
 using ReferralNetwork.Infrastructure.Persistence;
 
 namespace ReferralNetwork.Api.Tests.Backups;
+
+/// <summary>The API in-process on SQLite with a configured signing key: some audited writes, one checkpoint, one backup.</summary>
+public sealed class BackupFixture : SqliteApiFixture, IAsyncLifetime
+{
+    public static readonly string SigningKey = BackupRefusalTests.NewSigningKey();
+
+    public string Backup { get; private set; } = "";
+
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Audit:CheckpointSigningKey"] = SigningKey };
+
+    public new async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        await new TestNetwork(this).OrganisationAsync();
+        Assert.NotNull((await Factory.Services.GetRequiredService<CheckpointWriter>().WriteAsync(CancellationToken.None)).Checkpoint);
+        Backup = (await Factory.Services.GetRequiredService<SqliteBackup>().WriteAsync(Path.Combine(DataDirectory, "backups", "b.db"), CancellationToken.None)).Path;
+    }
+}
 
 /// <summary>
 /// The backup and restore services on SQLite, without HTTP: what a backup file is, and every refusal of restore (a copy
 /// that is not whole, from a newer version, signed by a key this configuration does not trust, or of a server database),
 /// each leaving no database behind. The drill (Reliability/RestoreDrillTests) runs the commands as an operator would.
 /// </summary>
-public sealed class BackupRefusalTests : IAsyncLifetime
+public sealed class BackupRefusalTests(BackupFixture fixture) : IClassFixture<BackupFixture>, IAsyncLifetime
 {
-    private static readonly string SigningKey = NewSigningKey();
+    private static readonly string SigningKey = BackupFixture.SigningKey;
     private readonly SqliteTestDatabase _folder = new();
-    private ServiceProvider _live = null!;
+    private IServiceProvider _live = null!;
     private string _backup = "";
 
     private string Folder => _folder.DataDirectory;
 
-    public async Task InitializeAsync()
+    public Task InitializeAsync()
     {
-        _live = Services(Path.Combine(Folder, "live"), SigningKey);
-        await _live.GetRequiredService<Migrator>().MigrateAsync(CancellationToken.None);
-        await using (var scope = _live.CreateAsyncScope())
-            await scope.ServiceProvider.GetRequiredService<NetworkAdminBootstrap>().RunAsync(ApiKeySecrets.NewKey(), CancellationToken.None);
-        Assert.NotNull((await _live.GetRequiredService<CheckpointWriter>().WriteAsync(CancellationToken.None)).Checkpoint);
-        _backup = (await _live.GetRequiredService<SqliteBackup>().WriteAsync(Path.Combine(Folder, "backups", "b.db"), CancellationToken.None)).Path;
+        _live = fixture.Factory.Services;
+        _backup = fixture.Backup;
+        Directory.CreateDirectory(Path.Combine(Folder, "backups"));
+        return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync()
-    {
-        await _live.DisposeAsync();
-        await _folder.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _folder.DisposeAsync();
 
     [Fact]
     public async Task A_backup_is_one_self_contained_file_with_its_checksum_and_is_never_overwritten()
@@ -200,7 +210,7 @@ public sealed class BackupRefusalTests : IAsyncLifetime
             .AddReferralNetworkInfrastructure(configuration).BuildServiceProvider();
     }
 
-    private static string NewSigningKey()
+    internal static string NewSigningKey()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         return key.ExportPkcs8PrivateKeyPem();

@@ -21,15 +21,24 @@ public static class BackupCommands
     private static readonly Principal Verifier = new(Guid.Empty, Guid.Empty, new HashSet<Role> { Role.Auditor }, "verify-backup");
 
     /// <summary>
-    /// Before the services are built: verify-backup reads a copy (or, without a file, the configured database) through a
+    /// Before the services are built: the settings are read without the file argument, and verify-backup reads a copy (or, without a file, the configured database) through a
     /// read-only connection, so nothing it runs can change what it checks. SQLite opens with Mode=ReadOnly, PostgreSQL
     /// sessions with default_transaction_read_only; SQL Server has no such switch (the verification only reads).
     /// </summary>
-    public static void Configure(string command, IReadOnlyList<string> args, IConfiguration configuration)
+    public static void Configure(string command, IReadOnlyList<string> args, ConfigurationManager configuration)
     {
+        if (command is not ("backup" or "restore" or "verify-backup")) return;
+        var file = BackupArguments.Parse(args).File;
+        // The file is not configuration, but the command-line provider reads an absolute path as a "/key" and takes the
+        // next argument as its value (so `restore /backups/x.db --Storage:DataDirectory d` lost the setting): read
+        // the settings again without it; this later source wins.
+        if (file is not null)
+        {
+            var position = args.ToList().IndexOf(file);
+            configuration.AddCommandLine(args.Where((_, i) => i != position).ToArray());
+        }
         if (command != "verify-backup") return;
         configuration["Database:MigrateOnStartup"] = "false";
-        var file = BackupArguments.Parse(args).File;
         var database = configuration.GetSection("Database").Get<DatabaseOptions>() ?? new DatabaseOptions();
         var key = $"ConnectionStrings:{DependencyInjection.ConnectionStringName}";
         var configured = configuration[key];

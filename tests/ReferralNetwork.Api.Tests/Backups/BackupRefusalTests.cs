@@ -150,6 +150,17 @@ public sealed class BackupRefusalTests(BackupFixture fixture) : IClassFixture<Ba
         Assert.Equal("-c default_transaction_read_only=on", new Npgsql.NpgsqlConnectionStringBuilder(postgres["ConnectionStrings:ReferralNetwork"]).Options);
     }
 
+    [Fact]
+    public void A_setting_after_an_absolute_file_path_is_not_lost()
+    {
+        string[] args = ["restore", "/backups/b.db", "--Storage:DataDirectory", "restored"];
+        var configuration = new ConfigurationManager();
+        configuration.AddCommandLine(args); // as WebApplication.CreateBuilder does: "/backups/b.db" reads as a key
+        Assert.Null(configuration["Storage:DataDirectory"]);
+        BackupCommands.Configure("restore", args, configuration);
+        Assert.Equal("restored", configuration["Storage:DataDirectory"]);
+    }
+
     [Theory]
     [InlineData("postgres", "01:00:00", "7", "Database:Provider is 'Postgres'")]
     [InlineData("sqlite", "00:00:00", "7", "Backup:Interval must be more than zero")]

@@ -10,6 +10,7 @@ using ReferralNetwork.Application.Features.Protocols;
 using ReferralNetwork.Application.Features.Referrals;
 using ReferralNetwork.Infrastructure.Audit;
 using ReferralNetwork.Infrastructure.Auth;
+using ReferralNetwork.Infrastructure.Backups;
 using ReferralNetwork.Infrastructure.Bootstrap;
 using ReferralNetwork.Infrastructure.Crypto;
 using ReferralNetwork.Infrastructure.Deadlines;
@@ -80,6 +81,7 @@ public static class DependencyInjection
         // Always registered; it checks Workers:Enabled when it starts (read then, so every configuration source counts).
         services.AddHostedService<DeadlineMonitorService>();
         services.AddAuditCheckpoints(configuration);
+        services.AddBackups(configuration);
         return services;
     }
 

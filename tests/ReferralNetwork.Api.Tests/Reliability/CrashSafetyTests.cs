@@ -171,6 +171,7 @@ public abstract class CrashSafetyTests(ITestOutputHelper output)
     /// <summary>A partner's retry loop: the same key and body until an answer arrives (connection errors and 409 in-flight are retried).</summary>
     private static async Task<Guid> SubmitUntilAnsweredAsync(HttpClient client, string key, object body)
     {
+        var last = "no answer";
         for (var deadline = DateTime.UtcNow.AddSeconds(90); DateTime.UtcNow < deadline;)
         {
             try
@@ -179,13 +180,14 @@ public abstract class CrashSafetyTests(ITestOutputHelper output)
                 request.Headers.Add("Idempotency-Key", key);
                 using var response = await client.SendAsync(request);
                 if (response.StatusCode == HttpStatusCode.Created) return (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<Guid>();
+                last = $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}";
                 if (response.StatusCode != HttpStatusCode.Conflict && (int)response.StatusCode < 500)
-                    throw new Xunit.Sdk.XunitException($"submit answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+                    throw new Xunit.Sdk.XunitException($"submit answered {last}");
             }
-            catch (Exception e) when (IsConnectionFailure(e)) { }
+            catch (Exception e) when (IsConnectionFailure(e)) { last = e.GetType().Name + ": " + e.Message; }
             await Task.Delay(50);
         }
-        throw new TimeoutException("the API never answered the submission");
+        throw new TimeoutException($"the API never answered the submission; last answer {last}");
     }
 
     /// <summary>Acknowledges with If-Match and an Idempotency-Key, retrying through crashes; true once the API answered 200.</summary>

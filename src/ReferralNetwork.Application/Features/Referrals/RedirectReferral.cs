@@ -73,7 +73,8 @@ internal sealed class OnwardReferral(
         // The onward referral is submitted by the receiver, under the protocol the original pinned: its receiver rules apply.
         _protocol = await protocols.VersionAsync(referral.ProtocolCode, referral.ProtocolVersion, ct)
             ?? throw new InvalidOperationException($"Referral {referral.Id} pins a protocol version that does not exist.");
-        _rules = new SubmissionRules(_protocol.Document, context.Loaded.Person, referral.Receiver, target.Kind, referral.Services);
+        _rules = new SubmissionRules(_protocol.Document, SubmitReferralHandler.Referred(context.Loaded.Person, context.Now), referral.Receiver, target.Kind,
+            referral.Services);
         _rules.CheckReceivers();
     }
 
@@ -89,7 +90,6 @@ internal sealed class OnwardReferral(
             : protector.Seal(key, protector.Open(key, loaded.ReasonSealed, $"referral:{original.Id}:reason"), $"referral:{id}:reason");
         // Consent carries over; an emergency override and its review stay with the original, which partOf points to.
         var observers = _rules!.MandatoryObservers().Where(o => o.OrganisationId != targetOrganisationId)
-            .Select(o => new Observer(o.OrganisationId, o.Basis))
             .Append(new Observer(original.Referrer, ObserverBasis.OriginalReferrer))
             .ToList();
         var change = Referral.Submit(new Submission

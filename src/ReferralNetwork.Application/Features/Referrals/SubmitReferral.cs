@@ -81,20 +81,19 @@ public sealed class SubmitReferralHandler(
         var key = created?.DataKey ?? persons.DataKeyOf(person)!;
 
         var protocol = await ChooseProtocolAsync(command.ProtocolCode, directory.LatestProtocols, person, now, ct);
-        var child = IsChildWithoutParents(person, now);
-        if (child && !protocol.Document.MandatoryObservers.Contains(SubmissionRules.GuardianOrganisation))
-            throw new RuleViolationException("protocol.child_protection_required",
-                $"An unaccompanied or separated child is referred under a protocol that brings in the guardian's centre for social work (such as child-protection), not '{protocol.Code}'.");
-        var rules = new SubmissionRules(protocol.Document, person, principal.OrganisationId, receiver.Kind, services);
+        var referred = Referred(person, now);
+        var rules = new SubmissionRules(protocol.Document, referred, principal.OrganisationId, receiver.Kind, services);
+        rules.CheckChildProtection();
         rules.CheckReceivers();
         // A person created in this request has no recorded consents yet.
-        var recordedConsents = created is null ? await consents.ForPersonAsync(person.Id, ct) : [];
-        var consent = rules.CheckConsent(rules.CheckRecordedConsent(command.Consent, recordedConsents, receiver.Id), command.EmergencyOverride);
+        var recordedConsents = created is null ? (await consents.ForPersonAsync(person.Id, ct)).Select(Recorded).ToList() : [];
+        var claim = command.Consent is { } c ? new ConsentClaim(c.GivenBy, c.Method, c.ConsentId) : null;
+        var consent = rules.CheckConsent(rules.CheckRecordedConsent(claim, recordedConsents, receiver.Id), command.EmergencyOverride is not null);
         if (!consent.Override) rules.CheckNoWithdrawal(recordedConsents, receiver.Id);
 
-        var observers = rules.MandatoryObservers().Select(o => new Observer(o.OrganisationId, o.Basis)).ToList();
+        var observers = rules.MandatoryObservers().ToList();
         (Guid Holder, TimeSpan Within)? appointment = null;
-        if (child && person.GuardianOrganisationId is null)
+        if (referred.IsChildWithoutParents && person.GuardianOrganisationId is null)
         {
             // Issue 13 item 6: no guardian organisation — the municipality's centre for social work must appoint one.
             var holder = directory.MunicipalityCsw ?? await escalation.ForAsync(protocol.Code, protocol.Version, protocol.Document, ct) ?? principal.OrganisationId;
@@ -122,9 +121,10 @@ public sealed class SubmitReferralHandler(
         };
     }
 
-    /// <summary>A person under 18 (as far as the birth year tells) who is an unaccompanied or separated child.</summary>
-    private static bool IsChildWithoutParents(PersonRow person, DateTimeOffset now) =>
-        person.MinimumAge(now.Year) < 18 && person.VulnerabilityList.Any(v => v is "unaccompanied_child" or "separated_child");
+    public static ReferredPerson Referred(PersonRow person, DateTimeOffset now) =>
+        new(person.Id, person.MinimumAge(now.Year), person.VulnerabilityList, person.GuardianOrganisationId);
+
+    private static RecordedConsent Recorded(ConsentRow c) => new(c.Id, c.GivenBy, c.Method, c.CreatedAt, c.WithdrawnAt, c.Scope);
 
     private async Task<bool> MayReferAsync(PersonRow person, Guid organisationId, CancellationToken ct)
     {

@@ -30,6 +30,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 var limits = builder.Configuration.GetSection("Limits").Get<LimitsOptions>() ?? new LimitsOptions();
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes);
 
+BackupCommands.Configure(command, args, builder.Configuration); // verify-backup: a read-only connection to the copy
 builder.Services.AddReferralNetworkInfrastructure(builder.Configuration);
 // Background workers run only when serving (never while writing the OpenAPI document or migrating); each checks Workers:Enabled.
 if (command != "serve") builder.Configuration["Workers:Enabled"] = "false";
@@ -101,10 +102,12 @@ switch (command)
         return 0;
     case "rotate-master-key":
         return await MasterKeyRotation.RunCommandAsync(app.Services, Console.Out, Console.Error, CancellationToken.None);
+    case "backup" or "restore" or "verify-backup":
+        return await BackupCommands.RunAsync(command, args, app.Services, Console.Out, Console.Error, CancellationToken.None);
     case "serve":
         break;
     default:
-        Console.Error.WriteLine($"Unknown command '{command}'. Commands: serve (default), migrate, seed-demo, rotate-master-key, openapi [file].");
+        Console.Error.WriteLine($"Unknown command '{command}'. Commands: serve (default), migrate, seed-demo, rotate-master-key, backup <file>, restore <file>, verify-backup [<file>], openapi [file].");
         return 2;
 }
 

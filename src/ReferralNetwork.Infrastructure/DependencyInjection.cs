@@ -10,6 +10,7 @@ using ReferralNetwork.Application.Features.Protocols;
 using ReferralNetwork.Application.Features.Referrals;
 using ReferralNetwork.Infrastructure.Audit;
 using ReferralNetwork.Infrastructure.Auth;
+using ReferralNetwork.Infrastructure.Backups;
 using ReferralNetwork.Infrastructure.Bootstrap;
 using ReferralNetwork.Infrastructure.Crypto;
 using ReferralNetwork.Infrastructure.Deadlines;
@@ -48,8 +49,12 @@ public static class DependencyInjection
                 Directory.CreateDirectory(storage.DataDirectory);
                 connectionString = $"Data Source={Path.Combine(storage.DataDirectory, "referralnetwork.db")};Pooling=True";
             }
-            return new ConnectionFactory(database.ParsedProvider, connectionString);
+            return new ConnectionFactory(database.ParsedProvider, connectionString)
+            {
+                Counter = database.CountStatements && database.ParsedProvider == DatabaseProvider.Sqlite ? sp.GetRequiredService<StatementCounter>() : null,
+            };
         });
+        services.AddSingleton<StatementCounter>();
         services.AddSingleton<Migrator>();
         services.AddScoped<DbSession>();
         services.AddScoped<IDbSession>(sp => sp.GetRequiredService<DbSession>());
@@ -76,6 +81,7 @@ public static class DependencyInjection
         // Always registered; it checks Workers:Enabled when it starts (read then, so every configuration source counts).
         services.AddHostedService<DeadlineMonitorService>();
         services.AddAuditCheckpoints(configuration);
+        services.AddBackups(configuration);
         return services;
     }
 

@@ -25,6 +25,7 @@ public sealed class BrowserFixture : IAsyncLifetime
     public string CswKey { get; private set; } = "";
     public string NgoKey { get; private set; } = "";
     public string NgoKey2 { get; private set; } = "";
+    public string NgoSupervisorKey { get; private set; } = "";
 
     public async Task InitializeAsync()
     {
@@ -40,6 +41,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         CswKey = await KeyAsync(admin, CswId);
         NgoKey = await KeyAsync(admin, NgoId);
         NgoKey2 = await KeyAsync(admin, NgoId);
+        NgoSupervisorKey = await KeyAsync(admin, NgoId, "supervisor");
 
         var executable = Environment.GetEnvironmentVariable(ChromiumVariable) ?? "/usr/bin/chromium";
         if (!File.Exists(executable))
@@ -103,9 +105,9 @@ public sealed class BrowserFixture : IAsyncLifetime
         return (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<Guid>();
     }
 
-    private static async Task<string> KeyAsync(HttpClient admin, Guid organisation)
+    private static async Task<string> KeyAsync(HttpClient admin, Guid organisation, string role = "caseworker")
     {
-        var response = await admin.PostAsJsonAsync($"/api/v1/organisations/{organisation}/api-keys", new { name = "worker", roles = new[] { "caseworker" } });
+        var response = await admin.PostAsJsonAsync($"/api/v1/organisations/{organisation}/api-keys", new { name = "worker", roles = new[] { role } });
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<JsonObject>())!["key"]!.GetValue<string>();
     }

@@ -343,6 +343,8 @@ public sealed class Referral
             });
             Data.TryAdd("deadline", duty.Deadline.Code());
             Data.TryAdd("holderOrganisationId", duty.HolderOrganisationId);
+            Data.TryAdd("dueAt", duty.DueAt);
+            Data.TryAdd("lateBySeconds", duty.LateBySeconds(now) ?? 0);
             Data.TryAdd("escalationOrganisationId", Escalation);
             return breached;
         }
@@ -371,7 +373,7 @@ public sealed class Referral
 
         public ReferralChange Build()
         {
-            if (RowChanged) referral.State = referral.State with { UpdatedAt = now, Version = referral.State.Version + 1 };
+            if (RowChanged && !Created) referral.State = referral.State with { UpdatedAt = now, Version = referral.State.Version + 1 };
             var state = referral.State;
             var data = new Dictionary<string, object?>
             {

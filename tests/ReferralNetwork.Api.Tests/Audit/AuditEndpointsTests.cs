@@ -164,8 +164,9 @@ public abstract class AuditEndpointsTests(ApiFixture fixture)
         await using (var connection = await fixture.OpenAsync())
             foreach (var b in breaches)
                 await connection.ExecuteAsync("""
-                    INSERT INTO deadline_breaches (referral_id, deadline, due_at, detected_at, responsible_organisation_id, protocol_code, protocol_version)
-                    VALUES (@Id, @Deadline, @Due, @Detected, @Responsible, @Protocol, 1)
+                    INSERT INTO deadline_breaches (referral_id, deadline, due_at, detected_at, responsible_organisation_id, holder_organisation_id, acted_at,
+                                                   protocol_code, protocol_version)
+                    VALUES (@Id, @Deadline, @Due, @Detected, @Responsible, @Responsible, @Detected, @Protocol, 1)
                     """, new { Id = referrals[b.Referral], b.Deadline, b.Due, Detected = b.Due.AddMinutes(90), b.Responsible, b.Protocol });
         var expected = breaches.OrderBy(b => b.Due).ThenBy(b => referrals[b.Referral].ToString(), StringComparer.Ordinal).ThenBy(b => b.Deadline, StringComparer.Ordinal)
             .Select(b => $"{referrals[b.Referral]}/{b.Deadline}").ToList();
@@ -182,6 +183,8 @@ public abstract class AuditEndpointsTests(ApiFixture fixture)
         Assert.Equal(t0, first["dueAt"]!.GetValue<DateTimeOffset>());
         Assert.Equal(t0.AddMinutes(90), first["detectedAt"]!.GetValue<DateTimeOffset>());
         Assert.Equal(r.Id, first["responsibleOrganisationId"]!.GetValue<Guid>());
+        Assert.Equal(r.Id, first["holderOrganisationId"]!.GetValue<Guid>());
+        Assert.False(first["open"]!.GetValue<bool>());
 
         async Task<int> CountAsync(string filter) =>
             (await AuditTestKit.AllPagesAsync(auditor, $"/api/v1/audit/deadline-breaches?{(filter.Contains("from=") || filter.Contains("to=") ? "" : period + "&")}{filter}", 100)).Count;

@@ -67,6 +67,42 @@ public sealed class ApiProcess : IAsyncDisposable
         return api;
     }
 
+    /// <summary>What a one-shot command of the program (backup, restore, verify-backup, …) printed, and how it exited.</summary>
+    public sealed record CommandResult(int ExitCode, string Output, string Error)
+    {
+        public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Output}--- stderr\n{Error}";
+    }
+
+    /// <summary>Runs the built program with these arguments to its end (no HTTP port), as an operator's shell would.</summary>
+    public static async Task<CommandResult> RunAsync(IReadOnlyDictionary<string, string> environment, TimeSpan timeout, params string[] arguments)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Directory.CreateTempSubdirectory("rn-cmd-").FullName,
+        };
+        info.ArgumentList.Add(ApiDll);
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        foreach (var (key, value) in environment) info.Environment[key] = value;
+        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"'{string.Join(' ', arguments)}' did not finish within {timeout}.");
+        }
+        return new CommandResult(process.ExitCode, await stdout, await stderr);
+    }
+
     public async Task WaitUntilReadyAsync(TimeSpan timeout)
     {
         using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };

@@ -42,6 +42,11 @@ public abstract class TenantIsolationMatrixTests(ApiFixture fixture)
         new("POST accept (stale)", w => Send(HttpMethod.Post, $"/api/v1/referrals/{w.Referral}/accept", null, "\"999\""), "412 412 412 412 404 403 403 403 403"),
         new("POST withdraw (stale)", w => Send(HttpMethod.Post, $"/api/v1/referrals/{w.Referral}/withdraw", new { reason = "r" }, "\"999\""), "412 412 412 412 404 403 403 403 403"),
         new("POST override-review", w => Send(HttpMethod.Post, $"/api/v1/referrals/{w.Referral}/override-review", new { approved = true }), "403 409 403 403 403 403 403 403 403"),
+        // Only the child's guardian centre (the observer) confirms the consent claimed in its name.
+        new("POST guardian-confirmation", w => Send(HttpMethod.Post, $"/api/v1/referrals/{w.Referral}/guardian-confirmation", new { confirmed = true }),
+                                                                                                              "403 403 403 200 404 403 403 403 403"),
+        new("GET escalated box", w => Get("/api/v1/referrals?box=escalated"),                               "200 200 200 200 200 403 403 403 403"),
+        new("GET pending reviews", w => Get("/api/v1/referrals?box=outbox&pendingReview=true"),             "200 200 200 200 200 403 403 403 403"),
         new("GET person", w => Get($"/api/v1/persons/{w.Person}"),                                           "200 200 200 200 404 403 403 403 403"),
         new("GET consents", w => Get($"/api/v1/persons/{w.Person}/consents"),                                "200 200 200 200 404 403 403 403 403"),
         new("GET inbox", w => Get("/api/v1/referrals?box=inbox"),                                            "200 200 200 200 200 403 403 403 403"),

@@ -80,7 +80,7 @@ public sealed class SubmitReferralHandler(
         var person = created?.Row ?? existing!;
         var key = created?.DataKey ?? persons.DataKeyOf(person)!;
 
-        var protocol = await ChooseProtocolAsync(command.ProtocolCode, person, now, ct);
+        var protocol = await ChooseProtocolAsync(command.ProtocolCode, directory.LatestProtocols, person, now, ct);
         var child = IsChildWithoutParents(person, now);
         if (child && !protocol.Document.MandatoryObservers.Contains(SubmissionRules.GuardianOrganisation))
             throw new RuleViolationException("protocol.child_protection_required",
@@ -135,20 +135,31 @@ public sealed class SubmitReferralHandler(
             new { PersonId = person.Id, Org = organisationId }, session.Transaction, cancellationToken: ct)) > 0;
     }
 
-    private async Task<PinnedProtocol> ChooseProtocolAsync(string? code, PersonRow person, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// The named protocol's latest version, or the first that applies to the person (specific ones, with an applicability
+    /// rule, before general ones; then by code). The latest versions came with the directory read; their documents are
+    /// immutable and read once per process.
+    /// </summary>
+    private async Task<PinnedProtocol> ChooseProtocolAsync(string? code, IReadOnlyDictionary<string, int> latest, PersonRow person, DateTimeOffset now,
+        CancellationToken ct)
     {
         if (code is not null)
-            return await protocols.LatestAsync(code, ct) ?? throw new RuleViolationException("protocol.unknown", $"No protocol has the code '{code}'.");
+            return latest.TryGetValue(code, out var version) && await protocols.VersionAsync(code, version, ct) is { } named ? named
+                : throw new RuleViolationException("protocol.unknown", $"No protocol has the code '{code}'.");
         var age = person.MinimumAge(now.Year);
-        return (await protocols.AllLatestAsync(ct)).FirstOrDefault(p => p.Document.AppliesToPerson(age, person.VulnerabilityList))
+        var candidates = new List<PinnedProtocol>();
+        foreach (var (c, v) in latest)
+            if (await protocols.VersionAsync(c, v, ct) is { } p) candidates.Add(p);
+        return candidates.OrderBy(p => p.Document.AppliesTo is null ? 1 : 0).ThenBy(p => p.Code, StringComparer.Ordinal)
+            .FirstOrDefault(p => p.Document.AppliesToPerson(age, person.VulnerabilityList))
             ?? throw new RuleViolationException("protocol.none_applies", "No protocol applies to this person; name one with protocolCode.");
     }
 }
 
 /// <summary>
 /// What a submission needs from the directory, in one statement: the receiver (and the guardian organisation, if any),
-/// the active centres for social work of the referrer's municipality, the receiver's services, and which of the
-/// requested service codes the catalogue holds.
+/// the active centres for social work of the referrer's municipality, the receiver's services, which of the requested
+/// service codes the catalogue holds, and the latest version of every protocol.
 /// </summary>
 internal sealed class SubmissionDirectory
 {
@@ -163,6 +174,9 @@ internal sealed class SubmissionDirectory
 
     public Org? Organisation(Guid id) => _organisations.GetValueOrDefault(id);
 
+    /// <summary>The latest published version of each protocol code.</summary>
+    public Dictionary<string, int> LatestProtocols { get; } = new(StringComparer.Ordinal);
+
     public void EnsureServicesKnown(IReadOnlyList<string> codes)
     {
         var failures = codes.Select((code, i) => (code, i)).Where(x => !_known.Contains(x.code))
@@ -175,14 +189,17 @@ internal sealed class SubmissionDirectory
     {
         var connection = await session.ConnectionAsync(ct);
         var rows = await connection.QueryAsync<Row>(new CommandDefinition($"""
-            SELECT 1 AS Part, o.id AS Id, o.kind AS Code, o.active AS Active, o.created_at AS CreatedAt FROM organisations o WHERE o.id = @Receiver OR o.id = @Guardian
+            SELECT 1 AS Part, o.id AS Id, o.kind AS Code, o.active AS Active, o.created_at AS CreatedAt, 0 AS Version
+            FROM organisations o WHERE o.id = @Receiver OR o.id = @Guardian
             UNION ALL
-            SELECT 2, o.id, o.kind, o.active, o.created_at FROM organisations o
+            SELECT 2, o.id, o.kind, o.active, o.created_at, 0 FROM organisations o
             WHERE o.kind = @Csw AND o.active = @True AND o.id <> @Referrer AND o.municipality = (SELECT m.municipality FROM organisations m WHERE m.id = @Referrer)
             UNION ALL
-            SELECT 3, NULL, s.service_code, NULL, NULL FROM organisation_services s WHERE s.organisation_id = @Receiver
+            SELECT 3, NULL, s.service_code, NULL, NULL, 0 FROM organisation_services s WHERE s.organisation_id = @Receiver
             UNION ALL
-            SELECT 4, NULL, c.code, NULL, NULL FROM services c WHERE c.active = @True AND {session.Dialect.InList("c.code", "@Services")}
+            SELECT 4, NULL, c.code, NULL, NULL, 0 FROM services c WHERE c.active = @True AND {session.Dialect.InList("c.code", "@Services")}
+            UNION ALL
+            SELECT 5, NULL, p.code, NULL, NULL, MAX(p.version) FROM protocols p GROUP BY p.code
             """, new { Receiver = receiver, Guardian = guardian, Referrer = referrer, Csw = "centre_for_social_work", True = true, Services = services.ToArray() },
             session.Transaction, cancellationToken: ct));
         var directory = new SubmissionDirectory();
@@ -195,6 +212,7 @@ internal sealed class SubmissionDirectory
                 case 2 when row.CreatedAt < cswCreated: (directory.MunicipalityCsw, cswCreated) = (row.Id, row.CreatedAt.Value); break;
                 case 3: directory.Offered.Add(row.Code); break;
                 case 4: directory._known.Add(row.Code); break;
+                case 5: directory.LatestProtocols[row.Code] = row.Version; break;
             }
         }
         return directory;
@@ -207,5 +225,6 @@ internal sealed class SubmissionDirectory
         public string Code { get; init; } = "";
         public bool? Active { get; init; }
         public DateTimeOffset? CreatedAt { get; init; }
+        public int Version { get; init; }
     }
 }

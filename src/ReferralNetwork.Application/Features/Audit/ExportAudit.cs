@@ -24,6 +24,9 @@ namespace ReferralNetwork.Application.Features.Audit;
 /// </list>
 /// Events come in global order (globalSeq); a checkpoint line follows the events that occurred up to its time.
 /// from/to select [from, to) on occurredAt and createdAt.
+/// Referral events carry their trail and duty steps (docs/accountability-events.md), so a file that holds a referral's
+/// stream from seq 1 is enough to rebuild its responsibility trail and breaches without the database; an open breach's
+/// lateness runs to the header's exportedAt.
 /// </summary>
 [AllowedRoles(Role.Auditor)]
 public sealed record ExportAuditQuery(DateTimeOffset? From = null, DateTimeOffset? To = null) : IQuery<AuditExport>;

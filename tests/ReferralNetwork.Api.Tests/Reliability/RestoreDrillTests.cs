@@ -179,7 +179,7 @@ public abstract class RestoreDrillTests(ITestOutputHelper output) : IAsyncLifeti
         var forged = await ApiProcess.RunAsync(restored, CommandTimeout,
             ["verify-backup", .. VerifyTarget(backup), "--checkpoint", anchor.Sequence.ToString(), "--root", wrongRoot]);
         Assert.True(forged.ExitCode == 1, forged.ToString());
-        Assert.Contains($"checkpoint {anchor.Sequence} has root {anchor.Root}, not the anchored {wrongRoot}", forged.Error);
+        Assert.Contains($"anchor_mismatch checkpoint {anchor.Sequence} Checkpoint {anchor.Sequence} has root {anchor.Root}, not the anchored {wrongRoot}", forged.Error);
 
         await TamperedCopiesFailAsync(restored, backup, anchor, served);
     }

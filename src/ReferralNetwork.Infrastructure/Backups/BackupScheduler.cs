@@ -62,7 +62,9 @@ public sealed class BackupScheduler(SqliteBackup backup, TimeProvider time, IOpt
 
     public async Task<BackupReport> RunOnceAsync(string directory, int keep, CancellationToken ct)
     {
-        foreach (var stale in Directory.EnumerateFiles(directory, $"{Prefix}*.tmp-*")) File.Delete(stale); // left by a crash
+        // Temporary files left by a crash mid-backup; an hour old, so that a backup still being written is never one.
+        foreach (var stale in Directory.EnumerateFiles(directory, $"{Prefix}*.tmp-*").Where(f => File.GetLastWriteTimeUtc(f) < DateTime.UtcNow.AddHours(-1)))
+            File.Delete(stale);
         var name = Prefix + time.GetUtcNow().UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture) + ".db";
         var report = await backup.WriteAsync(Path.Combine(directory, name), ct);
         logger.LogInformation("Backup {Path}: {Bytes} bytes, checkpoint {Checkpoint} root {Root}, SHA-256 {Sha256}.",

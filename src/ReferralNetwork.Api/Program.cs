@@ -10,6 +10,7 @@ using ReferralNetwork.Api.Endpoints;
 using ReferralNetwork.Api.ErrorHandling;
 using ReferralNetwork.Api.Limits;
 using ReferralNetwork.Api.OpenApi;
+using ReferralNetwork.Api.Security;
 using ReferralNetwork.Api.ThinClient;
 using ReferralNetwork.Application.Abstractions;
 using ReferralNetwork.Application.Behaviors;
@@ -27,6 +28,10 @@ args = args.Where(a => a != "--seed-demo").ToArray();
 // Settings and static files come with the binaries; relative paths in settings (the data folder) are relative to the
 // working directory.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+// Keys fail closed, before anything reads them: outside Development a missing or invalid key (or a guessable bootstrap
+// key) is one log line and exit code 1; in Development missing keys are generated into their own folder.
+var startup = StartupChecks.Run(builder.Configuration, builder.Environment, command);
+if (startup.Problems.Count > 0) return StartupChecks.Refuse(builder.Configuration, startup.Problems);
 var limits = builder.Configuration.GetSection("Limits").Get<LimitsOptions>() ?? new LimitsOptions();
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes);
 
@@ -34,6 +39,8 @@ BackupCommands.Configure(command, args, builder.Configuration); // verify-backup
 builder.Services.AddReferralNetworkInfrastructure(builder.Configuration);
 // Background workers run only when serving (never while writing the OpenAPI document or migrating); each checks Workers:Enabled.
 if (command != "serve") builder.Configuration["Workers:Enabled"] = "false";
+// The openapi command fetches the document from the app itself, wherever it runs.
+if (command == "openapi") builder.Configuration[OpenApiSetup.PublicSetting] = "true";
 builder.Services.AddHostedService<WebhookDispatcherService>();
 builder.Services.AddMediator((MediatorOptions options) =>
 {
@@ -74,6 +81,8 @@ if (corsOrigins.Length > 0)
 builder.Services.AddHsts(o => o.MaxAge = TimeSpan.FromDays(365));
 
 var app = builder.Build();
+foreach (var warning in startup.Warnings) app.Logger.LogWarning("{Warning}", warning);
+app.UseSecurityHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseHsts(); // only ever sent over HTTPS (TLS at Kestrel, or at a proxy with forwarded headers)

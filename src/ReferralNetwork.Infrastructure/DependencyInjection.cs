@@ -1,8 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using ReferralNetwork.Application;
 using ReferralNetwork.Application.Abstractions;
 using ReferralNetwork.Application.Features.Persons;
@@ -60,7 +58,7 @@ public static class DependencyInjection
         services.AddScoped<IDbSession>(sp => sp.GetRequiredService<DbSession>());
         services.AddScoped<IAuditLog, AuditLog>();
         services.AddSingleton<IAuditAppender, AuditAppender>();
-        services.AddSingleton(sp => CreateProtector(configuration, sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance));
+        services.AddSingleton(_ => CreateProtector(configuration));
         services.AddSingleton<IPersonalDataProtector>(sp => sp.GetRequiredService<PersonalDataProtector>());
         services.AddScoped<PersonStore>();
         services.AddScoped<ConsentStore>();
@@ -85,17 +83,17 @@ public static class DependencyInjection
         return services;
     }
 
-    private static PersonalDataProtector CreateProtector(IConfiguration configuration, ILoggerFactory loggers)
+    /// <summary>
+    /// The envelope-encryption keys. Without <c>Encryption:MasterKey</c> nothing can be sealed or opened, so this fails
+    /// closed: the API's start-up checks refuse to run without it (in Development they supply a generated one first).
+    /// </summary>
+    private static PersonalDataProtector CreateProtector(IConfiguration configuration)
     {
         var options = configuration.GetSection("Encryption").Get<EncryptionOptions>() ?? new EncryptionOptions();
+        if (string.IsNullOrWhiteSpace(options.MasterKey))
+            throw new InvalidOperationException("Encryption:MasterKey is not configured (base64 of 32 random bytes).");
         var keys = options.PreviousKeys.ToDictionary(p => p.Key, p => Convert.FromBase64String(p.Value));
-        if (!string.IsNullOrWhiteSpace(options.MasterKey))
-        {
-            keys[options.MasterKeyId] = Convert.FromBase64String(options.MasterKey);
-            return new PersonalDataProtector(options.MasterKeyId, keys);
-        }
-        var storage = configuration.GetSection("Storage").Get<StorageOptions>() ?? new StorageOptions();
-        keys["dev"] = DevelopmentKeys.MasterKey(storage.DataDirectory, loggers.CreateLogger("ReferralNetwork.Encryption"));
-        return new PersonalDataProtector("dev", keys);
+        keys[options.MasterKeyId] = Convert.FromBase64String(options.MasterKey);
+        return new PersonalDataProtector(options.MasterKeyId, keys);
     }
 }

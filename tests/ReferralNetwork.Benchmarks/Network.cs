@@ -48,7 +48,14 @@ public sealed class Network
                 services, languages = new[] { "sr", "en", "ar", "fa" },
             }));
             var id = Guid.Parse(created["id"]!.GetValue<string>());
-            var key = await ReadAsync(await client.PostAsJsonAsync($"/api/v1/organisations/{id}/api-keys", new { name = "benchmark caseworker", roles = new[] { "caseworker" } }));
+            // The network admin makes only the organisation's first org_admin key; that admin makes the caseworker key.
+            var orgAdmin = await ReadAsync(await client.PostAsJsonAsync($"/api/v1/organisations/{id}/api-keys", new { name = "benchmark admin", roles = new[] { "org_admin" } }));
+            using var asAdmin = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/organisations/{id}/api-keys")
+            {
+                Content = JsonContent.Create(new { name = "benchmark caseworker", roles = new[] { "caseworker" } }),
+            };
+            asAdmin.Headers.Authorization = new AuthenticationHeaderValue("Bearer", orgAdmin["key"]!.GetValue<string>());
+            var key = await ReadAsync(await client.SendAsync(asAdmin));
             organisations.Add(new Organisation(i, id, kind, services, Guid.Parse(key["id"]!.GetValue<string>()), key["key"]!.GetValue<string>()));
         }
         string? auditorKey = null, auditorProblem = null;

@@ -72,8 +72,10 @@ try
     using var factory = new ConnectionFactory(provider, connectionString);
 
     // ---- API -------------------------------------------------------------------------------------------------------
-    var adminKey = "rn_bench_admin_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+    // Production refuses a guessable bootstrap key and starts only with both keys configured.
+    var adminKey = "rn_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
     var masterKey = RandomNumberGenerator.GetBytes(32);
+    using var checkpointKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
     var environment = new Dictionary<string, string>
     {
         ["Database__Provider"] = options.Provider,
@@ -81,6 +83,7 @@ try
         ["Bootstrap__NetworkAdminKey"] = adminKey,
         ["Encryption__MasterKey"] = Convert.ToBase64String(masterKey),
         ["Encryption__MasterKeyId"] = "k1",
+        ["Audit__CheckpointSigningKey"] = checkpointKey.ExportPkcs8PrivateKeyPem(),
         ["Storage__DataDirectory"] = workDir,
         ["Workers__Enabled"] = "false",
         // The per-key limiter stays in the pipeline (its cost is measured) but never refuses: 32 workers on a few keys
@@ -88,6 +91,8 @@ try
         ["RateLimiting__PermitsPerMinute"] = "600000000",
         ["Logging__LogLevel__Default"] = "Warning",
         ["ASPNETCORE_ENVIRONMENT"] = "Production",
+        // Production serves no OpenAPI document by default; this program reads it to learn which endpoints the build has.
+        ["OpenApi__Public"] = "true",
         ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
     };
     var apiStart = Stopwatch.StartNew();

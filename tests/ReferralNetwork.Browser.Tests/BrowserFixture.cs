@@ -14,7 +14,8 @@ namespace ReferralNetwork.Browser.Tests;
 public sealed class BrowserFixture : IAsyncLifetime
 {
     public const string ChromiumVariable = "REFERRALNET_CHROMIUM";
-    private readonly string _adminKey = "rn_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
+    // 32 random bytes, like the keys the API issues: outside Development a guessable bootstrap key is refused.
+    private readonly string _adminKey = "rn_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
     private IPlaywright? _playwright;
 
     public ApiProcess Api { get; private set; } = null!;
@@ -33,15 +34,17 @@ public sealed class BrowserFixture : IAsyncLifetime
         {
             ["Bootstrap__NetworkAdminKey"] = _adminKey,
             ["Encryption__MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["Audit__CheckpointSigningKey"] = ApiProcess.CheckpointSigningKeyPem,
         });
         using var admin = Client(_adminKey);
+        var keys = new KeyMaker(Api.BaseAddress, _adminKey);
         CswId = await OrganisationAsync(admin, "Centar za socijalni rad Novi Sad", "centre_for_social_work", "Novi Sad", ["guardianship", "child_protection", "accommodation"]);
         NgoId = await OrganisationAsync(admin, "Pravna pomoć Novi Sad", "ngo", "Novi Sad", ["legal_aid", "psychosocial_support", "interpretation"]);
         ClinicId = await OrganisationAsync(admin, "Dom zdravlja Novi Sad", "health_centre", "Novi Sad", ["healthcare", "legal_aid"]);
-        CswKey = await KeyAsync(admin, CswId);
-        NgoKey = await KeyAsync(admin, NgoId);
-        NgoKey2 = await KeyAsync(admin, NgoId);
-        NgoSupervisorKey = await KeyAsync(admin, NgoId, "supervisor");
+        CswKey = await keys.KeyAsync(CswId, "caseworker");
+        NgoKey = await keys.KeyAsync(NgoId, "caseworker");
+        NgoKey2 = await keys.KeyAsync(NgoId, "caseworker");
+        NgoSupervisorKey = await keys.KeyAsync(NgoId, "supervisor");
 
         var executable = Environment.GetEnvironmentVariable(ChromiumVariable) ?? "/usr/bin/chromium";
         if (!File.Exists(executable))
@@ -103,13 +106,6 @@ public sealed class BrowserFixture : IAsyncLifetime
         var response = await admin.PostAsJsonAsync("/api/v1/organisations", new { name, kind, municipality, services, languages = new[] { "sr", "en" } });
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<Guid>();
-    }
-
-    private static async Task<string> KeyAsync(HttpClient admin, Guid organisation, string role = "caseworker")
-    {
-        var response = await admin.PostAsJsonAsync($"/api/v1/organisations/{organisation}/api-keys", new { name = "worker", roles = new[] { role } });
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["key"]!.GetValue<string>();
     }
 
     public async Task DisposeAsync()

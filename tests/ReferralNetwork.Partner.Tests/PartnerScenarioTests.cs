@@ -13,7 +13,8 @@ namespace ReferralNetwork.Partner.Tests;
 /// </summary>
 public sealed class PartnerScenarioTests : IAsyncLifetime
 {
-    private readonly string _adminKey = "rn_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
+    // 32 random bytes, like the keys the API issues: outside Development a guessable bootstrap key is refused.
+    private readonly string _adminKey = "rn_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
     private ApiProcess _api = null!;
     private WebhookReceiver _receiver = null!;
 
@@ -24,6 +25,7 @@ public sealed class PartnerScenarioTests : IAsyncLifetime
         {
             ["Bootstrap__NetworkAdminKey"] = _adminKey,
             ["Encryption__MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["Audit__CheckpointSigningKey"] = ApiProcess.CheckpointSigningKeyPem,
             ["Webhooks__AllowPrivateNetworks"] = "true",
             ["Webhooks__DispatchInterval"] = "00:00:00.200",
         });
@@ -54,8 +56,11 @@ public sealed class PartnerScenarioTests : IAsyncLifetime
         {
             Name = "Dom zdravlja", Kind = CreateOrganisationCommandKind.Health_centre, Municipality = "Beograd", Services = ["healthcare"], Languages = ["sr"],
         });
-        var partnerKey = await admin.CreateApiKeyAsync(ngo.Id, new CreateApiKeyRequest { Name = "cms", Roles = [Roles2.Partner_system] });
-        var clinicKey = await admin.CreateApiKeyAsync(clinic.Id, new CreateApiKeyRequest { Name = "clinic", Roles = [Roles2.Caseworker] });
+        // The network admin makes each organisation's first org_admin key; the organisations' admins make the rest.
+        var ngoAdmin = Client((await admin.CreateApiKeyAsync(ngo.Id, new CreateApiKeyRequest { Name = "admin", Roles = [Roles2.Org_admin] })).Key);
+        var clinicAdmin = Client((await admin.CreateApiKeyAsync(clinic.Id, new CreateApiKeyRequest { Name = "admin", Roles = [Roles2.Org_admin] })).Key);
+        var partnerKey = await ngoAdmin.CreateApiKeyAsync(ngo.Id, new CreateApiKeyRequest { Name = "cms", Roles = [Roles2.Partner_system] });
+        var clinicKey = await clinicAdmin.CreateApiKeyAsync(clinic.Id, new CreateApiKeyRequest { Name = "clinic", Roles = [Roles2.Caseworker] });
         var partner = Client(partnerKey.Key);
         var receiver = Client(clinicKey.Key);
 

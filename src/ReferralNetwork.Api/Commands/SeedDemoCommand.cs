@@ -51,19 +51,29 @@ public static class SeedDemoCommand
                 new CreateOrganisationCommand(name, kind, municipality, offered, languages, 20, null, null), ct));
         }
         output.WriteLine("Demo network created. Each key is shown once:");
-        var grants = new (int Organisation, string Role)[] { (0, "org_admin"), (0, "caseworker"), (0, "supervisor"), (3, "caseworker"), (4, "partner_system"), (6, "caseworker") };
+        var grants = new (int Organisation, string Role)[]
+        {
+            (0, "org_admin"), (0, "caseworker"), (0, "supervisor"), (3, "org_admin"), (3, "caseworker"), (4, "org_admin"), (4, "partner_system"),
+            (6, "org_admin"), (6, "caseworker"),
+        };
+        // The network admin makes each organisation's first org_admin key (the only key it may make there); that admin
+        // makes the organisation's other keys.
+        var organisationAdmins = new Dictionary<int, Principal>();
         foreach (var (index, role) in grants)
-            output.WriteLine($"  {role,-16} {created[index].Name,-36} {await KeyAsync(services, admin, created[index].Id, role, ct)}");
+        {
+            var key = await KeyAsync(services, role == "org_admin" ? admin : organisationAdmins[index], created[index].Id, role, ct);
+            if (role == "org_admin") organisationAdmins[index] = new Principal(key.Id, created[index].Id, new HashSet<Role> { Role.OrgAdmin }, "seed-demo");
+            output.WriteLine($"  {role,-16} {created[index].Name,-36} {key.Key}");
+        }
         var coordinator = admin.OrganisationId;
-        output.WriteLine($"  {"auditor",-16} {"Network coordination",-36} {await KeyAsync(services, admin, coordinator, "auditor", ct)}");
+        output.WriteLine($"  {"auditor",-16} {"Network coordination",-36} {(await KeyAsync(services, admin, coordinator, "auditor", ct)).Key}");
     }
 
-    private static async Task<string> KeyAsync(IServiceProvider services, Principal admin, Guid organisationId, string role, CancellationToken ct)
+    private static async Task<CreatedApiKeyView> KeyAsync(IServiceProvider services, Principal grantor, Guid organisationId, string role, CancellationToken ct)
     {
         await using var step = services.CreateAsyncScope();
-        step.ServiceProvider.GetRequiredService<CurrentPrincipal>().Principal = admin;
-        var key = await step.ServiceProvider.GetRequiredService<IMediator>().Send(new CreateApiKeyCommand(organisationId, $"demo {role}", [role]), ct);
-        return key.Key;
+        step.ServiceProvider.GetRequiredService<CurrentPrincipal>().Principal = grantor;
+        return await step.ServiceProvider.GetRequiredService<IMediator>().Send(new CreateApiKeyCommand(organisationId, $"demo {role}", [role]), ct);
     }
 
     /// <summary>The existing network admin, or a new one with a fresh key that is printed.</summary>

@@ -10,7 +10,12 @@ public static class EndpointConventions
         return builder;
     }
 
-    /// <summary>An authenticated group under /api/v1. Roles are checked per message in the pipeline.</summary>
-    public static RouteGroupBuilder MapApiGroup(this IEndpointRouteBuilder app, string prefix, string tag) =>
-        app.MapGroup("/api/v1" + prefix).WithTags(tag).RequireAuthorization();
+    /// <summary>An authenticated group under /api/v1. Roles are checked per message in the pipeline; times in the query and
+    /// path are range-checked for every route (<see cref="TimeBoundsFilter"/>).</summary>
+    public static RouteGroupBuilder MapApiGroup(this IEndpointRouteBuilder app, string prefix, string tag)
+    {
+        var group = app.MapGroup("/api/v1" + prefix).WithTags(tag).RequireAuthorization();
+        group.AddEndpointFilter<TimeBoundsFilter>();
+        return group;
+    }
 }

@@ -9,7 +9,8 @@ namespace ReferralNetwork.Api.Endpoints;
 public sealed record UpdateOrganisationRequest(string? Name = null, string? Municipality = null, IReadOnlyList<string>? Services = null,
     IReadOnlyList<string>? Languages = null, int? Capacity = null, string? ContactEmail = null, string? ContactPhone = null, bool? Active = null);
 
-public sealed record CreateApiKeyRequest(string? Name, IReadOnlyList<string>? Roles);
+/// <summary>Body of <c>POST /organisations/{id}/api-keys</c>: <c>expiresAt</c> (optional, in the future) ends the key by itself.</summary>
+public sealed record CreateApiKeyRequest(string? Name, IReadOnlyList<string>? Roles, DateTimeOffset? ExpiresAt = null);
 
 public static class OrganisationEndpoints
 {
@@ -44,10 +45,11 @@ public static class OrganisationEndpoints
 
         group.MapPost("/{id:guid}/api-keys", async Task<Created<CreatedApiKeyView>> (Guid id, CreateApiKeyRequest body, IMediator mediator, CancellationToken ct) =>
             {
-                var key = await mediator.Send(new CreateApiKeyCommand(id, body.Name, body.Roles), ct);
+                var key = await mediator.Send(new CreateApiKeyCommand(id, body.Name, body.Roles, body.ExpiresAt), ct);
                 return TypedResults.Created($"/api/v1/organisations/{id}/api-keys", key);
             })
-            .WithName("CreateApiKey").WithSummary("Creates an API key with roles; the secret is in this answer only.")
+            .WithName("CreateApiKey").WithSummary("Creates an API key with roles and an optional expiry; the secret is in this answer only. " +
+                "The network admin creates only network_admin and auditor keys and an organisation's first org_admin key.")
             .Problems(400, 403, 404, 413, 415, 422);
 
         group.MapGet("/{id:guid}/api-keys", async (Guid id, IMediator mediator, CancellationToken ct) =>

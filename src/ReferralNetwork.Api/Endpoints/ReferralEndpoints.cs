@@ -1,6 +1,7 @@
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using ReferralNetwork.Application.Abstractions;
 using ReferralNetwork.Application.Features.Common;
 using ReferralNetwork.Application.Features.Referrals;
 
@@ -15,7 +16,7 @@ public static class ReferralEndpoints
         group.MapPost("/", async Task<Created<ReferralView>> (SubmitReferralCommand command, IMediator mediator, HttpContext http, CancellationToken ct) =>
             {
                 var referral = await mediator.Send(command, ct);
-                http.Response.Headers.ETag = ETag(referral.Version);
+                Answer(http, referral);
                 return TypedResults.Created($"/api/v1/referrals/{referral.Id}", referral);
             })
             .WithName("SubmitReferral").WithSummary("Submits a referral (status requested) under a protocol, with consent or an emergency override.")
@@ -117,8 +118,18 @@ public static class ReferralEndpoints
     private static async Task<Ok<ReferralView>> Act(ICommand<ReferralView> command, IMediator mediator, HttpContext http, CancellationToken ct)
     {
         var referral = await mediator.Send(command, ct);
-        http.Response.Headers.ETag = ETag(referral.Version);
+        Answer(http, referral);
         return TypedResults.Ok(referral);
+    }
+
+    /// <summary>
+    /// The ETag of the answer, and — for a request with an Idempotency-Key — the person it concerns, so that the stored
+    /// answer (which may hold the referral's reason and the person's initials) goes when the person is erased.
+    /// </summary>
+    private static void Answer(HttpContext http, ReferralView referral)
+    {
+        http.Response.Headers.ETag = ETag(referral.Version);
+        http.RequestServices.GetRequiredService<IdempotencyContext>().Concerns(referral.Person.Id);
     }
 
     public static string ETag(int version) => ReferralETag.Of(version);

@@ -32,6 +32,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         NotFoundException n => (404, "Not found.", n.Message, NoExtensions),
         ForbiddenException f => (403, "Forbidden.", f.Message, NoExtensions),
         ConflictException c => (409, "Conflict.", c.Message, c.Extensions),
+        GoneException g => (410, "Gone.", g.Message, new Dictionary<string, object?> { ["rule"] = g.Rule }),
         PreconditionFailedException p => (412, "Precondition failed.", p.Message, NoExtensions),
         PreconditionRequiredException p => (428, "Precondition required.", p.Message, NoExtensions),
         RuleViolationException r => (422, "A rule of the network forbids this.", r.Message, new Dictionary<string, object?> { ["rule"] = r.Rule }),

@@ -11,6 +11,7 @@ public static class ProblemTypes
         404 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.5",
         405 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.6",
         409 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.10",
+        410 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.11",
         412 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.13",
         413 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.14",
         415 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.16",

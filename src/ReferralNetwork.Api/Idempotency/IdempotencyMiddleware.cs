@@ -25,15 +25,18 @@ namespace ReferralNetwork.Api.Idempotency;
 /// Failures are not stored: a 4xx/5xx answer means the command's transaction rolled back and nothing happened, so the
 /// key is released and a retry (say with a corrected body) runs afresh — storing a refusal would pin a transient one
 /// (receiver inactive, a conflict since resolved) to the key for a day. The draft allows either; we store successes only.
-/// A replay is answered before the command's role check runs: it needs the same organisation and a byte-identical request,
-/// which already carries everything the stored answer says about the person, so it discloses only ids and times.
+/// A replay is answered before the command's role and visibility checks run, so it is answered only to the principal
+/// (the API key) that made the request: another key of the organisation — an org admin, an auditor — gets 422 even with a
+/// byte-identical request, because the stored answer may carry what that key may not read (a referral's reason).
+/// An answer about a person is linked to them (<see cref="IdempotencyContext.Concerns"/>); erasing the person purges it,
+/// and a replay after that is 410 Gone: the request was carried out, its answer no longer exists.
 /// </summary>
 public sealed class IdempotencyMiddleware(RequestDelegate next, ILogger<IdempotencyMiddleware> logger)
 {
     public const string Header = "Idempotency-Key";
     public const string ReplayedHeader = "Idempotent-Replayed";
 
-    public async Task InvokeAsync(HttpContext context, IdempotencyStore store, IdempotencyContext idempotency, IDbSession session, ICurrentPrincipal current)
+    public async Task InvokeAsync(HttpContext context, ICurrentPrincipal current)
     {
         if (context.GetEndpoint()?.Metadata.GetMetadata<IdempotentOperation>() is null
             || !context.Request.Headers.TryGetValue(Header, out var values) || current.Principal is not { } principal)
@@ -41,14 +44,24 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, ILogger<Idempote
             await next(context);
             return;
         }
+        // Resolved only for requests that carry a key: the store needs the master key, which most requests never touch.
+        var store = context.RequestServices.GetRequiredService<IdempotencyStore>();
+        var idempotency = context.RequestServices.GetRequiredService<IdempotencyContext>();
+        var session = context.RequestServices.GetRequiredService<IDbSession>();
         var key = ParseKey(values) ?? throw new ValidationException(
             [new ValidationFailure("idempotencyKey", "The Idempotency-Key header is one value of 1 to 255 printable ASCII characters.")]);
         var ct = context.RequestAborted;
         var operation = new string($"{context.Request.Method} {context.Request.Path}".Where(c => !char.IsControl(c)).Take(200).ToArray());
         var fingerprint = await FingerprintAsync(context.Request, ct);
 
-        switch (await store.ClaimAsync(principal.OrganisationId, key, operation, fingerprint, ct))
+        switch (await store.ClaimAsync(principal.OrganisationId, principal.Id, key, operation, fingerprint, ct))
         {
+            case IdempotencyClaim.OtherPrincipal:
+                throw new RuleViolationException("idempotency.key_reused",
+                    "This Idempotency-Key was already used by another API key of your organisation; use a new key for a new request.");
+            case IdempotencyClaim.Erased:
+                throw new GoneException("idempotency.answer_erased",
+                    "The request with this Idempotency-Key was carried out, but the person its answer concerned has been erased since, and the answer with them.");
             case IdempotencyClaim.Completed completed:
                 await ReplayAsync(context, completed.Response, ct);
                 return;
@@ -78,7 +91,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, ILogger<Idempote
             if (context.Response.StatusCode is >= 200 and < 300)
             {
                 var response = new StoredResponse(context.Response.StatusCode, Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length),
-                    NullIfEmpty(context.Response.Headers.ETag), NullIfEmpty(context.Response.Headers.Location));
+                    NullIfEmpty(context.Response.Headers.ETag), NullIfEmpty(context.Response.Headers.Location), idempotency.PersonId);
                 if (!await store.CompleteAsync(organisationId, key, token, response, ct))
                     throw new ConflictException("This request took longer than the idempotency lock; a retry with the same key took over, so this one was undone.");
                 if (session.Transaction is not null) await session.CommitAsync(ct);

@@ -44,8 +44,19 @@ public static class OpenApiSetup
         ? $"{type.Name[..type.Name.IndexOf('`')]}Of{string.Join("And", type.GetGenericArguments().Select(SchemaId))}"
         : type.Name;
 
+    /// <summary>
+    /// Serves the document and Swagger UI only where <c>OpenApi:Public</c> says so — by default in Development, not
+    /// elsewhere: the contract is no secret (it is in the repository, openapi/referral-network.v1.json), but a production
+    /// API need not hand anonymous callers a map of itself and a page that runs script.
+    /// </summary>
+    public static bool IsPublic(IConfiguration configuration, IHostEnvironment environment) =>
+        configuration.GetValue(PublicSetting, environment.IsDevelopment());
+
+    public const string PublicSetting = "OpenApi:Public";
+
     public static void UseReferralNetworkOpenApi(this WebApplication app)
     {
+        if (!IsPublic(app.Configuration, app.Environment)) return;
         app.UseSwagger();
         app.UseSwaggerUI(o => o.SwaggerEndpoint($"/swagger/{DocumentName}/swagger.json", "ReferralNetwork v1"));
     }

@@ -17,21 +17,13 @@ public static class ThinClientSetup
         var root = Path.Combine(app.Environment.ContentRootPath, "wwwroot", "app");
         if (!Directory.Exists(root)) root = Path.Combine(AppContext.BaseDirectory, "wwwroot", "app");
         var files = new PhysicalFileProvider(root);
+        // Its headers (the policy above, X-Frame-Options, no-cache) are set by Security.SecurityHeaders with every other.
         app.Use(async (context, next) =>
         {
-            var headers = context.Response.Headers;
-            headers.XContentTypeOptions = "nosniff";
-            headers["Referrer-Policy"] = "no-referrer";
             if (context.Request.Path.Value == "/app")
             {
                 context.Response.Redirect("/app/");
                 return;
-            }
-            if (context.Request.Path.StartsWithSegments("/app"))
-            {
-                headers.ContentSecurityPolicy = ContentSecurityPolicy;
-                headers.XFrameOptions = "DENY";
-                headers.CacheControl = "no-cache";
             }
             await next(context);
         });

@@ -15,6 +15,12 @@ public sealed class ConflictException(string message, IReadOnlyDictionary<string
     public IReadOnlyDictionary<string, object?> Extensions { get; } = extensions ?? new Dictionary<string, object?>();
 }
 
+/// <summary>410: the resource existed and is gone for good (named by <see cref="Rule"/>).</summary>
+public sealed class GoneException(string rule, string message) : ApplicationProblem(message)
+{
+    public string Rule { get; } = rule;
+}
+
 /// <summary>412: the If-Match precondition failed.</summary>
 public sealed class PreconditionFailedException(string message) : ApplicationProblem(message);
 

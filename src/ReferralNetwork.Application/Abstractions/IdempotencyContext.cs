@@ -9,6 +9,14 @@ namespace ReferralNetwork.Application.Abstractions;
 /// </summary>
 public sealed class IdempotencyContext
 {
+    /// <summary>
+    /// The person the answer of this request concerns (a referral's person), when there is one: the stored answer is
+    /// linked to them, so that erasing the person purges it too. Set by the endpoint from its result.
+    /// </summary>
+    public Guid? PersonId { get; private set; }
+
+    public void Concerns(Guid personId) => PersonId = personId;
+
     /// <summary>True between <see cref="Begin"/> and <see cref="End"/>: an idempotent request is running.</summary>
     public bool Active { get; private set; }
 
@@ -21,6 +29,7 @@ public sealed class IdempotencyContext
     {
         Active = false;
         HoldsTransaction = false;
+        PersonId = null;
     }
 
     /// <summary>Asked by the transaction behaviour before it commits: true means "leave the transaction open".</summary>
@@ -30,4 +39,17 @@ public sealed class IdempotencyContext
         HoldsTransaction = true;
         return true;
     }
+}
+
+/// <summary>The states of a row of <c>idempotency_keys</c>.</summary>
+public static class IdempotencyStates
+{
+    /// <summary>Claimed by a request that is still running.</summary>
+    public const string InFlight = "in_flight";
+
+    /// <summary>Completed; its answer is stored (sealed) for replay.</summary>
+    public const string Done = "done";
+
+    /// <summary>Completed, but the person the answer concerned was erased: the answer is gone, the key stays used.</summary>
+    public const string Erased = "erased";
 }

@@ -4,7 +4,7 @@ namespace ReferralNetwork.Infrastructure.Audit;
 public sealed class AuditOptions
 {
     /// <summary>PEM (PKCS#8, "BEGIN PRIVATE KEY") of the ECDSA P-256 key that signs checkpoints. Never stored in the
-    /// database; without it a development key is generated into <c>Storage:DataDirectory</c> with a loud warning.</summary>
+    /// database. Required (in Development a key is generated outside the data folder, see Crypto.DevelopmentKeys).</summary>
     public string? CheckpointSigningKey { get; set; }
 
     /// <summary>How often the checkpointer seals the stream heads (when <c>Workers:Enabled</c>).</summary>

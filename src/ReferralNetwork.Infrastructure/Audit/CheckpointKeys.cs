@@ -50,24 +50,13 @@ public sealed class CheckpointKeys : ICheckpointPublicKey, IDisposable
     public CheckpointSignatureVerifier Verifier() => new(_trusted);
 
     /// <summary>
-    /// The configured key or, when none is configured, a development key kept in the data folder (generated once, so
-    /// checkpoints stay verifiable across restarts) with a loud warning.
+    /// The configured key. There is no fallback: the API's start-up checks refuse to run without it (in Development they
+    /// supply one generated outside the data folder, see Crypto.DevelopmentKeys), and nothing here writes key material.
     /// </summary>
-    public static CheckpointKeys Create(AuditOptions options, string dataDirectory, ILogger logger)
-    {
-        if (!string.IsNullOrWhiteSpace(options.CheckpointSigningKey))
-            return new CheckpointKeys(options.CheckpointSigningKey, options.PreviousCheckpointPublicKeys);
-        var path = Path.Combine(dataDirectory, "dev-checkpoint-signing-key.pem");
-        if (!File.Exists(path))
-        {
-            Directory.CreateDirectory(dataDirectory);
-            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            File.WriteAllText(path, key.ExportPkcs8PrivateKeyPem());
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-        logger.LogWarning("NO Audit:CheckpointSigningKey CONFIGURED: audit checkpoints are signed with a DEVELOPMENT key from {Path}. Never use this in production.", path);
-        return new CheckpointKeys(File.ReadAllText(path), options.PreviousCheckpointPublicKeys);
-    }
+    public static CheckpointKeys Create(AuditOptions options, string dataDirectory, ILogger logger) =>
+        string.IsNullOrWhiteSpace(options.CheckpointSigningKey)
+            ? throw new InvalidOperationException("Audit:CheckpointSigningKey is not configured (PEM of an ECDSA P-256 key).")
+            : new CheckpointKeys(options.CheckpointSigningKey, options.PreviousCheckpointPublicKeys);
 
     public void Dispose() => _signing.Dispose();
 }

@@ -7,7 +7,8 @@ namespace ReferralNetwork.Infrastructure.Crypto;
 /// <summary>Settings under <c>Encryption:</c>.</summary>
 public sealed class EncryptionOptions
 {
-    /// <summary>Base64 of 32 random bytes. Without it a development key is generated into the data folder.</summary>
+    /// <summary>Base64 of 32 random bytes. Required: outside Development the API does not start without it (in
+    /// Development a key is generated into <c>Development:KeysDirectory</c>, see <see cref="DevelopmentKeys"/>).</summary>
     public string? MasterKey { get; set; }
     public string MasterKeyId { get; set; } = "k1";
     /// <summary>Older master keys by id (base64), kept to unwrap data keys during a rotation.</summary>

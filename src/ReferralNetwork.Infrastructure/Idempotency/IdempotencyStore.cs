@@ -18,8 +18,9 @@ public sealed class IdempotencyOptions
     public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(60);
 }
 
-/// <summary>The answer stored for a key: replayed verbatim to a retry.</summary>
-public sealed record StoredResponse(int Status, string? Body, string? ETag, string? Location);
+/// <summary>The answer stored for a key: replayed verbatim to a retry. <see cref="PersonId"/> names the person the answer
+/// concerns (its referral's), so that erasing that person purges the answer.</summary>
+public sealed record StoredResponse(int Status, string? Body, string? ETag, string? Location, Guid? PersonId = null);
 
 /// <summary>What claiming a key found.</summary>
 public abstract record IdempotencyClaim
@@ -35,6 +36,16 @@ public abstract record IdempotencyClaim
 
     /// <summary>The key's first request is still running: 409, retry later.</summary>
     public sealed record InFlight : IdempotencyClaim;
+
+    /// <summary>
+    /// Another principal of the organisation used the key: 422, and nothing of its request or answer is disclosed. A stored
+    /// answer is replayed only to the principal that made the request, so a key of another role (an org admin, an
+    /// auditor) cannot read through a replay what it may not read directly.
+    /// </summary>
+    public sealed record OtherPrincipal : IdempotencyClaim;
+
+    /// <summary>The request completed, but the person its answer concerned was erased since, and the answer with them: 410.</summary>
+    public sealed record Erased : IdempotencyClaim;
 }
 
 /// <summary>A row of <c>idempotency_keys</c>.</summary>
@@ -42,6 +53,7 @@ internal sealed record IdempotencyKeyRow
 {
     public string RequestHash { get; init; } = "";
     public string State { get; init; } = "";
+    public Guid? PrincipalId { get; init; }
     public int? ResponseStatus { get; init; }
     public string? ResponseBody { get; init; }
     public string? ResponseEtag { get; init; }
@@ -59,9 +71,8 @@ internal sealed record IdempotencyKeyRow
 public sealed class IdempotencyStore(IDbSession session, Clock clock, IOptions<IdempotencyOptions> options, IPersonalDataProtector protector,
     ConnectionFactory factory)
 {
-    public const string InFlightState = "in_flight";
-    public const string DoneState = "done";
-
+    public const string InFlightState = IdempotencyStates.InFlight;
+    public const string DoneState = IdempotencyStates.Done;
 
     /// <summary>
     /// The claim and the release commit on their own (autocommit), outside the command's transaction. On SQLite each is
@@ -81,7 +92,7 @@ public sealed class IdempotencyStore(IDbSession session, Clock clock, IOptions<I
         public void Dispose() => gate.Release();
     }
 
-    public async Task<IdempotencyClaim> ClaimAsync(Guid organisationId, string key, string operation, string requestHash, CancellationToken ct)
+    public async Task<IdempotencyClaim> ClaimAsync(Guid organisationId, Guid principalId, string key, string operation, string requestHash, CancellationToken ct)
     {
         var connection = await session.ConnectionAsync(ct);
         using var slot = await WriteSlotAsync(ct);
@@ -91,14 +102,14 @@ public sealed class IdempotencyStore(IDbSession session, Clock clock, IOptions<I
             var now = clock.Now();
             var values = new
             {
-                Org = organisationId, Key = key, Operation = operation, Hash = requestHash, InFlight = InFlightState, Now = now,
+                Org = organisationId, Principal = principalId, Key = key, Operation = operation, Hash = requestHash, InFlight = InFlightState, Now = now,
                 Expires = now + options.Value.Lifetime,
             };
             try
             {
                 await connection.ExecuteAsync(new CommandDefinition("""
-                    INSERT INTO idempotency_keys (organisation_id, idempotency_key, operation, request_hash, state, created_at, expires_at)
-                    VALUES (@Org, @Key, @Operation, @Hash, @InFlight, @Now, @Expires)
+                    INSERT INTO idempotency_keys (organisation_id, idempotency_key, principal_id, operation, request_hash, state, created_at, expires_at)
+                    VALUES (@Org, @Key, @Principal, @Operation, @Hash, @InFlight, @Now, @Expires)
                     """, values, cancellationToken: ct));
                 return new IdempotencyClaim.Owned(now);
             }
@@ -107,7 +118,7 @@ public sealed class IdempotencyStore(IDbSession session, Clock clock, IOptions<I
             }
 
             var row = await connection.QuerySingleOrDefaultAsync<IdempotencyKeyRow>(new CommandDefinition("""
-                SELECT request_hash AS RequestHash, state, response_status AS ResponseStatus, response_body AS ResponseBody,
+                SELECT request_hash AS RequestHash, state, principal_id AS PrincipalId, response_status AS ResponseStatus, response_body AS ResponseBody,
                        response_etag AS ResponseEtag, response_location AS ResponseLocation, created_at AS CreatedAt, expires_at AS ExpiresAt
                 FROM idempotency_keys WHERE organisation_id = @Org AND idempotency_key = @Key
                 """, new { Org = organisationId, Key = key }, cancellationToken: ct));
@@ -120,19 +131,24 @@ public sealed class IdempotencyStore(IDbSession session, Clock clock, IOptions<I
                 // Conditional on the row we saw, so of two requests taking over only one succeeds.
                 var taken = await connection.ExecuteAsync(new CommandDefinition("""
                     UPDATE idempotency_keys
-                    SET operation = @Operation, request_hash = @Hash, state = @InFlight, response_status = NULL, response_body = NULL,
-                        response_etag = NULL, response_location = NULL, created_at = @Now, expires_at = @Expires
+                    SET principal_id = @Principal, operation = @Operation, request_hash = @Hash, state = @InFlight, response_status = NULL,
+                        response_body = NULL, response_etag = NULL, response_location = NULL, person_id = NULL, master_key_id = NULL,
+                        created_at = @Now, expires_at = @Expires
                     WHERE organisation_id = @Org AND idempotency_key = @Key AND state = @SeenState AND created_at = @SeenCreatedAt
                     """, new
                 {
-                    values.Org, values.Key, values.Operation, values.Hash, values.InFlight, values.Now, values.Expires, SeenState = row.State,
+                    values.Org, values.Principal, values.Key, values.Operation, values.Hash, values.InFlight, values.Now, values.Expires, SeenState = row.State,
                     SeenCreatedAt = row.CreatedAt,
                 }, cancellationToken: ct));
                 if (taken == 1) return new IdempotencyClaim.Owned(now);
                 continue;
             }
+            // First, so that nothing about another principal's request (not even whether its body was the same) is told.
+            // Rows stored before answers were scoped to principals (principal_id NULL) are nobody's to replay.
+            if (row.PrincipalId != principalId) return new IdempotencyClaim.OtherPrincipal();
             if (row.RequestHash != requestHash) return new IdempotencyClaim.Mismatch();
             if (row.State == InFlightState) return new IdempotencyClaim.InFlight();
+            if (row.State == IdempotencyStates.Erased) return new IdempotencyClaim.Erased();
             return new IdempotencyClaim.Completed(new StoredResponse(row.ResponseStatus ?? 200, Open(row.ResponseBody, organisationId, key), row.ResponseEtag, row.ResponseLocation));
         }
         return new IdempotencyClaim.InFlight();
@@ -145,39 +161,39 @@ public sealed class IdempotencyStore(IDbSession session, Clock clock, IOptions<I
     public async Task<bool> CompleteAsync(Guid organisationId, string key, DateTimeOffset token, StoredResponse response, CancellationToken ct)
     {
         var connection = await session.ConnectionAsync(ct);
+        var (body, masterKeyId) = Seal(response.Body, organisationId, key);
         return await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE idempotency_keys
-            SET state = @Done, response_status = @Status, response_body = @Body, response_etag = @ETag, response_location = @Location
+            SET state = @Done, response_status = @Status, response_body = @Body, response_etag = @ETag, response_location = @Location,
+                person_id = @PersonId, master_key_id = @MasterKeyId
             WHERE organisation_id = @Org AND idempotency_key = @Key AND state = @InFlight AND created_at = @Token
             """, new
         {
-            Done = DoneState, response.Status, Body = Seal(response.Body, organisationId, key), response.ETag, response.Location, Org = organisationId, Key = key, InFlight = InFlightState,
-            Token = token,
+            Done = DoneState, response.Status, Body = body, response.ETag, response.Location, response.PersonId, MasterKeyId = masterKeyId,
+            Org = organisationId, Key = key, InFlight = InFlightState, Token = token,
         }, session.Transaction, cancellationToken: ct)) == 1;
     }
 
-    /// <summary>Forgets a key whose request failed (nothing was committed), so a corrected retry can use it.</summary>
     /// <summary>
     /// A stored answer can hold a referral's reason or a person's identity, so it is sealed like personal data: under a
-    /// fresh data key wrapped by the master key, bound to its organisation and key. Text form:
-    /// <c>sealed:v1:{masterKeyId}:{wrapped key}:{ciphertext}</c> (base64).
+    /// fresh data key wrapped by the master key, bound to its organisation and key (<see cref="SealedAnswer"/>).
     /// </summary>
-    private string? Seal(string? body, Guid organisationId, string key)
+    private (string? Body, string? MasterKeyId) Seal(string? body, Guid organisationId, string key)
     {
-        if (body is null) return null;
+        if (body is null) return (null, null);
         var dataKey = protector.NewDataKey();
-        var sealedBody = protector.Seal(dataKey.Key, body, $"idempotency:{organisationId:D}:{key}");
-        return $"sealed:v1:{dataKey.MasterKeyId}:{Convert.ToBase64String(dataKey.Wrapped)}:{Convert.ToBase64String(sealedBody)}";
+        var sealedBody = protector.Seal(dataKey.Key, body, SealedAnswer.Context(organisationId, key));
+        return (new SealedAnswer(dataKey.MasterKeyId, dataKey.Wrapped, sealedBody).ToString(), dataKey.MasterKeyId);
     }
 
     private string? Open(string? stored, Guid organisationId, string key)
     {
-        if (stored is null || !stored.StartsWith("sealed:v1:", StringComparison.Ordinal)) return stored;
-        var parts = stored.Split(':');
-        var dataKey = protector.Unwrap(Convert.FromBase64String(parts[3]), parts[2]);
-        return protector.Open(dataKey, Convert.FromBase64String(parts[4]), $"idempotency:{organisationId:D}:{key}");
+        if (SealedAnswer.TryParse(stored) is not { } answer) return stored;
+        var dataKey = protector.Unwrap(answer.WrappedKey, answer.MasterKeyId);
+        return protector.Open(dataKey, answer.Ciphertext, SealedAnswer.Context(organisationId, key));
     }
 
+    /// <summary>Forgets a key whose request failed (nothing was committed), so a corrected retry can use it.</summary>
     public async Task ReleaseAsync(Guid organisationId, string key, DateTimeOffset token, CancellationToken ct)
     {
         var connection = await session.ConnectionAsync(ct);
@@ -194,4 +210,25 @@ public sealed class IdempotencyStore(IDbSession session, Clock clock, IOptions<I
         return await connection.ExecuteAsync(new CommandDefinition(
             "DELETE FROM idempotency_keys WHERE expires_at <= @Now", new { Now = now }, session.Transaction, cancellationToken: ct));
     }
+}
+
+/// <summary>
+/// A stored idempotent answer as kept in <c>response_body</c>: <c>sealed:v1:{masterKeyId}:{wrapped key}:{ciphertext}</c>
+/// (base64). Master-key rotation re-wraps the data key and leaves the ciphertext as it is.
+/// </summary>
+public sealed record SealedAnswer(string MasterKeyId, byte[] WrappedKey, byte[] Ciphertext)
+{
+    private const string Prefix = "sealed:v1:";
+
+    /// <summary>Binds the ciphertext to its row: an answer copied to another organisation or key does not open.</summary>
+    public static string Context(Guid organisationId, string key) => $"idempotency:{organisationId:D}:{key}";
+
+    public static SealedAnswer? TryParse(string? stored)
+    {
+        if (stored is null || !stored.StartsWith(Prefix, StringComparison.Ordinal)) return null;
+        var parts = stored.Split(':');
+        return parts.Length == 5 ? new SealedAnswer(parts[2], Convert.FromBase64String(parts[3]), Convert.FromBase64String(parts[4])) : null;
+    }
+
+    public override string ToString() => $"{Prefix}{MasterKeyId}:{Convert.ToBase64String(WrappedKey)}:{Convert.ToBase64String(Ciphertext)}";
 }

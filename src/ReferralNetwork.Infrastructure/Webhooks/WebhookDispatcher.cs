@@ -15,7 +15,8 @@ public sealed record WebhookDispatchResult(int MessagesFannedOut, int AttemptsMa
 /// first with a lease (<c>UPDATE … WHERE lease free</c>, one affected row or nothing), so dispatchers in several
 /// replicas never send the same attempt; a replica that dies mid-attempt only delays the delivery until its lease
 /// expires. Delivery is at least once: a receiver that answers after its lease ran out may see the event twice, with
-/// the same <c>webhook-id</c>.
+/// the same <c>webhook-id</c>. Deliveries of a deactivated organisation are not attempted: they wait, pending and
+/// without using up their retries, until the network admin reactivates it, and then go out.
 /// </summary>
 public sealed class WebhookDispatcher(
     ConnectionFactory factory, WebhookFanOut fanOut, WebhookSender sender, IPersonalDataProtector protector, IAuditAppender audit,
@@ -51,11 +52,13 @@ public sealed class WebhookDispatcher(
     {
         await using var connection = await factory.OpenAsync(ct);
         return (await connection.QueryAsync<Guid>(new CommandDefinition($"""
-            SELECT id FROM webhook_deliveries
-            WHERE state = @Pending AND next_attempt_at <= @Now AND (lease_until IS NULL OR lease_until < @Now)
-            ORDER BY next_attempt_at, id
+            SELECT d.id FROM webhook_deliveries d
+            JOIN webhook_subscriptions s ON s.id = d.subscription_id
+            JOIN organisations o ON o.id = s.organisation_id
+            WHERE d.state = @Pending AND d.next_attempt_at <= @Now AND (d.lease_until IS NULL OR d.lease_until < @Now) AND o.active = @Active
+            ORDER BY d.next_attempt_at, d.id
             {factory.Dialect.Limit("@Take")}
-            """, new { Pending = WebhookDeliveryStates.Pending, Now = clock.Now(), Take = batchSize }, cancellationToken: ct))).ToList();
+            """, new { Pending = WebhookDeliveryStates.Pending, Now = clock.Now(), Take = batchSize, Active = true }, cancellationToken: ct))).ToList();
     }
 
     /// <summary>Claims, sends and records one attempt; false when another dispatcher holds the delivery or it is no longer due.</summary>
@@ -74,10 +77,18 @@ public sealed class WebhookDispatcher(
         var delivery = await connection.QuerySingleAsync<ClaimedDelivery>(new CommandDefinition("""
             SELECT d.id, d.subscription_id AS SubscriptionId, d.event_type AS EventType, d.referral_id AS ReferralId, d.referral_status AS ReferralStatus,
                    d.occurred_at AS OccurredAt, d.data, d.attempts, d.round_attempts AS RoundAttempts, s.organisation_id AS OrganisationId, s.url, s.active,
-                   s.secret_sealed AS SecretSealed, s.wrapped_key AS WrappedKey, s.master_key_id AS MasterKeyId
-            FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
+                   s.secret_sealed AS SecretSealed, s.wrapped_key AS WrappedKey, s.master_key_id AS MasterKeyId, o.active AS OrganisationActive
+            FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id JOIN organisations o ON o.id = s.organisation_id
             WHERE d.id = @Id
             """, new { Id = deliveryId }, cancellationToken: ct));
+        if (!delivery.OrganisationActive)
+        {
+            // Deactivated since it was found due: the delivery waits, unattempted, for the organisation's reactivation.
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE webhook_deliveries SET lease_owner = NULL, lease_until = NULL WHERE id = @Id AND lease_owner = @Owner",
+                new { Id = deliveryId, Owner = _owner }, cancellationToken: ct));
+            return false;
+        }
         if (!delivery.Active)
         {
             await connection.ExecuteAsync(new CommandDefinition("""
@@ -184,5 +195,6 @@ public sealed class WebhookDispatcher(
         public byte[] SecretSealed { get; init; } = [];
         public byte[] WrappedKey { get; init; } = [];
         public string MasterKeyId { get; init; } = "";
+        public bool OrganisationActive { get; init; }
     }
 }

@@ -2,11 +2,16 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using ReferralNetwork.Application.Features.Webhooks;
 
 namespace ReferralNetwork.Infrastructure.Webhooks;
 
-/// <summary>What one attempt came to. <see cref="StatusCode"/> is null when no answer arrived.</summary>
+/// <summary>
+/// What one attempt came to. <see cref="StatusCode"/> is null when no answer arrived. <see cref="Error"/> is one of the
+/// coarse classes of <see cref="WebhookErrors"/>, never the underlying message: "connection refused (10.0.0.7:5432)"
+/// would turn the deliveries list into a port scanner of whatever the subscriber's host name points at.
+/// </summary>
 public sealed record WebhookAttemptOutcome(int? StatusCode, string? Error, TimeSpan? RetryAfter, int DurationMs)
 {
     public bool Delivered => StatusCode is >= 200 and < 300;
@@ -53,11 +58,29 @@ public sealed record WebhookMessage(Guid DeliveryId, string EventType, DateTimeO
     public string WebhookId => DeliveryId.ToString("D");
 }
 
-/// <summary>Posts one signed attempt (Standard Webhooks headers) and reports the outcome; it never throws for the receiver's faults.</summary>
-public sealed class WebhookSender(IHttpClientFactory clients, TimeProvider time)
+/// <summary>What a subscriber is told about a failed attempt (<c>error</c> of an attempt in the deliveries list).</summary>
+public static class WebhookErrors
+{
+    /// <summary>No connection: refused, reset, unreachable, the name did not resolve, or the address is not allowed.</summary>
+    public const string ConnectionFailed = "connection_failed";
+
+    /// <summary>No answer within <c>Webhooks:Timeout</c>.</summary>
+    public const string Timeout = "timeout";
+
+    /// <summary>The TLS handshake failed (certificate, protocol).</summary>
+    public const string Tls = "tls";
+
+    /// <summary>An answer other than 2xx; its code is in <c>statusCode</c>.</summary>
+    public const string HttpStatus = "http_status";
+}
+
+/// <summary>
+/// Posts one signed attempt (Standard Webhooks headers) and reports the outcome; it never throws for the receiver's
+/// faults. The subscriber sees only a coarse error class; the details go to the operator's log.
+/// </summary>
+public sealed class WebhookSender(IHttpClientFactory clients, TimeProvider time, ILogger<WebhookSender> logger)
 {
     public const string HttpClientName = "webhooks";
-    private const int MaxErrorLength = 500;
 
     public async Task<WebhookAttemptOutcome> SendAsync(string url, string secret, WebhookMessage message, CancellationToken ct)
     {
@@ -78,17 +101,27 @@ public sealed class WebhookSender(IHttpClientFactory clients, TimeProvider time)
             // Headers only: the receiver's body is not read, so a large or endless answer costs nothing.
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
             var code = (int)response.StatusCode;
-            var error = response.IsSuccessStatusCode ? null : Truncate($"HTTP {code} {response.ReasonPhrase}".TrimEnd());
+            var error = response.IsSuccessStatusCode ? null : WebhookErrors.HttpStatus;
             return new WebhookAttemptOutcome(code, error, RetryAfter(response.Headers.RetryAfter, now), Elapsed(started));
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            return new WebhookAttemptOutcome(null, $"No answer within {client.Timeout.TotalSeconds:0} s.", null, Elapsed(started));
+            return new WebhookAttemptOutcome(null, WebhookErrors.Timeout, null, Elapsed(started));
         }
         catch (HttpRequestException e)
         {
-            return new WebhookAttemptOutcome(null, Truncate(Describe(e)), null, Elapsed(started));
+            var error = IsTls(e) ? WebhookErrors.Tls : WebhookErrors.ConnectionFailed;
+            logger.LogInformation("Webhook delivery {DeliveryId} to {Url}: {Error} ({Detail})", message.DeliveryId, WebhookUrls.Redacted(url), error, Describe(e));
+            return new WebhookAttemptOutcome(null, error, null, Elapsed(started));
         }
+    }
+
+    private static bool IsTls(HttpRequestException e)
+    {
+        if (e.HttpRequestError == HttpRequestError.SecureConnectionError) return true;
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+            if (inner is System.Security.Authentication.AuthenticationException) return true;
+        return false;
     }
 
     private static TimeSpan? RetryAfter(RetryConditionHeaderValue? header, DateTimeOffset now) => header switch
@@ -100,18 +133,13 @@ public sealed class WebhookSender(IHttpClientFactory clients, TimeProvider time)
 
     private static int Elapsed(long started) => (int)Math.Min(int.MaxValue, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
 
-    /// <summary>The chain of messages ("… : Connection refused"), which names the host but never the URL's query.</summary>
+    /// <summary>For the operator's log: the chain of messages ("… : Connection refused"), which names the host but never the URL's query.</summary>
     private static string Describe(Exception e)
     {
         var messages = new List<string>();
         for (Exception? inner = e; inner is not null; inner = inner.InnerException)
             if (!messages.Contains(inner.Message)) messages.Add(inner.Message);
-        return string.Join(" → ", messages);
-    }
-
-    private static string Truncate(string text)
-    {
-        var clean = new string(text.Where(c => !char.IsControl(c)).ToArray());
-        return clean.Length <= MaxErrorLength ? clean : clean[..(MaxErrorLength - 1)] + "…";
+        var text = new string(string.Join(" → ", messages).Where(c => !char.IsControl(c)).ToArray());
+        return text.Length <= 500 ? text : text[..499] + "…";
     }
 }

@@ -11,7 +11,7 @@ public static class WebhookServices
     public static IServiceCollection AddReferralNetworkWebhooks(this IServiceCollection services, IConfiguration configuration)
     {
         services.Configure<WebhookOptions>(configuration.GetSection("Webhooks"));
-        services.AddSingleton<WebhookAddressPolicy>();
+        services.AddSingleton(sp => new WebhookAddressPolicy(sp.GetRequiredService<IOptionsMonitor<WebhookOptions>>()));
         services.AddSingleton<IWebhookUrlGuard>(sp => sp.GetRequiredService<WebhookAddressPolicy>());
         services.AddSingleton<WebhookSender>();
         services.AddSingleton<WebhookFanOut>();

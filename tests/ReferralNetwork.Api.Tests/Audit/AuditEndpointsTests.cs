@@ -209,7 +209,7 @@ public abstract class AuditEndpointsTests(ApiFixture fixture)
         var principal = (await AuditTestKit.GetJsonAsync(a.Caseworker, "/api/v1/me"))["principalId"]!.GetValue<Guid>();
 
         var byOrganisation = await AuditTestKit.AllPagesAsync(auditor, $"/api/v1/audit/activity?organisationId={a.Id}", 3);
-        Assert.Equal(10, byOrganisation.Count); // five referral.submitted and five person.created
+        Assert.Equal(11, byOrganisation.Count); // its org_admin creating its caseworker key, five referral.submitted, five person.created
         Assert.All(byOrganisation, e => Assert.Equal(a.Id, e["actor"]!["organisationId"]!.GetValue<Guid>()));
         var order = byOrganisation.Select(e => e["globalSeq"]!.GetValue<long>()).ToList();
         Assert.Equal(order.Order(), order);

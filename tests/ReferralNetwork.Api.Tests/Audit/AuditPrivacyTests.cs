@@ -26,7 +26,7 @@ public abstract class AuditPrivacyTests(ApiFixture fixture)
         var csw = await _network.OrganisationAsync("centre_for_social_work");
         var ngo = await _network.OrganisationAsync("ngo");
         await _network.KeyAsync(ngo.Id, "supervisor"); // a key named after nobody; the next one after a person
-        await TestNetwork.Expect(await fixture.Admin().PostAsJsonAsync($"/api/v1/organisations/{ngo.Id}/api-keys",
+        await TestNetwork.Expect(await fixture.Client(await _network.OrganisationAdminAsync(ngo.Id)).PostAsJsonAsync($"/api/v1/organisations/{ngo.Id}/api-keys",
             new { name = "laptop of Zainab Al-Hassan", roles = new[] { "caseworker" } }), HttpStatusCode.Created);
         var mirjana = await _network.SubmitAsync(csw, ngo, new
         {

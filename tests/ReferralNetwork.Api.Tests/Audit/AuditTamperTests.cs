@@ -23,9 +23,9 @@ public abstract class AuditTamperTests(ApiFixture fixture)
     private async Task<(string Stream, HttpClient Auditor)> SealedStreamAsync()
     {
         var auditor = await AuditTestKit.AuditorAsync(fixture, _network);
+        // organisation.created, then api_key.created for its first org_admin (by the network admin), its caseworker and a supervisor.
         var organisation = await _network.OrganisationAsync();
         await _network.KeyAsync(organisation.Id, "supervisor");
-        await _network.KeyAsync(organisation.Id, "org_admin");
         var stream = $"organisation/{organisation.Id}";
         await using (var connection = await fixture.OpenAsync())
             Assert.Equal(4, await connection.ExecuteScalarAsync<long>("SELECT seq FROM audit_stream_heads WHERE stream_id = @stream", new { stream }));
@@ -84,7 +84,7 @@ public abstract class AuditTamperTests(ApiFixture fixture)
         var report = await TamperedAsync(auditor, async c =>
         {
             var data = await c.ExecuteScalarAsync<string>("SELECT data FROM audit_events WHERE stream_id = @stream AND seq = 2", new { stream });
-            var at = data!.IndexOf("caseworker", StringComparison.Ordinal);
+            var at = data!.IndexOf("org_admin", StringComparison.Ordinal);
             Assert.True(at >= 0, data);
             var changed = data[..at] + "C" + data[(at + 1)..];
             await c.ExecuteAsync("UPDATE audit_events SET data = @changed WHERE stream_id = @stream AND seq = 2", new { changed, stream });
@@ -186,7 +186,7 @@ public abstract class AuditTamperTests(ApiFixture fixture)
             var prev = events[0].PrevHash;
             foreach (var e in events)
             {
-                var forged = e with { PrevHash = prev, Data = e.Seq == 3 ? e.Data.Replace("supervisor", "caseworker") : e.Data };
+                var forged = e with { PrevHash = prev, Data = e.Seq == 3 ? e.Data.Replace("caseworker", "supervisor") : e.Data };
                 var hash = AuditChain.Recompute(forged);
                 await c.ExecuteAsync("UPDATE audit_events SET data = @Data, prev_hash = @PrevHash, hash = @hash WHERE stream_id = @StreamId AND seq = @Seq",
                     new { forged.Data, forged.PrevHash, hash, forged.StreamId, forged.Seq });

@@ -32,6 +32,7 @@ public sealed class TwoProcessTests : IAsyncLifetime
             ["ConnectionStrings__ReferralNetwork"] = _database.ConnectionString,
             ["Bootstrap__NetworkAdminKey"] = adminKey,
             ["Encryption__MasterKey"] = ApiFixture.MasterKey,
+            ["Audit__CheckpointSigningKey"] = ApiProcess.CheckpointSigningKeyPem,
             ["RateLimiting__Enabled"] = "false",
         };
         var started = await Task.WhenAll(ApiProcess.StartAsync(environment), ApiProcess.StartAsync(environment));
@@ -41,8 +42,9 @@ public sealed class TwoProcessTests : IAsyncLifetime
 
         var referrer = await OrganisationAsync(clientA, "centre_for_social_work");
         var receiver = await OrganisationAsync(clientA, "ngo");
-        var referrerKey = await KeyAsync(clientA, referrer);
-        var receiverKey = await KeyAsync(clientA, receiver);
+        var keys = new KeyMaker(a.BaseAddress, adminKey);
+        var referrerKey = await keys.KeyAsync(referrer, "caseworker");
+        var receiverKey = await keys.KeyAsync(receiver, "caseworker");
         using var referrerA = Client(a, referrerKey);
         using var referrerB = Client(b, referrerKey);
 
@@ -88,13 +90,6 @@ public sealed class TwoProcessTests : IAsyncLifetime
             new { name = $"{kind} two-process", kind, municipality = "Beograd", services = new[] { "legal_aid" }, languages = new[] { "sr" } });
         await TestNetwork.Expect(response, HttpStatusCode.Created);
         return (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<Guid>();
-    }
-
-    private static async Task<string> KeyAsync(HttpClient admin, Guid organisation)
-    {
-        var response = await admin.PostAsJsonAsync($"/api/v1/organisations/{organisation}/api-keys", new { name = "worker", roles = new[] { "caseworker" } });
-        await TestNetwork.Expect(response, HttpStatusCode.Created);
-        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["key"]!.GetValue<string>();
     }
 
     private static async Task<List<Guid>> InboxAsync(HttpClient client)

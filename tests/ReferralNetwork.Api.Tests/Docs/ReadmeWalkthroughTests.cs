@@ -4,7 +4,11 @@ using ReferralNetwork.Api.Tests.Infrastructure;
 
 namespace ReferralNetwork.Api.Tests.Docs;
 
-/// <summary>The README's curl walkthrough, run verbatim (only the port differs) against the built API as a process.</summary>
+/// <summary>
+/// The README's curl walkthrough, run verbatim (only the port differs) against the built API as a process started the way
+/// the README's <c>dotnet run</c> starts it: in Development (src/ReferralNetwork.Api/Properties/launchSettings.json), with
+/// no keys configured, so development keys are generated — into their own folder, never into the data folder.
+/// </summary>
 public sealed partial class ReadmeWalkthroughTests
 {
     [GeneratedRegex(@"<!-- walkthrough:start -->\s*```bash\n(?<script>.*?)```\s*<!-- walkthrough:end -->", RegexOptions.Singleline)]
@@ -21,10 +25,12 @@ public sealed partial class ReadmeWalkthroughTests
         Assert.False(string.IsNullOrWhiteSpace(script), "README.md has no walkthrough block.");
         var key = BootstrapKey().Match(readme).Groups["key"].Value;
 
+        var launch = await File.ReadAllTextAsync(Path.Combine(Repository.Root, "src", "ReferralNetwork.Api", "Properties", "launchSettings.json"));
+        Assert.Contains("\"ASPNETCORE_ENVIRONMENT\": \"Development\"", launch);
         await using var api = await ApiProcess.StartAsync(new Dictionary<string, string>
         {
             ["Bootstrap__NetworkAdminKey"] = key,
-            ["Encryption__MasterKey"] = ApiFixture.MasterKey,
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
         });
         var info = new ProcessStartInfo("bash") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add("-eu");
@@ -47,5 +53,11 @@ public sealed partial class ReadmeWalkthroughTests
         Assert.Contains("\"outcome\":\"service_provided\"", output);
         Assert.Contains("\ncompleted\n", output);
         Assert.Contains("\"action\":\"complete\"", output);
+
+        // The development keys were generated beside the data folder, not in it.
+        Assert.Equal(["referralnetwork.db"], Directory.GetFiles(Path.Combine(api.WorkingDirectory, "data"), "*", SearchOption.AllDirectories)
+            .Select(Path.GetFileName).Where(f => !f!.StartsWith("referralnetwork.db-", StringComparison.Ordinal)));
+        Assert.Equal(["dev-checkpoint-signing-key.pem", "dev-master-key.b64"],
+            Directory.GetFiles(Path.Combine(api.WorkingDirectory, "dev-keys")).Select(Path.GetFileName).Order());
     }
 }

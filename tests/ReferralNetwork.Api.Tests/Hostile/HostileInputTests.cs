@@ -45,16 +45,31 @@ public abstract class HostileInputTests(ApiFixture fixture)
         (HttpMethod.Get, "/api/v1/protocols/child-protection/versions/999999999999"),
         (HttpMethod.Post, "/api/v1/webhooks"),
         (HttpMethod.Get, "/api/v1/audit/verify"),
+        (HttpMethod.Get, "/api/v1/audit/deadline-breaches"),
+        (HttpMethod.Get, "/api/v1/audit/activity"),
+        (HttpMethod.Get, "/api/v1/audit/export"),
         (HttpMethod.Get, "/api/v1/statistics/referrals"),
     ];
 
     private sealed record World(Guid Own, Guid Other, Guid Referral, Guid Person, string[] Keys);
 
+    /// <summary>Times at and beyond the edges of what .NET, the databases and the API accept (the review's 9999-12-31 among them).</summary>
+    private static readonly string[] EdgeDates =
+    [
+        "0001-01-01", "0001-01-01T00:00:00Z", "0001-01-01T00:00:00-14:00", "1899-12-31T23:59:59Z", "1900-01-01", "1969-12-31T23:59:59Z",
+        "2038-01-19T03:14:08Z", "2999-12-31", "2999-12-31T23:59:59.999999Z", "3000-01-01", "9999-12-31", "9999-12-31T23:59:59Z",
+        "9999-12-31T23:59:59.9999999Z", "9999-12-31T23:59:59+14:00", "10000-01-01", "-0001-01-01", "2026-02-30", "+002026-01-01",
+    ];
+
+    /// <summary>Each of them is inside the bounds every date parameter accepts (1900-01-01 up to 3000-01-01).</summary>
+    private static bool WithinBounds(string date) => date is "1900-01-01" or "1969-12-31T23:59:59Z" or "2038-01-19T03:14:08Z" or "2999-12-31"
+        or "2999-12-31T23:59:59.999999Z";
+
     private static readonly string[] Texts =
     [
         "", " ", "'; DROP TABLE referrals; --", "\" OR 1=1 --", "%00", "\0", "a\0b", "../../etc/passwd", "<script>alert(1)</script>",
         "Мирјана Петровић", "زينب الحسن", "مهدی رضایی", "Олена Шевченко", "𝕏🙂‍↔️", new string('x', 5000), "\u202Eevil", "\uFFFF", "\\u0000",
-        "1e309", "-0", "NaN", "null", "true", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2026-13-45T99:99:99Z",
+        "1e309", "-0", "NaN", "null", "true", "2026-13-45T99:99:99Z", .. EdgeDates,
     ];
 
     private static Gen<JsonNode?> Value(int depth) => depth <= 0
@@ -71,6 +86,7 @@ public abstract class HostileInputTests(ApiFixture fixture)
         "name", "kind", "municipality", "services", "languages", "receiverOrganisationId", "urgency", "reason", "person", "consent",
         "givenName", "familyName", "birthYear", "sex", "legalStatus", "vulnerabilities", "reasonCode", "note", "outcome", "text",
         "roles", "url", "events", "id", "status", "responsibleOrganisationId", "version", "hash", "prevHash", "seq", "createdAt", "code", "deadlines",
+        "givenAt", "expiresAt", "dateOfBirth",
     ];
 
     private static JsonNode? Object((string Key, JsonNode? Value)[] pairs)
@@ -92,7 +108,9 @@ public abstract class HostileInputTests(ApiFixture fixture)
     private static readonly Gen<string> Query = Gen.OneOf(
         "", "?box=inbox", "?box=inbox&limit=-1", "?box=inbox&limit=2147483648", "?box=inbox&cursor=%00%FF", "?box=inbox&cursor=AAAA",
         "?box=outbox&status=in-progress&urgency=emergency&service=legal_aid&overdue=true", "?box=%27%3B--", "?kind=ngo&q=%25%27", "?from=9999-99-99",
-        "?groupBy=service&from=2026-01-01&to=2025-01-01", "?personId=not-a-guid", "?box=inbox&limit=1e3");
+        "?groupBy=service&from=2026-01-01&to=2025-01-01", "?personId=not-a-guid", "?box=inbox&limit=1e3",
+        "?groupBy=sex&to=9999-12-31", "?groupBy=ageBand&from=0001-01-01", "?from=0001-01-01T00:00:00Z&to=9999-12-31T23:59:59Z",
+        "?from=9999-12-31T23:59:59%2B14:00", "?to=0001-01-01T00:00:00-14:00&limit=1");
 
     private static readonly Gen<string?> HeaderValue = Gen.OneOf<string?>(null, null, "\"1\"", "W/\"1\"", "*", "\"999999999999999999999\"", "garbage", "\"\"", new string('k', 300), "ключ-☃");
 
@@ -149,6 +167,54 @@ public abstract class HostileInputTests(ApiFixture fixture)
 
         Assert.True(failures.Count == 0, string.Join('\n', failures.Take(20)));
         Assert.True(rejected > Requests / 2, $"only {rejected} of {Requests} requests were rejected: the corpus is not hostile enough");
+    }
+
+    /// <summary>
+    /// Every date parameter of every route, at and beyond the edges: never a 5xx (the review found
+    /// <c>GET /statistics/referrals?groupBy=sex&amp;to=9999-12-31</c> answered 500), out of bounds always 400, and a
+    /// rejected request writes nothing.
+    /// </summary>
+    [Fact]
+    public async Task Edge_dates_in_every_date_parameter_are_400_out_of_bounds_and_never_5xx()
+    {
+        var network = new TestNetwork(fixture);
+        var own = await network.OrganisationAsync("centre_for_social_work");
+        var other = await network.OrganisationAsync("ngo");
+        var referral = await network.SubmitAsync(own, other);
+        var person = referral["person"]!["id"]!.GetValue<Guid>();
+        var auditor = await Audit.AuditTestKit.AuditorAsync(fixture, network);
+        var orgAdmin = fixture.Client(await network.OrganisationAdminAsync(own.Id));
+        var routes = new List<(HttpClient Client, Func<string, HttpRequestMessage> Request)>
+        {
+            (auditor, d => new(HttpMethod.Get, $"/api/v1/statistics/referrals?groupBy=sex&to={Uri.EscapeDataString(d)}")),
+            (auditor, d => new(HttpMethod.Get, $"/api/v1/statistics/referrals?groupBy=service&from={Uri.EscapeDataString(d)}")),
+            (own.Caseworker, d => new(HttpMethod.Get, $"/api/v1/statistics/referrals?groupBy=ageBand&to={Uri.EscapeDataString(d)}")),
+        };
+        foreach (var list in new[] { "deadline-breaches", "activity", "export" })
+            foreach (var bound in new[] { "from", "to" })
+                routes.Add((auditor, d => new(HttpMethod.Get, $"/api/v1/audit/{list}?{bound}={Uri.EscapeDataString(d)}")));
+        routes.Add((own.Caseworker, d => new(HttpMethod.Post, $"/api/v1/persons/{person}/consents")
+            { Content = JsonContent.Create(new { givenBy = "person", method = "written", givenAt = d }) }));
+        routes.Add((orgAdmin, d => new(HttpMethod.Post, $"/api/v1/organisations/{own.Id}/api-keys")
+            { Content = JsonContent.Create(new { name = "edge", roles = new[] { "caseworker" }, expiresAt = d }) }));
+        routes.Add((own.Caseworker, d => new(HttpMethod.Post, "/api/v1/persons")
+            { Content = JsonContent.Create(new { givenName = "Edge", familyName = "Case", birthYear = 1990, sex = "female", languages = new[] { "sr" },
+                legalStatus = "refugee", vulnerabilities = Array.Empty<string>(), dateOfBirth = d }) }));
+
+        var failures = new List<string>();
+        foreach (var (client, request) in routes)
+            foreach (var date in EdgeDates)
+            {
+                using var message = request(date);
+                var before = await fixture.RowCountsAsync();
+                using var response = await client.SendAsync(message);
+                var status = (int)response.StatusCode;
+                var what = $"{message.Method} {message.RequestUri} {date}: {status}";
+                if (status >= 500) failures.Add($"{what} {await response.Content.ReadAsStringAsync()}");
+                else if (!WithinBounds(date) && status != 400) failures.Add($"{what}, expected 400");
+                else if (status >= 400 && !before.SequenceEqual(await fixture.RowCountsAsync())) failures.Add($"{what} wrote rows");
+            }
+        Assert.True(failures.Count == 0, string.Join('\n', failures));
     }
 
     [Fact]

@@ -159,11 +159,12 @@ public abstract class IdempotencyTests(ApiFixture fixture)
         // A request that claimed the key and died before committing (its process crashed) leaves this row behind.
         var fingerprint = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("post\n/api/v1/referrals\n" + body)));
         var now = fixture.Time.GetUtcNow();
+        var principal = (await referrer.Caseworker.GetFromJsonAsync<JsonObject>("/api/v1/me"))!["principalId"]!.GetValue<Guid>();
         await using (var connection = await fixture.OpenAsync())
             await connection.ExecuteAsync("""
-                INSERT INTO idempotency_keys (organisation_id, idempotency_key, operation, request_hash, state, created_at, expires_at)
-                VALUES (@Org, @Key, 'POST /api/v1/referrals', @Hash, 'in_flight', @Now, @Expires)
-                """, new { Org = referrer.Id, Key = key, Hash = fingerprint, Now = now, Expires = now.AddHours(24) });
+                INSERT INTO idempotency_keys (organisation_id, idempotency_key, principal_id, operation, request_hash, state, created_at, expires_at)
+                VALUES (@Org, @Key, @Principal, 'POST /api/v1/referrals', @Hash, 'in_flight', @Now, @Expires)
+                """, new { Org = referrer.Id, Key = key, Principal = principal, Hash = fingerprint, Now = now, Expires = now.AddHours(24) });
 
         var blocked = await referrer.Caseworker.SendAsync(Submit(body, key));
         Assert.Equal(HttpStatusCode.Conflict, blocked.StatusCode);

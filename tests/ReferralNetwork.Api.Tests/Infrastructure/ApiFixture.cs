@@ -42,6 +42,7 @@ public abstract class ApiFixture : IAsyncLifetime
             web.UseSetting("ConnectionStrings:ReferralNetwork", Database.ConnectionString);
             web.UseSetting("Storage:DataDirectory", DataDirectory);
             web.UseSetting("Encryption:MasterKey", MasterKey);
+            web.UseSetting("Audit:CheckpointSigningKey", ApiProcess.CheckpointSigningKeyPem);
             web.UseSetting("Bootstrap:NetworkAdminKey", AdminKey);
             web.UseSetting("Workers:Enabled", "false");
             web.UseSetting("RateLimiting:Enabled", "false");
@@ -65,6 +66,12 @@ public abstract class ApiFixture : IAsyncLifetime
     }
 
     public HttpClient Admin() => Client(AdminKey);
+
+    /// <summary>
+    /// Each organisation's first org_admin key, made by the network admin (the only key it may make there); every other
+    /// key of the organisation is made with it, as the organisation's own admin would (see <see cref="TestNetwork.KeyAsync"/>).
+    /// </summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<Guid, Lazy<Task<string>>> OrganisationAdmins { get; } = new();
 
     public async Task<DbConnection> OpenAsync()
     {

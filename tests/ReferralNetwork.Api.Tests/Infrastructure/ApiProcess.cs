@@ -11,12 +11,16 @@ public sealed class ApiProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private ApiProcess(Process process, int port)
+    private ApiProcess(Process process, int port, string workingDirectory)
     {
         _process = process;
         Port = port;
+        WorkingDirectory = workingDirectory;
         BaseAddress = new Uri($"http://127.0.0.1:{port}");
     }
+
+    /// <summary>Where the process runs: relative settings (the data folder, development keys) are relative to it.</summary>
+    public string WorkingDirectory { get; }
 
     public int Port { get; }
     public Uri BaseAddress { get; }
@@ -34,6 +38,18 @@ public sealed class ApiProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A checkpoint signing key for processes started outside Development, where the API refuses to start without one
+    /// (and without Encryption__MasterKey): pass it as <c>Audit__CheckpointSigningKey</c>.
+    /// </summary>
+    public static string CheckpointSigningKeyPem { get; } = NewCheckpointSigningKey();
+
+    private static string NewCheckpointSigningKey()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        return key.ExportPkcs8PrivateKeyPem();
+    }
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -41,7 +57,12 @@ public sealed class ApiProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public static async Task<ApiProcess> StartAsync(IReadOnlyDictionary<string, string> environment, string? command = null, int? port = null, TimeSpan? timeout = null)
+    /// <summary>
+    /// Starts the API with exactly this environment (and the machine's, minus any ASPNETCORE_ENVIRONMENT: it runs in
+    /// Production unless <paramref name="environment"/> says otherwise). Without a command it waits until ready.
+    /// </summary>
+    public static async Task<ApiProcess> StartAsync(IReadOnlyDictionary<string, string> environment, string? command = null, int? port = null, TimeSpan? timeout = null,
+        string? workingDirectory = null)
     {
         var chosen = port ?? FreePort();
         var info = new ProcessStartInfo("dotnet")
@@ -49,8 +70,10 @@ public sealed class ApiProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = Directory.CreateTempSubdirectory("rn-proc-").FullName,
+            WorkingDirectory = workingDirectory ?? Directory.CreateTempSubdirectory("rn-proc-").FullName,
         };
+        info.Environment.Remove("ASPNETCORE_ENVIRONMENT");
+        info.Environment.Remove("DOTNET_ENVIRONMENT");
         info.ArgumentList.Add(ApiDll);
         if (command is not null) info.ArgumentList.Add(command);
         info.ArgumentList.Add("--urls");
@@ -58,7 +81,7 @@ public sealed class ApiProcess : IAsyncDisposable
         foreach (var (key, value) in environment) info.Environment[key] = value;
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         var process = Process.Start(info)!;
-        var api = new ApiProcess(process, chosen);
+        var api = new ApiProcess(process, chosen, info.WorkingDirectory);
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (api._output) api._output.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (api._output) api._output.AppendLine(e.Data); };
         process.BeginOutputReadLine();
@@ -136,5 +159,33 @@ public sealed class ApiProcess : IAsyncDisposable
         Kill();
         await _process.WaitForExitAsync();
         _process.Dispose();
+    }
+}
+
+/// <summary>
+/// Makes keys against an API process the way the network does (beside <see cref="ApiProcess"/>, so that every test
+/// project that links it has it): the network admin makes an organisation's first org_admin key — the only key it may
+/// make there — and that org_admin makes the organisation's other keys.
+/// </summary>
+public sealed class KeyMaker(Uri baseAddress, string networkAdminKey)
+{
+    private readonly Dictionary<Guid, string> _organisationAdmins = [];
+
+    public async Task<string> KeyAsync(Guid organisation, string role, string name = "worker")
+    {
+        if (!_organisationAdmins.TryGetValue(organisation, out var orgAdmin))
+            _organisationAdmins[organisation] = orgAdmin = await CreateAsync(networkAdminKey, organisation, "org_admin", "first org admin");
+        return await CreateAsync(orgAdmin, organisation, role, name);
+    }
+
+    private async Task<string> CreateAsync(string creatorKey, Guid organisation, string role, string name)
+    {
+        using var client = new HttpClient { BaseAddress = baseAddress };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", creatorKey);
+        var response = await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(client, $"/api/v1/organisations/{organisation}/api-keys",
+            new { name, roles = new[] { role } });
+        var body = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"Creating a {role} key failed: {(int)response.StatusCode} {body}");
+        return System.Text.Json.Nodes.JsonNode.Parse(body)!["key"]!.GetValue<string>();
     }
 }

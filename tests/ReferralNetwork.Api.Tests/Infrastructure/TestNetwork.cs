@@ -27,9 +27,24 @@ public sealed class TestNetwork(ApiFixture fixture)
         return new TestOrganisation(id, kind, fixture.Client(key), key);
     }
 
+    /// <summary>
+    /// A new key with these roles, made as the network would: network_admin and auditor keys by the network admin, every
+    /// other role by the organisation's own org_admin (whose first key the network admin made).
+    /// </summary>
     public async Task<string> KeyAsync(Guid organisationId, params string[] roles)
     {
-        var response = await fixture.Admin().PostAsJsonAsync($"/api/v1/organisations/{organisationId}/api-keys", new { name = "test " + string.Join('+', roles), roles });
+        var byNetworkAdmin = roles.All(r => r is "network_admin" or "auditor");
+        var creator = byNetworkAdmin ? fixture.Admin() : fixture.Client(await OrganisationAdminAsync(organisationId));
+        return await CreateKeyAsync(creator, organisationId, roles);
+    }
+
+    /// <summary>The organisation's first org_admin key: the one key the network admin may make for it.</summary>
+    public Task<string> OrganisationAdminAsync(Guid organisationId) =>
+        fixture.OrganisationAdmins.GetOrAdd(organisationId, id => new Lazy<Task<string>>(() => CreateKeyAsync(fixture.Admin(), id, ["org_admin"]))).Value;
+
+    private static async Task<string> CreateKeyAsync(HttpClient creator, Guid organisationId, string[] roles)
+    {
+        var response = await creator.PostAsJsonAsync($"/api/v1/organisations/{organisationId}/api-keys", new { name = "test " + string.Join('+', roles), roles });
         await Expect(response, HttpStatusCode.Created);
         return (await response.Content.ReadFromJsonAsync<JsonObject>())!["key"]!.GetValue<string>();
     }

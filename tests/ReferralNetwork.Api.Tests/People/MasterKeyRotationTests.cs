@@ -1,8 +1,13 @@
 using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dapper;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using ReferralNetwork.Api.Tests.Infrastructure;
+using ReferralNetwork.Api.Tests.Webhooks;
+using ReferralNetwork.Infrastructure.Webhooks;
 
 namespace ReferralNetwork.Api.Tests.People;
 
@@ -14,7 +19,7 @@ public static class OldMasterKey
 
     public static IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
-        ["Encryption:MasterKey"] = Key, ["Encryption:MasterKeyId"] = Id,
+        ["Encryption:MasterKey"] = Key, ["Encryption:MasterKeyId"] = Id, ["Webhooks:AllowPrivateNetworks"] = "true",
     };
 }
 
@@ -56,12 +61,25 @@ public abstract class MasterKeyRotationTests(ApiFixture fixture)
     }
 
     [Fact]
-    public async Task Rotation_rewraps_every_data_key_so_the_new_key_alone_reads_every_identity()
+    public async Task Rotation_rewraps_every_data_key_so_the_new_key_alone_reads_every_identity_answer_and_webhook_secret()
     {
+        await using var hooks = await WebhookReceiver.StartAsync(fixture.Time);
+        var webhooks = new WebhookTestApi(fixture);
         var referrer = await _network.OrganisationAsync();
         var receiver = await _network.OrganisationAsync();
+        var subscription = await webhooks.SubscribeAsync(await webhooks.ClientWithRoleAsync(receiver.Id, "partner_system"), hooks.Url);
         var registered = await referrer.Caseworker.CreatePersonAsync(PeopleApi.Person("Мирјана", "Петровић"));
-        var referral = await _network.SubmitAsync(referrer, receiver, TestNetwork.Referral(receiver.Id, PeopleApi.Person("Zainab", "Al-Hassan"), reason: "Reason under k1"));
+        // Submitted with an Idempotency-Key: its stored answer is sealed under k1 too.
+        var submission = JsonSerializer.Serialize(TestNetwork.Referral(receiver.Id, PeopleApi.Person("Zainab", "Al-Hassan"), reason: "Reason under k1"), TestNetwork.Json);
+        HttpRequestMessage Submit()
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/referrals") { Content = new StringContent(submission, Encoding.UTF8, "application/json") };
+            request.Headers.TryAddWithoutValidation("Idempotency-Key", "rotation-1");
+            return request;
+        }
+        var submitted = await referrer.Caseworker.SendAsync(Submit());
+        await TestNetwork.Expect(submitted, System.Net.HttpStatusCode.Created);
+        var referral = (await submitted.Content.ReadFromJsonAsync<JsonObject>())!;
         var erased = await referrer.Caseworker.CreatePersonAsync(PeopleApi.Person("Gone", "Away"));
         await TestNetwork.Expect(await fixture.Admin().PostAsJsonAsync($"/api/v1/persons/{erased.Id()}/erasure", new { reason = "test" }), System.Net.HttpStatusCode.OK);
         await using var connection = await fixture.OpenAsync();
@@ -78,8 +96,10 @@ public abstract class MasterKeyRotationTests(ApiFixture fixture)
 
         var rotated = await RotateAsync(Environment(NewKey, "k2", OldMasterKey.Key));
         Assert.True(rotated.ExitCode == 0, rotated.Output);
-        Assert.Contains("Re-wrapped 2 data key(s) under master key 'k2' (2 from k1)", rotated.Output);
+        Assert.Contains("Re-wrapped 4 data key(s) under master key 'k2' (4 from k1): 2 person(s), 1 webhook secret(s), 1 stored answer(s).", rotated.Output);
         Assert.Equal(["k2"], await connection.QueryAsync<string>("SELECT DISTINCT master_key_id FROM persons WHERE wrapped_key IS NOT NULL"));
+        Assert.Equal(["k2"], await connection.QueryAsync<string>("SELECT DISTINCT master_key_id FROM webhook_subscriptions"));
+        Assert.Equal(["k2"], await connection.QueryAsync<string>("SELECT DISTINCT master_key_id FROM idempotency_keys WHERE response_body IS NOT NULL"));
         var again = await RotateAsync(Environment(NewKey, "k2"));
         Assert.True(again.ExitCode == 0, again.Output);
         Assert.Contains("Re-wrapped 0 data key(s)", again.Output);
@@ -100,15 +120,24 @@ public abstract class MasterKeyRotationTests(ApiFixture fixture)
         Assert.Equal("Zainab", second!["identity"]!["givenName"]!.GetValue<string>());
         var seen = await receiverClient.GetFromJsonAsync<JsonObject>($"/api/v1/referrals/{referral.Id()}");
         Assert.Equal("Reason under k1", seen!["reason"]!.GetValue<string>());
+        // The stored answer replays, and the webhook secret signs: nothing waits for the old key (README step 5).
+        var replayed = await referrerClient.SendAsync(Submit());
+        await TestNetwork.Expect(replayed, System.Net.HttpStatusCode.Created);
+        Assert.True(replayed.Headers.Contains("Idempotent-Replayed"));
+        Assert.Contains("Reason under k1", await replayed.Content.ReadAsStringAsync());
+        await using (var scope = rotatedApi.Services.CreateAsyncScope())
+            await scope.ServiceProvider.GetRequiredService<WebhookDispatcher>().RunOnceAsync();
+        var delivered = Assert.Single(hooks.Received);
+        Assert.True(StandardWebhookVerifier.Verify(subscription.Secret, delivered), "the delivery is signed with the subscription's secret");
         // New persons are wrapped under k2 from the start.
         var created = await referrerClient.PostAsJsonAsync("/api/v1/persons", PeopleApi.Person("New", "Person"));
         var newId = (await created.Content.ReadFromJsonAsync<JsonObject>())!.Id();
         Assert.Equal("k2", await connection.ExecuteScalarAsync<string>("SELECT master_key_id FROM persons WHERE id = @Id", new { Id = newId }));
 
         var audited = await fixture.EventsAsync("encryption/k2");
-        var batch = Assert.Single(audited);
-        Assert.Equal(("master_key.rewrapped", "system"), (batch.Type, batch.Role));
-        Assert.Equal(2, JsonNode.Parse(batch.Data)!["count"]!.GetValue<int>());
+        Assert.All(audited, batch => Assert.Equal(("master_key.rewrapped", "system"), (batch.Type, batch.Role)));
+        Assert.Equal([("persons", 2), ("webhook_secrets", 1), ("stored_answers", 1)],
+            audited.Select(batch => JsonNode.Parse(batch.Data)!).Select(d => (d["kind"]!.GetValue<string>(), d["count"]!.GetValue<int>())));
         await fixture.AssertAuditChainsValidAsync();
     }
 }

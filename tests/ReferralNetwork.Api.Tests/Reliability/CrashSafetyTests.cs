@@ -59,6 +59,7 @@ public abstract class CrashSafetyTests(ITestOutputHelper output)
             ["ConnectionStrings__ReferralNetwork"] = _database.ConnectionString,
             ["Bootstrap__NetworkAdminKey"] = adminKey,
             ["Encryption__MasterKey"] = ApiFixture.MasterKey,
+            ["Audit__CheckpointSigningKey"] = ApiProcess.CheckpointSigningKeyPem,
             ["RateLimiting__Enabled"] = "false",
             ["Webhooks__AllowPrivateNetworks"] = "true",
             ["Webhooks__DispatchInterval"] = "00:00:00.200",
@@ -69,8 +70,9 @@ public abstract class CrashSafetyTests(ITestOutputHelper output)
         };
         var api = await ApiProcess.StartAsync(environment, port: port);
         using var http = new HttpClient { BaseAddress = api.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
-        var (referrerKey, receiverKey, receiverId) = await NetworkAsync(http, adminKey);
-        var partnerKey = await PostForAsync(http, adminKey, $"/api/v1/organisations/{receiverId}/api-keys", new { name = "cms", roles = new[] { "partner_system" } }, "key");
+        var keys = new KeyMaker(api.BaseAddress, adminKey);
+        var (referrerKey, receiverKey, receiverId) = await NetworkAsync(http, adminKey, keys);
+        var partnerKey = await keys.KeyAsync(receiverId, "partner_system", "cms");
         await PostForAsync(http, partnerKey, "/api/v1/webhooks", new { url = receiver.Url, events = Array.Empty<string>() }, "id");
 
         var acknowledgedSubmits = new ConcurrentBag<Acknowledged>();
@@ -171,7 +173,7 @@ public abstract class CrashSafetyTests(ITestOutputHelper output)
     /// <summary>A partner's retry loop: the same key and body until an answer arrives (connection errors and 409 in-flight are retried).</summary>
     private static async Task<Guid> SubmitUntilAnsweredAsync(HttpClient client, string key, object body)
     {
-        var last = "no answer";
+        var last = "nothing";
         for (var deadline = DateTime.UtcNow.AddSeconds(90); DateTime.UtcNow < deadline;)
         {
             try
@@ -184,10 +186,13 @@ public abstract class CrashSafetyTests(ITestOutputHelper output)
                 if (response.StatusCode != HttpStatusCode.Conflict && (int)response.StatusCode < 500)
                     throw new Xunit.Sdk.XunitException($"submit answered {last}");
             }
-            catch (Exception e) when (IsConnectionFailure(e)) { last = e.GetType().Name + ": " + e.Message; }
+            catch (Exception e) when (IsConnectionFailure(e))
+            {
+                last = e.GetType().Name + ": " + e.Message;
+            }
             await Task.Delay(50);
         }
-        throw new TimeoutException($"the API never answered the submission; last answer {last}");
+        throw new TimeoutException($"the API never answered the submission; last: {last}");
     }
 
     /// <summary>Acknowledges with If-Match and an Idempotency-Key, retrying through crashes; true once the API answered 200.</summary>
@@ -248,14 +253,13 @@ public abstract class CrashSafetyTests(ITestOutputHelper output)
         Assert.Equal(heads.Count, events.Select(e => e.StreamId).Distinct().Count());
     }
 
-    private static async Task<(string ReferrerKey, string ReceiverKey, Guid ReceiverId)> NetworkAsync(HttpClient http, string adminKey)
+    private static async Task<(string ReferrerKey, string ReceiverKey, Guid ReceiverId)> NetworkAsync(HttpClient http, string adminKey, KeyMaker keys)
     {
         var referrer = Guid.Parse(await PostForAsync(http, adminKey, "/api/v1/organisations",
             new { name = "CSW crash", kind = "centre_for_social_work", municipality = "Beograd", services = new[] { "guardianship" }, languages = new[] { "sr" } }, "id"));
         var receiver = Guid.Parse(await PostForAsync(http, adminKey, "/api/v1/organisations",
             new { name = "NGO crash", kind = "ngo", municipality = "Beograd", services = new[] { "legal_aid" }, languages = new[] { "sr" } }, "id"));
-        return (await PostForAsync(http, adminKey, $"/api/v1/organisations/{referrer}/api-keys", new { name = "w", roles = new[] { "caseworker" } }, "key"),
-            await PostForAsync(http, adminKey, $"/api/v1/organisations/{receiver}/api-keys", new { name = "w", roles = new[] { "caseworker" } }, "key"), receiver);
+        return (await keys.KeyAsync(referrer, "caseworker"), await keys.KeyAsync(receiver, "caseworker"), receiver);
     }
 
     private static async Task<string> PostForAsync(HttpClient http, string key, string path, object body, string field)

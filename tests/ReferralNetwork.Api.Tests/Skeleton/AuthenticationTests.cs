@@ -45,7 +45,8 @@ public abstract class AuthenticationTests(ApiFixture fixture)
     public async Task Revoked_key_fails_on_its_next_request()
     {
         var organisation = await _network.OrganisationAsync();
-        var created = await (await fixture.Admin().PostAsJsonAsync($"/api/v1/organisations/{organisation.Id}/api-keys", new { name = "to revoke", roles = new[] { "caseworker" } }))
+        var orgAdmin = fixture.Client(await _network.OrganisationAdminAsync(organisation.Id));
+        var created = await (await orgAdmin.PostAsJsonAsync($"/api/v1/organisations/{organisation.Id}/api-keys", new { name = "to revoke", roles = new[] { "caseworker" } }))
             .Content.ReadFromJsonAsync<JsonObject>();
         var client = fixture.Client(created!["key"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/me")).StatusCode);

@@ -29,6 +29,41 @@ public sealed class WebhookDeliveryRulesTests
     [InlineData("::ffff:192.168.1.1", "private")]
     [InlineData("::ffff:127.0.0.1", "loopback")]
     [InlineData("64:ff9b::a9fe:a9fe", "link-local")]
+    // Found accepted by the security review (issue 14):
+    [InlineData("::127.0.0.1", "loopback")]
+    [InlineData("::ffff:0:127.0.0.1", "reserved")]
+    [InlineData("64:ff9b:1::7f00:1", "loopback")]
+    [InlineData("2002:7f00:1::", "loopback")]
+    [InlineData("192.0.0.1", "IETF protocol assignments")]
+    [InlineData("198.18.0.1", "benchmarking")]
+    [InlineData("198.19.255.255", "benchmarking")]
+    // Every other IANA special-purpose range, and the IPv4-embedding forms judged by their IPv4 address.
+    [InlineData("192.0.2.2", "documentation")]
+    [InlineData("198.51.100.7", "documentation")]
+    [InlineData("203.0.113.10", "documentation")]
+    [InlineData("192.31.196.1", "AS112")]
+    [InlineData("192.52.193.1", "AMT")]
+    [InlineData("192.88.99.1", "6to4 relay anycast")]
+    [InlineData("192.175.48.1", "AS112")]
+    [InlineData("0.1.2.3", "unspecified")]
+    [InlineData("240.0.0.1", "reserved")]
+    [InlineData("2001:db8::1", "documentation")]
+    [InlineData("3fff::1", "documentation")]
+    [InlineData("2001:2::1", "IETF protocol assignments")]
+    [InlineData("2001:10::1", "IETF protocol assignments")]
+    [InlineData("2620:4f:8000::1", "AS112")]
+    [InlineData("100::1", "discard-only")]
+    [InlineData("fec0::1", "private")]
+    [InlineData("::a00:1", "private")]
+    [InlineData("::ffff:a9fe:a9fe", "link-local")]
+    [InlineData("64:ff9b::c000:201", "documentation")]
+    [InlineData("64:ff9b:1:1::7f00:1", "IPv4/IPv6 translation (local use)")]
+    [InlineData("2002:c0a8:101::1", "private")]
+    [InlineData("2002:c000:0201::", "documentation")]
+    [InlineData("2001:0:7f00:1::", "loopback")]                    // Teredo: its server's address
+    [InlineData("2001:0:5db8:d822::f5ff:fffe", "private")]         // Teredo: its client's address (inverted: 10.0.0.1)
+    [InlineData("4000::1", "reserved")]
+    [InlineData("5f00::1", "reserved")]
     public void Non_public_addresses_are_named(string address, string range) =>
         Assert.Equal(range, WebhookAddressPolicy.RestrictedRange(IPAddress.Parse(address)));
 
@@ -40,7 +75,35 @@ public sealed class WebhookDeliveryRulesTests
     [InlineData("11.0.0.1")]
     [InlineData("2606:4700::6810:85e5")]
     [InlineData("::ffff:93.184.215.14")]
+    [InlineData("64:ff9b::5db8:d70e")]
+    [InlineData("64:ff9b:1::5db8:d70e")]
+    [InlineData("2002:5db8:d70e::1")]
+    [InlineData("192.0.1.1")]
+    [InlineData("198.20.0.1")]
+    [InlineData("2a00:1450:4001:82a::200e")]
     public void Public_addresses_pass(string address) => Assert.Null(WebhookAddressPolicy.RestrictedRange(IPAddress.Parse(address)));
+
+    [Fact]
+    public void An_address_of_this_servers_own_interfaces_is_refused_in_every_notation()
+    {
+        // A public address that this "server" holds: refused for that reason alone (no connection is made here).
+        var own = IPAddress.Parse("93.184.215.14");
+        var policy = new WebhookAddressPolicy(new StaticOptions(new WebhookOptions { AllowPrivateNetworks = false }), () => [own]);
+        Assert.Equal("an address of this server", policy.Refusal(own));
+        Assert.Equal("an address of this server", policy.Refusal(IPAddress.Parse("::ffff:93.184.215.14")));
+        Assert.Null(policy.Refusal(IPAddress.Parse("93.184.215.15")));
+        var open = new WebhookAddressPolicy(new StaticOptions(new WebhookOptions { AllowPrivateNetworks = true }), () => [own]);
+        Assert.Null(open.Refusal(own));
+    }
+
+    [Fact]
+    public async Task Subscribing_to_an_address_of_this_server_is_refused_without_connecting()
+    {
+        var own = IPAddress.Parse("93.184.215.14");
+        var policy = new WebhookAddressPolicy(new StaticOptions(new WebhookOptions { AllowPrivateNetworks = false }), () => [own]);
+        Assert.Contains("an address of this server", await policy.CheckAsync(new Uri("http://93.184.215.14:8080/hook"), CancellationToken.None));
+        Assert.Null(await policy.CheckAsync(new Uri("http://93.184.215.15/hook"), CancellationToken.None));
+    }
 
     [Fact]
     public async Task Guarded_connection_refuses_loopback_before_anything_is_sent()

@@ -58,7 +58,8 @@ public abstract class WebhookDeliveryTests(ApiFixture fixture)
         var attempts = delivery["attempts"]!.AsArray();
         Assert.Equal([1, 2, 3, 4], attempts.Select(a => a!["attempt"]!.GetValue<int>()));
         Assert.Equal([500, 500, 500, 200], attempts.Select(a => a!["statusCode"]!.GetValue<int>()));
-        Assert.All(attempts.Take(3), a => Assert.Equal("HTTP 500 Internal Server Error", a!["error"]!.GetValue<string>()));
+        // A coarse class only (the status code is beside it), never the receiver's reason phrase or a socket message.
+        Assert.All(attempts.Take(3), a => Assert.Equal("http_status", a!["error"]!.GetValue<string>()));
         Assert.Null(attempts[3]!["error"]);
         Assert.All(attempts, a => Assert.True(a!["durationMs"]!.GetValue<int>() >= 0));
         for (var i = 0; i < 3; i++)

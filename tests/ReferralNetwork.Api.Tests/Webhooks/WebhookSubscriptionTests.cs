@@ -3,15 +3,16 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Dapper;
 using ReferralNetwork.Api.Tests.Infrastructure;
+using ReferralNetwork.Infrastructure.Webhooks;
 
 namespace ReferralNetwork.Api.Tests.Webhooks;
 
-/// <summary>Subscriptions with the SSRF guard as deployed (no Webhooks:AllowPrivateNetworks).</summary>
-public abstract class WebhookSubscriptionTests(ApiFixture fixture)
+/// <summary>
+/// The SSRF guard as deployed (no Webhooks:AllowPrivateNetworks): what a subscription may not point at. No test here, or
+/// anywhere, opens a connection to a non-loopback address: the refused addresses are refused before any connection.
+/// </summary>
+public abstract class WebhookAddressGuardTests(ApiFixture fixture)
 {
-    /// <summary>A public address that needs no DNS (TEST-NET-3): the guard lets it through, and nothing here sends to it.</summary>
-    private const string PublicUrl = "http://203.0.113.10/hooks/referrals?token=partner-token";
-
     private readonly WebhookTestApi _api = new(fixture);
 
     [Theory]
@@ -29,6 +30,16 @@ public abstract class WebhookSubscriptionTests(ApiFixture fixture)
     [InlineData("http://[fd12:3456::1]/hook")]
     [InlineData("http://[fe80::1]/hook")]
     [InlineData("http://[::ffff:10.0.0.1]/hook")]
+    [InlineData("http://[::127.0.0.1]/hook")]
+    [InlineData("http://[::ffff:0:127.0.0.1]/hook")]
+    [InlineData("http://[64:ff9b:1::7f00:1]/hook")]
+    [InlineData("http://[2002:7f00:1::]/hook")]
+    [InlineData("http://[2001:db8::1]/hook")]
+    [InlineData("http://192.0.0.1/hook")]
+    [InlineData("http://198.18.0.1/hook")]
+    [InlineData("http://192.0.2.2:51443/hook")]
+    [InlineData("http://198.51.100.7/hook")]
+    [InlineData("http://203.0.113.10/hook")]
     [InlineData("http://user:pass@example.org/hook")]
     [InlineData("https://203.0.113.10/hook#fragment")]
     [InlineData("/relative/hook")]
@@ -51,11 +62,66 @@ public abstract class WebhookSubscriptionTests(ApiFixture fixture)
     }
 
     [Fact]
+    public async Task Every_address_of_this_servers_own_interfaces_is_refused_when_subscribing()
+    {
+        var organisation = await _api.Network.OrganisationAsync();
+        var admin = await _api.ClientWithRoleAsync(organisation.Id, "org_admin");
+        // (Link-local IPv6 addresses need a zone to be named in a URL; they are refused as link-local anyway.)
+        var own = WebhookAddressPolicy.InterfaceAddresses().Where(a => !IPAddress.IsLoopback(a) && !a.IsIPv6LinkLocal).ToList();
+        Assert.NotEmpty(own);
+        var before = await fixture.RowCountsAsync();
+        foreach (var address in own)
+        {
+            var host = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
+            var response = await admin.PostAsJsonAsync("/api/v1/webhooks", new { url = $"http://{host}:8080/hook" });
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{address}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+        Assert.Equal(before, await fixture.RowCountsAsync());
+    }
+
+    [Fact]
+    public async Task Host_that_later_resolves_to_loopback_is_refused_at_delivery_time()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(fixture.Time);
+        var referrer = await _api.Network.OrganisationAsync();
+        var ngo = await _api.Network.OrganisationAsync();
+        var partner = await _api.ClientWithRoleAsync(ngo.Id, "partner_system");
+        // DNS rebinding: the name was public when it was checked, and now points inside. Here the row, as the subscription
+        // left it, points there directly.
+        var subscription = await _api.InsertSubscriptionAsync(ngo.Id, receiver.Url);
+
+        await _api.Network.SubmitAsync(referrer, ngo);
+        await _api.DispatchAsync();
+
+        Assert.Empty(receiver.Received);
+        var delivery = Assert.Single(await _api.DeliveriesAsync(partner, subscription.Id))!;
+        Assert.Equal("pending", delivery["state"]!.GetValue<string>());
+        var attempt = Assert.Single(delivery["attempts"]!.AsArray())!;
+        Assert.Null(attempt["statusCode"]);
+        // Only the coarse class, never which address or why: the deliveries list is no scanner of the network inside.
+        Assert.Equal("connection_failed", attempt["error"]!.GetValue<string>());
+        await partner.DeleteAsync($"/api/v1/webhooks/{subscription.Id}");
+    }
+
+}
+
+/// <summary>
+/// Subscriptions themselves, on a deployment that allows loopback (Webhooks:AllowPrivateNetworks) so that a loopback URL
+/// can be registered. The dispatcher never runs in these tests: nothing is ever sent to the registered URL.
+/// </summary>
+public abstract class WebhookSubscriptionTests(ApiFixture fixture)
+{
+    /// <summary>Nothing listens on the discard port, and nothing here sends to it.</summary>
+    private const string LoopbackUrl = "http://127.0.0.1:9/hooks/referrals?token=partner-token";
+
+    private readonly WebhookTestApi _api = new(fixture);
+
+    [Fact]
     public async Task Unknown_event_returns_400_naming_the_element()
     {
         var organisation = await _api.Network.OrganisationAsync();
         var admin = await _api.ClientWithRoleAsync(organisation.Id, "org_admin");
-        var response = await admin.PostAsJsonAsync("/api/v1/webhooks", new { url = PublicUrl, events = new[] { "referral.accepted", "referral.exploded" } });
+        var response = await admin.PostAsJsonAsync("/api/v1/webhooks", new { url = LoopbackUrl, events = new[] { "referral.accepted", "referral.exploded" } });
         await TestNetwork.Expect(response, HttpStatusCode.BadRequest);
         Assert.NotNull((await response.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!["events[1]"]);
     }
@@ -65,7 +131,7 @@ public abstract class WebhookSubscriptionTests(ApiFixture fixture)
     {
         var organisation = await _api.Network.OrganisationAsync();
         var admin = await _api.ClientWithRoleAsync(organisation.Id, "org_admin");
-        var response = await admin.PostAsJsonAsync("/api/v1/webhooks", new { url = PublicUrl, events = new[] { "referral.accepted", "referral.completed" }, description = "CMS" });
+        var response = await admin.PostAsJsonAsync("/api/v1/webhooks", new { url = LoopbackUrl, events = new[] { "referral.accepted", "referral.completed" }, description = "CMS" });
         await TestNetwork.Expect(response, HttpStatusCode.Created);
         var created = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
         var id = created["id"]!.GetValue<Guid>();
@@ -73,7 +139,7 @@ public abstract class WebhookSubscriptionTests(ApiFixture fixture)
         Assert.Equal($"/api/v1/webhooks/{id}", response.Headers.Location?.OriginalString);
         Assert.StartsWith("whsec_", secret);
         Assert.Equal(32, Convert.FromBase64String(secret["whsec_".Length..]).Length);
-        Assert.Equal(PublicUrl, created["url"]!.GetValue<string>());
+        Assert.Equal(LoopbackUrl, created["url"]!.GetValue<string>());
         Assert.Equal(["referral.accepted", "referral.completed"], created["events"]!.AsArray().Select(e => e!.GetValue<string>()));
 
         var listed = await admin.GetStringAsync("/api/v1/webhooks");
@@ -91,7 +157,7 @@ public abstract class WebhookSubscriptionTests(ApiFixture fixture)
             new { Stream = $"organisation/{organisation.Id}" })).Single();
         Assert.Contains(id.ToString(), audit);
         Assert.DoesNotContain("partner-token", audit);
-        Assert.DoesNotContain("203.0.113.10", audit);
+        Assert.DoesNotContain("127.0.0.1", audit);
         Assert.DoesNotContain(secret["whsec_".Length..], audit);
     }
 
@@ -103,8 +169,8 @@ public abstract class WebhookSubscriptionTests(ApiFixture fixture)
         var adminA = await _api.ClientWithRoleAsync(a.Id, "org_admin");
         var partnerA = await _api.ClientWithRoleAsync(a.Id, "partner_system");
         var adminB = await _api.ClientWithRoleAsync(b.Id, "org_admin");
-        var subscription = await _api.SubscribeAsync(partnerA, PublicUrl);
-        await _api.SubscribeAsync(adminB, PublicUrl);
+        var subscription = await _api.SubscribeAsync(partnerA, LoopbackUrl);
+        await _api.SubscribeAsync(adminB, LoopbackUrl);
 
         var listA = await adminA.GetFromJsonAsync<JsonArray>("/api/v1/webhooks");
         Assert.Equal([subscription.Id], listA!.Select(w => w!["id"]!.GetValue<Guid>()));
@@ -131,10 +197,10 @@ public abstract class WebhookSubscriptionTests(ApiFixture fixture)
     {
         var organisation = await _api.Network.OrganisationAsync();
         var admin = await _api.ClientWithRoleAsync(organisation.Id, "org_admin");
-        var subscription = await _api.SubscribeAsync(admin, PublicUrl);
+        var subscription = await _api.SubscribeAsync(admin, LoopbackUrl);
         var before = await fixture.RowCountsAsync();
 
-        Assert.Equal(HttpStatusCode.Forbidden, (await organisation.Caseworker.PostAsJsonAsync("/api/v1/webhooks", new { url = PublicUrl })).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await organisation.Caseworker.PostAsJsonAsync("/api/v1/webhooks", new { url = LoopbackUrl })).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await organisation.Caseworker.GetAsync("/api/v1/webhooks")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await organisation.Caseworker.DeleteAsync($"/api/v1/webhooks/{subscription.Id}")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await organisation.Caseworker.GetAsync($"/api/v1/webhooks/{subscription.Id}/deliveries")).StatusCode);
@@ -143,34 +209,11 @@ public abstract class WebhookSubscriptionTests(ApiFixture fixture)
     }
 
     [Fact]
-    public async Task Host_that_later_resolves_to_loopback_is_refused_at_delivery_time()
-    {
-        await using var receiver = await WebhookReceiver.StartAsync(fixture.Time);
-        var referrer = await _api.Network.OrganisationAsync();
-        var ngo = await _api.Network.OrganisationAsync();
-        var partner = await _api.ClientWithRoleAsync(ngo.Id, "partner_system");
-        var subscription = await _api.SubscribeAsync(partner, PublicUrl);
-        // DNS rebinding: the name was public when checked, and now points inside. Here the row is pointed there directly.
-        await _api.ExecuteAsync("UPDATE webhook_subscriptions SET url = @Url WHERE id = @Id", new { Url = receiver.Url, subscription.Id });
-
-        await _api.Network.SubmitAsync(referrer, ngo);
-        await _api.DispatchAsync();
-
-        Assert.Empty(receiver.Received);
-        var delivery = Assert.Single(await _api.DeliveriesAsync(partner, subscription.Id))!;
-        Assert.Equal("pending", delivery["state"]!.GetValue<string>());
-        var attempt = Assert.Single(delivery["attempts"]!.AsArray())!;
-        Assert.Null(attempt["statusCode"]);
-        Assert.Contains("loopback", attempt["error"]!.GetValue<string>());
-        await partner.DeleteAsync($"/api/v1/webhooks/{subscription.Id}");
-    }
-
-    [Fact]
     public async Task Deliveries_page_by_cursor_and_reject_a_bad_one()
     {
         var organisation = await _api.Network.OrganisationAsync();
         var admin = await _api.ClientWithRoleAsync(organisation.Id, "org_admin");
-        var subscription = await _api.SubscribeAsync(admin, PublicUrl);
+        var subscription = await _api.SubscribeAsync(admin, LoopbackUrl);
         var empty = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/webhooks/{subscription.Id}/deliveries");
         Assert.Empty(empty!["items"]!.AsArray());
         Assert.Null(empty["nextCursor"]);
@@ -179,11 +222,16 @@ public abstract class WebhookSubscriptionTests(ApiFixture fixture)
     }
 }
 
-public sealed class WebhookSubscriptionTests_Sqlite(SqliteApiFixture fixture) : WebhookSubscriptionTests(fixture), IClassFixture<SqliteApiFixture>;
+public sealed class WebhookAddressGuardTests_Sqlite(SqliteApiFixture fixture) : WebhookAddressGuardTests(fixture), IClassFixture<SqliteApiFixture>;
 
 [Trait("Database", "Postgres")]
-public sealed class WebhookSubscriptionTests_Postgres(PostgresApiFixture fixture) : WebhookSubscriptionTests(fixture), IClassFixture<PostgresApiFixture>;
+public sealed class WebhookAddressGuardTests_Postgres(PostgresApiFixture fixture) : WebhookAddressGuardTests(fixture), IClassFixture<PostgresApiFixture>;
 
 /// <summary>Opt-in: runs only when REFERRALNET_TEST_SQLSERVER names a server (scripts/test.sh filters it out otherwise).</summary>
 [Trait("Database", "SqlServer")]
-public sealed class WebhookSubscriptionTests_SqlServer(SqlServerApiFixture fixture) : WebhookSubscriptionTests(fixture), IClassFixture<SqlServerApiFixture>;
+public sealed class WebhookAddressGuardTests_SqlServer(SqlServerApiFixture fixture) : WebhookAddressGuardTests(fixture), IClassFixture<SqlServerApiFixture>;
+
+public sealed class WebhookSubscriptionTests_Sqlite(SqliteWebhookFixture fixture) : WebhookSubscriptionTests(fixture), IClassFixture<SqliteWebhookFixture>;
+
+[Trait("Database", "Postgres")]
+public sealed class WebhookSubscriptionTests_Postgres(PostgresWebhookFixture fixture) : WebhookSubscriptionTests(fixture), IClassFixture<PostgresWebhookFixture>;

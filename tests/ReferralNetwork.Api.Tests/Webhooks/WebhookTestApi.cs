@@ -4,6 +4,8 @@ using System.Text.Json.Nodes;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using ReferralNetwork.Api.Tests.Infrastructure;
+using ReferralNetwork.Application.Abstractions;
+using ReferralNetwork.Application.Features.Webhooks;
 using ReferralNetwork.Infrastructure.Webhooks;
 
 namespace ReferralNetwork.Api.Tests.Webhooks;
@@ -34,6 +36,27 @@ public sealed class WebhookTestApi(ApiFixture fixture)
         await TestNetwork.Expect(response, HttpStatusCode.Created);
         var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
         return new Subscription(body["id"]!.GetValue<Guid>(), body["secret"]!.GetValue<string>());
+    }
+
+    /// <summary>
+    /// A subscription row as <c>POST /webhooks</c> writes it (secret sealed under the master key), without the address
+    /// check: what the database holds once a name that resolved publicly at subscription time points elsewhere.
+    /// </summary>
+    public async Task<Subscription> InsertSubscriptionAsync(Guid organisationId, string url)
+    {
+        var protector = fixture.Factory.Services.GetRequiredService<IPersonalDataProtector>();
+        var id = Guid.CreateVersion7();
+        var secret = WebhookSecrets.NewSecret();
+        var key = protector.NewDataKey();
+        await ExecuteAsync("""
+            INSERT INTO webhook_subscriptions (id, organisation_id, url, events, description, secret_sealed, wrapped_key, master_key_id, active, created_at, created_by)
+            VALUES (@Id, @Org, @Url, @Events, NULL, @Sealed, @Wrapped, @MasterKeyId, @Active, @Now, NULL)
+            """, new
+        {
+            Id = id, Org = organisationId, Url = url, Events = WebhookEvents.Store(null), Sealed = protector.Seal(key.Key, secret, WebhookSecrets.SealingContext(id)),
+            Wrapped = key.Wrapped, key.MasterKeyId, Active = true, Now = fixture.Time.GetUtcNow(),
+        });
+        return new Subscription(id, secret);
     }
 
     /// <summary>One pass of a dispatcher of its own scope, exactly as the hosted loop runs it.</summary>

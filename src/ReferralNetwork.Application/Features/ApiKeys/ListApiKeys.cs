@@ -19,7 +19,7 @@ public sealed class ListApiKeysHandler(IDbSession session, ICurrentPrincipal cur
         if (await connection.ExecuteScalarAsync<int>(new CommandDefinition("SELECT COUNT(*) FROM organisations WHERE id = @Id", new { Id = query.OrganisationId }, cancellationToken: ct)) == 0)
             throw new NotFoundException("The organisation");
         var rows = await connection.QueryAsync<ApiKeyRow>(new CommandDefinition("""
-            SELECT id, organisation_id AS OrganisationId, name, roles, prefix, created_at AS CreatedAt, revoked_at AS RevokedAt
+            SELECT id, organisation_id AS OrganisationId, name, roles, prefix, created_at AS CreatedAt, revoked_at AS RevokedAt, expires_at AS ExpiresAt
             FROM api_keys WHERE organisation_id = @Id ORDER BY created_at, id
             """, new { Id = query.OrganisationId }, cancellationToken: ct));
         return rows.Select(r => r.ToView()).ToList();

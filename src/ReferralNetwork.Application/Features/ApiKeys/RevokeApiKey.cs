@@ -16,7 +16,7 @@ public sealed class RevokeApiKeyHandler(IDbSession session, IAuditLog audit, ICu
         var principal = current.Principal!;
         var connection = await session.ConnectionAsync(ct);
         const string select = """
-            SELECT id, organisation_id AS OrganisationId, name, roles, prefix, created_at AS CreatedAt, revoked_at AS RevokedAt
+            SELECT id, organisation_id AS OrganisationId, name, roles, prefix, created_at AS CreatedAt, revoked_at AS RevokedAt, expires_at AS ExpiresAt
             FROM api_keys WHERE id = @Id
             """;
         var row = await connection.QuerySingleOrDefaultAsync<ApiKeyRow>(new CommandDefinition(select, new { command.Id }, session.Transaction, cancellationToken: ct));

@@ -20,7 +20,7 @@ public readonly record struct Cursor(DateTimeOffset At, Guid Id)
         {
             var text = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(value));
             var parts = text.Split(':');
-            if (parts.Length == 2 && long.TryParse(parts[0], out var ticks) && ticks > 0 && ticks < DateTimeOffset.MaxValue.UtcTicks
+            if (parts.Length == 2 && long.TryParse(parts[0], out var ticks) && ticks >= TimeBounds.Earliest.UtcTicks && ticks < TimeBounds.Latest.UtcTicks
                 && Guid.TryParseExact(parts[1], "N", out var id))
                 return new Cursor(new DateTimeOffset(ticks, TimeSpan.Zero), id);
         }

@@ -7,7 +7,10 @@ using ReferralNetwork.Domain.Access;
 
 namespace ReferralNetwork.Application.Features.Organisations;
 
-/// <summary>Partial update: an absent (null) field is left as it is. <c>active</c> is the network admin's alone.</summary>
+/// <summary>
+/// Partial update: an absent (null) field is left as it is. <c>active</c> is the network admin's alone; a deactivated
+/// organisation's keys are refused (401 <c>organisation_inactive</c>) and its webhooks stop until it is reactivated.
+/// </summary>
 [AllowedRoles(Role.NetworkAdmin, Role.OrgAdmin)]
 public sealed record UpdateOrganisationCommand(
     Guid Id, string? Name = null, string? Municipality = null, IReadOnlyList<string>? Services = null, IReadOnlyList<string>? Languages = null,
@@ -38,6 +41,9 @@ public sealed class UpdateOrganisationHandler(IDbSession session, IAuditLog audi
         // An org admin sees its own organisation as editable; any other is "not found" for this purpose.
         if (!isNetworkAdmin && principal.OrganisationId != command.Id) throw new NotFoundException("The organisation");
         if (command.Active is not null && !isNetworkAdmin) throw new ForbiddenException("Only the network admin activates or deactivates organisations.");
+        // A deactivated organisation's keys get 401 (organisation_inactive), so this would lock the network admin out.
+        if (command.Active == false && command.Id == principal.OrganisationId)
+            throw new RuleViolationException("organisation.self_deactivation", "The network admin cannot deactivate its own organisation.");
         var existing = await OrganisationReader.FindAsync(session, command.Id, ct) ?? throw new NotFoundException("The organisation");
         if (command.Services is not null) await ServiceCodes.EnsureKnownAsync(session, command.Services, "services", ct);
 

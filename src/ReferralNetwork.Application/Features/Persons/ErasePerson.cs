@@ -14,7 +14,8 @@ public sealed record ErasureView(Guid PersonId, DateTimeOffset ErasedAt);
 /// that key — referral reasons, override justifications, notes, consent withdrawal reasons — can never be opened again,
 /// in this database or in any backup once the master key that wrapped it is retired. The clear, non-identifying
 /// attributes stay for statistics; referrals, consents and the audit chain are untouched (no audit event is rewritten).
-/// The initials and the partner's externalRef go too: they link the record back to a name.
+/// The initials and the partner's externalRef go too: they link the record back to a name; so do stored idempotent answers
+/// that concern the person.
 /// Allowed to the owning organisation's org_admin and to the network admin; anyone else is told the person does not exist.
 /// </summary>
 [AllowedRoles(Role.OrgAdmin, Role.NetworkAdmin)]
@@ -45,6 +46,12 @@ public sealed class ErasePersonHandler(IDbSession session, PersonStore persons, 
             WHERE id = @Id AND erased_at IS NULL
             """, new { person.Id, Now = now, command.Reason }, session.Transaction, cancellationToken: ct));
         if (changed == 0) throw new ConflictException("The person was erased concurrently.");
+        // Stored idempotent answers about the person (a referral's reason, the initials) go in the same transaction. The
+        // keys stay used, so a retry with one is told the answer is gone (410) instead of running the request again.
+        await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE idempotency_keys SET state = @Erased, response_body = NULL, master_key_id = NULL
+            WHERE person_id = @Id AND state = @Done
+            """, new { person.Id, Erased = IdempotencyStates.Erased, Done = IdempotencyStates.Done }, session.Transaction, cancellationToken: ct));
         audit.Record(new AuditEntry(AuditStreams.Person(person.Id), "person.erased", new Dictionary<string, object?>
         {
             ["personId"] = person.Id, ["ownerOrganisationId"] = person.OwnerOrganisationId, ["masterKeyId"] = person.MasterKeyId,

@@ -50,7 +50,9 @@ public sealed class PersonInputValidator : AbstractValidator<PersonInput>
         RuleFor(p => p.Vulnerabilities).Must(v => v is null || v.Count <= 10).WithMessage("At most 10 vulnerabilities.");
         RuleForEach(p => p.Vulnerabilities).NotEmpty().IsCode<PersonInput, Vulnerability>();
         RuleFor(p => p.ExternalRef).IsText(100);
-        RuleFor(p => p.DateOfBirth).Must(d => d is null || DateOnly.TryParseExact(d, "yyyy-MM-dd", out _)).WithMessage("Use yyyy-MM-dd.");
+        RuleFor(p => p.DateOfBirth).Must(d => d is null || (DateOnly.TryParseExact(d, "yyyy-MM-dd", out var date) && TimeBounds.Contains(date)
+                && date <= DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime)))
+            .WithMessage("Use yyyy-MM-dd, a date between 1900-01-01 and today.");
         RuleFor(p => p.Phone).IsText(50);
         RuleFor(p => p.Address).IsText(300);
         RuleFor(p => p.DocumentNumber).IsText(50);

@@ -1,3 +1,5 @@
+using FluentValidation;
+using FluentValidation.Results;
 using ReferralNetwork.Application.Abstractions;
 
 namespace ReferralNetwork.Application.Features.Referrals;
@@ -10,16 +12,19 @@ public static class ReferralETag
 {
     public static string Of(int version) => $"\"{version}\"";
 
-    /// <summary>Missing → 428; not an entity tag this API issued, or not the current one → 412.</summary>
+    /// <summary>
+    /// Missing → 428. Anything but exactly one strong entity tag this API issued → 400: a list (<c>"3", "4"</c>), which
+    /// RFC 9110 §13.1.1 would allow, lets a client match whichever version is current and so defeat its own lost-update
+    /// check; <c>*</c> and weak tags match any version. One tag that is not the current one → 412.
+    /// </summary>
     public static void Require(string? ifMatch, int currentVersion)
     {
         if (string.IsNullOrWhiteSpace(ifMatch))
             throw new PreconditionRequiredException("Send If-Match with the referral's ETag (from GET /api/v1/referrals/{id}), so an action is never taken on a state you have not seen.");
-        // A list of tags is allowed (RFC 9110 §13.1.1); "*" and weak tags are not, because they would match any version.
-        var versions = ifMatch.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(Parse).ToList();
-        if (versions.Count == 0 || versions.Any(v => v is null))
-            throw new PreconditionFailedException($"If-Match must carry the referral's ETag exactly as sent, e.g. {Of(1)}; '*' and weak tags are not accepted.");
-        if (!versions.Contains(currentVersion))
+        if (Parse(ifMatch.Trim()) is not { } version)
+            throw new ValidationException([new ValidationFailure("If-Match",
+                $"If-Match must carry exactly one ETag of the referral, exactly as sent, e.g. {Of(1)}; lists, '*' and weak tags are not accepted.")]);
+        if (version != currentVersion)
             throw new PreconditionFailedException($"The referral has changed since that ETag; its ETag is now {Of(currentVersion)}. Read it again before acting.");
     }
 

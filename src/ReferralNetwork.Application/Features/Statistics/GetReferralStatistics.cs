@@ -3,6 +3,7 @@ using Dapper;
 using FluentValidation;
 using Mediator;
 using ReferralNetwork.Application.Abstractions;
+using ReferralNetwork.Application.Features.Common;
 using ReferralNetwork.Domain.Access;
 
 namespace ReferralNetwork.Application.Features.Statistics;
@@ -32,8 +33,10 @@ public sealed class GetReferralStatisticsValidator : AbstractValidator<GetReferr
     {
         RuleFor(q => q.GroupBy).NotEmpty().Must(g => g is null || StatisticsDimensions.All.ContainsKey(g))
             .WithMessage($"groupBy is one of: {string.Join(", ", StatisticsDimensions.All.Keys)}.");
-        RuleFor(q => q.From).Must(f => f is null || StatisticsPeriod.TryParse(f, endOfDay: false, out _)).WithMessage("Use an ISO 8601 date or time, e.g. 2026-01-01.");
-        RuleFor(q => q.To).Must(t => t is null || StatisticsPeriod.TryParse(t, endOfDay: true, out _)).WithMessage("Use an ISO 8601 date or time, e.g. 2026-12-31.");
+        RuleFor(q => q.From).Must(f => f is null || StatisticsPeriod.TryParse(f, endOfDay: false, out _))
+            .WithMessage($"Use an ISO 8601 date or time {TimeBounds.Description}, e.g. 2026-01-01.");
+        RuleFor(q => q.To).Must(t => t is null || StatisticsPeriod.TryParse(t, endOfDay: true, out _))
+            .WithMessage($"Use an ISO 8601 date or time {TimeBounds.Description}, e.g. 2026-12-31.");
         RuleFor(q => q).Must(q => !StatisticsPeriod.TryParse(q.From, false, out var from) || !StatisticsPeriod.TryParse(q.To, true, out var to) || from < to)
             .WithName("to").WithMessage("to must be after from.");
     }
@@ -99,7 +102,10 @@ public sealed class GetReferralStatisticsHandler(IDbSession session, ICurrentPri
     private static double Hours(DateTimeOffset from, DateTimeOffset to) => (to - from).TotalHours;
 }
 
-/// <summary>The reporting period as given: ISO 8601 times, or dates (UTC midnight; a date as <c>to</c> means the end of that day).</summary>
+/// <summary>
+/// The reporting period as given: ISO 8601 times, or dates (UTC midnight; a date as <c>to</c> means the end of that day),
+/// within <see cref="TimeBounds"/> — checked before the day is added, so 9999-12-31 is a 400, not an overflow.
+/// </summary>
 public static class StatisticsPeriod
 {
     public static bool TryParse(string? value, bool endOfDay, out DateTimeOffset result)
@@ -108,11 +114,12 @@ public static class StatisticsPeriod
         if (value is null) return false;
         if (DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
         {
+            if (!TimeBounds.Contains(date)) return false;
             result = new DateTimeOffset(date.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).AddDays(endOfDay ? 1 : 0);
             return true;
         }
-        if (!DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out result)) return false;
-        return true;
+        return DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out result)
+            && TimeBounds.Contains(result);
     }
 }
 

@@ -36,7 +36,11 @@ public sealed record AuditBreak(string Reason, string? StreamId, long? Seq, long
 
 public sealed record AuditVerificationView(
     bool Ok, long EventsChecked, long StreamsChecked, long CheckpointsChecked, AuditBreak? FirstBroken, IReadOnlyList<AuditBreak> Problems,
-    bool ProblemsTruncated, long ElapsedMs);
+    bool ProblemsTruncated, long ElapsedMs)
+{
+    /// <summary>The transparency log's part (issue 19); <see cref="Ok"/> is false when it has problems too.</summary>
+    public LogVerificationView? Log { get; init; }
+}
 
 /// <summary>Re-checks every hash chain and every checkpoint (implemented beside the chain code in Infrastructure).</summary>
 public interface IAuditVerifier

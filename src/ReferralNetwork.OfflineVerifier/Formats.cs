@@ -82,7 +82,7 @@ public sealed record VerifierKey(string Name, byte Type, byte[] Key)
 
     public static VerifierKey Parse(string vkey)
     {
-        var parts = vkey.Trim().Split('+');
+        var parts = vkey.Trim().Split('+', 3); // the base64 part may hold '+' itself
         if (parts.Length != 3) throw new FormatException($"not a verifier key: {vkey}");
         var material = Convert.FromBase64String(parts[2]);
         if (material.Length != 33) throw new FormatException($"not an Ed25519 verifier key: {vkey}");

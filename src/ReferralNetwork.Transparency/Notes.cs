@@ -116,7 +116,7 @@ public static class NoteKeys
     /// <summary>Parses a vkey of the given type, checking that its key ID is the one its name and key give.</summary>
     public static (string Name, byte[] PublicKey) ParseVerifierKey(string vkey, byte type)
     {
-        var parts = vkey.Trim().Split('+');
+        var parts = vkey.Trim().Split('+', 3); // the base64 part may hold '+' itself
         if (parts.Length != 3 || !SignedNote.ValidKeyName(parts[0])) throw new FormatException("A verifier key is name+hex(key ID)+base64(type ‖ key).");
         byte[] material;
         try { material = Convert.FromBase64String(parts[2]); }

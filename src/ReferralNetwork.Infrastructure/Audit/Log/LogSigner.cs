@@ -71,7 +71,7 @@ public sealed record Witness(string Name, Uri AddCheckpoint, byte[] PublicKey)
         byte[] key;
         try
         {
-            if (options.PublicKey.Contains('+'))
+            if (options.PublicKey.Trim().StartsWith(options.Name + "+", StringComparison.Ordinal))
             {
                 var (name, parsed) = NoteKeys.ParseVerifierKey(options.PublicKey, NoteKeys.CosignatureV1);
                 if (name != options.Name) throw new InvalidOperationException($"{where}:PublicKey names '{name}', not '{options.Name}'.");

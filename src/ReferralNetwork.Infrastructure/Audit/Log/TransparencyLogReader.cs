@@ -55,26 +55,28 @@ public sealed class TransparencyLogReader(IDbSession session, LogIdentity identi
     public async Task<InclusionProofView> InclusionAsync(long index, long size, CancellationToken ct)
     {
         var connection = await session.ConnectionAsync(ct);
-        await WithinSignedAsync(connection, "size", size, ct);
-        var hashes = await LogNodes.RangeHashesAsync(connection, null, LogTree.InclusionRanges(index, size), ct);
-        var entry = await connection.QuerySingleAsync<(long GlobalSeq, string Leaf)>(new CommandDefinition("""
-            SELECT l.global_seq, n.hash FROM audit_log_entries l JOIN audit_log_nodes n ON n.level = 0 AND n.node_index = l.log_index WHERE l.log_index = @Index
+        // One query for the bound and the entry, one for every hash (the leaf's own among them).
+        var (signed, eventId) = await connection.QuerySingleAsync<(long?, long?)>(new CommandDefinition("""
+            SELECT (SELECT MAX(tree_size) FROM audit_log_checkpoints), (SELECT global_seq FROM audit_log_entries WHERE log_index = @Index)
             """, new { Index = index }, cancellationToken: ct));
-        return new InclusionProofView(index, size, hashes.Select(Convert.ToBase64String).ToList(), entry.GlobalSeq, Convert.ToBase64String(Convert.FromHexString(entry.Leaf)));
+        WithinSigned("size", size, signed ?? 0);
+        var ranges = LogTree.InclusionRanges(index, size).Append((index, index + 1)).ToList();
+        var hashes = await LogNodes.RangeHashesAsync(connection, null, ranges, ct);
+        return new InclusionProofView(index, size, hashes.SkipLast(1).Select(Convert.ToBase64String).ToList(),
+            eventId ?? throw new InvalidOperationException($"The audit log has no entry {index} below its signed size {signed}."), Convert.ToBase64String(hashes[^1]));
     }
 
     public async Task<ConsistencyProofView> ConsistencyAsync(long from, long to, CancellationToken ct)
     {
         var connection = await session.ConnectionAsync(ct);
-        await WithinSignedAsync(connection, "to", to, ct);
+        WithinSigned("to", to, await connection.ExecuteScalarAsync<long?>(new CommandDefinition("SELECT MAX(tree_size) FROM audit_log_checkpoints", cancellationToken: ct)) ?? 0);
         var hashes = await LogNodes.RangeHashesAsync(connection, null, LogTree.ConsistencyRanges(from, to), ct);
         return new ConsistencyProofView(from, to, hashes.Select(Convert.ToBase64String).ToList());
     }
 
     /// <summary>Proofs are served only up to the newest signed size: nothing may be proven against a head nobody can check.</summary>
-    private async Task WithinSignedAsync(DbConnection connection, string field, long size, CancellationToken ct)
+    private static void WithinSigned(string field, long size, long signed)
     {
-        var signed = await connection.ExecuteScalarAsync<long?>(new CommandDefinition("SELECT MAX(tree_size) FROM audit_log_checkpoints", cancellationToken: ct)) ?? 0;
         if (size > signed)
             throw new ValidationException([new ValidationFailure(field, $"{field} must not exceed the newest signed tree size, {signed.ToString(CultureInfo.InvariantCulture)}.")]);
     }

@@ -45,7 +45,7 @@ public abstract class TransparencyLogTests(ApiFixture fixture)
         Assert.Equal((LogTestKit.Origin, size, Convert.ToBase64String(root)), (parsed.Origin, parsed.Size, Convert.ToBase64String(parsed.Root)));
         Assert.True(Independent.VerifierKey.Parse(head["verifierKey"]!.GetValue<string>()).Signed(parsed, out _), note);
 
-        // Every index at the newest size and at the first signed size, every size's consistency with the newest head:
+        // Every index at the newest size (every seventh at the first signed size), every size's consistency with the newest head:
         // exhaustively through the log service the endpoints call (the HTTP layer adds authentication, binding and
         // logging, which are the same for every index), and every 40th of each through HTTP as a partner would.
         var prefixRoots = new byte[size + 1][];
@@ -67,7 +67,7 @@ public abstract class TransparencyLogTests(ApiFixture fixture)
                 var proof = await log.InclusionAsync(i, size, CancellationToken.None);
                 if (!Independent.Tree.Inclusion(i, size, leaves[i], proof.Hashes.Select(Convert.FromBase64String).ToList(), root)) failures.Add($"inclusion {i} in {size}");
                 if (Convert.ToBase64String(leaves[i]) != proof.LeafHash) failures.Add($"leaf {i}");
-                if (i >= first) continue;
+                if (i >= first || i % 7 != 0) continue;
                 proof = await log.InclusionAsync(i, first, CancellationToken.None);
                 if (!Independent.Tree.Inclusion(i, first, leaves[i], proof.Hashes.Select(Convert.FromBase64String).ToList(), prefixRoots[first])) failures.Add($"inclusion {i} in {first}");
             }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ReferralNetwork.Transparency;
@@ -93,10 +94,12 @@ public sealed record Witness(string Name, Uri AddCheckpoint, byte[] PublicKey)
 /// <c>Audit:LogSigningKey</c>; without it start-up stops here instead of the first checkpoint failing minutes later.
 /// Loading the identity also checks the origin and every witness setting.
 /// </summary>
-public sealed class LogKeyStartupCheck(IServiceProvider services, IHostEnvironment environment, bool signs) : IHostedService
+public sealed class LogKeyStartupCheck(IServiceProvider services, IHostEnvironment environment, IConfiguration configuration) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        // Read now, not at registration: commands other than serve turn the workers off after the services are added.
+        var signs = configuration.GetValue("Workers:Enabled", true);
         if (signs || environment.IsDevelopment()) _ = (LogIdentity)services.GetService(typeof(LogIdentity))!;
         return Task.CompletedTask;
     }

@@ -32,8 +32,7 @@ public static class TransparencyLogServices
         services.AddScoped<ITransparencyLog, TransparencyLogReader>();
         services.AddSingleton<AuditAppender>();
         services.Replace(ServiceDescriptor.Singleton<IAuditAppender>(sp => new ReceiptRecordingAppender(sp.GetRequiredService<AuditAppender>())));
-        var signs = configuration.GetValue("Workers:Enabled", true);
-        services.AddHostedService(sp => new LogKeyStartupCheck(sp, sp.GetRequiredService<IHostEnvironment>(), signs));
+        services.AddHostedService(sp => new LogKeyStartupCheck(sp, sp.GetRequiredService<IHostEnvironment>(), sp.GetRequiredService<IConfiguration>()));
         return services;
     }
 }

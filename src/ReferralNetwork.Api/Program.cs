@@ -92,6 +92,7 @@ app.UseMiddleware<RequestLimitsMiddleware>(limits);
 app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();
+app.UseAuditReceipts();
 app.UseIdempotency();
 app.UseReferralNetworkOpenApi();
 app.MapReferralNetworkApi();

@@ -50,6 +50,10 @@ public sealed class ApiProcess : IAsyncDisposable
         return key.ExportPkcs8PrivateKeyPem();
     }
 
+    /// <summary>A fresh Ed25519 key for the audit log: PKCS#8 is RFC 8410's fixed 16-byte prefix and the 32-byte seed.</summary>
+    public static readonly string LogSigningKey = System.Security.Cryptography.PemEncoding.WriteString("PRIVATE KEY",
+        [.. Convert.FromHexString("302e020100300506032b657004220420"), .. System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)]);
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -78,6 +82,8 @@ public sealed class ApiProcess : IAsyncDisposable
         if (command is not null) info.ArgumentList.Add(command);
         info.ArgumentList.Add("--urls");
         info.ArgumentList.Add($"http://127.0.0.1:{chosen}");
+        // Outside Development the API refuses to run its workers without the audit log's signing key (fail closed).
+        if (!environment.ContainsKey("Audit__LogSigningKey")) info.Environment["Audit__LogSigningKey"] = LogSigningKey;
         foreach (var (key, value) in environment) info.Environment[key] = value;
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         var process = Process.Start(info)!;

@@ -45,7 +45,11 @@ public sealed record AuditBreak(string Reason, string? StreamId, long? Seq, long
 /// <param name="Anchor">The anchor the request named, and whether the database still holds it; null without one.</param>
 public sealed record AuditVerificationView(
     bool Ok, long EventsChecked, long StreamsChecked, long CheckpointsChecked, AuditBreak? FirstBroken, IReadOnlyList<AuditBreak> Problems,
-    bool ProblemsTruncated, long ElapsedMs, long ReferralsReplayed, CheckpointAnchor? LatestCheckpoint, AuditAnchorView? Anchor);
+    bool ProblemsTruncated, long ElapsedMs, long ReferralsReplayed, CheckpointAnchor? LatestCheckpoint, AuditAnchorView? Anchor)
+{
+    /// <summary>The transparency log's part (issue 19); <see cref="Ok"/> is false when it has problems too.</summary>
+    public LogVerificationView? Log { get; init; }
+}
 
 /// <summary>A checkpoint as an auditor keeps it outside the database: its sequence and signed Merkle root (hex).</summary>
 public sealed record CheckpointAnchor(long Checkpoint, string Root);

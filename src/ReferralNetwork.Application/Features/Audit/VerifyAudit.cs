@@ -27,8 +27,13 @@ public sealed class VerifyAuditValidator : AbstractValidator<VerifyAuditQuery>
     }
 }
 
-public sealed class VerifyAuditHandler(IAuditVerifier verifier) : IQueryHandler<VerifyAuditQuery, AuditVerificationView>
+public sealed class VerifyAuditHandler(IAuditVerifier verifier, ITransparencyLog log) : IQueryHandler<VerifyAuditQuery, AuditVerificationView>
 {
-    public async ValueTask<AuditVerificationView> Handle(VerifyAuditQuery query, CancellationToken ct) =>
-        await verifier.VerifyAsync(query.EveryRoot, query.Checkpoint is { } sequence ? new CheckpointAnchor(sequence, query.Root!.ToLowerInvariant()) : null, ct);
+    public async ValueTask<AuditVerificationView> Handle(VerifyAuditQuery query, CancellationToken ct)
+    {
+        var report = await verifier.VerifyAsync(query.EveryRoot, query.Checkpoint is { } sequence ? new CheckpointAnchor(sequence, query.Root!.ToLowerInvariant()) : null, ct);
+        // The transparency log (issue 19): its entries, signed heads, cosignatures, and what the witnesses hold now.
+        var logReport = await log.VerifyAsync(ct);
+        return report with { Ok = report.Ok && logReport.Ok, Log = logReport };
+    }
 }

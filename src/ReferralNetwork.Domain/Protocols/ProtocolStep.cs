@@ -31,12 +31,18 @@ public static class StepLanguages
 
     public static readonly IReadOnlyList<string> All = [SerbianLatin, SerbianCyrillic, English];
 
-    /// <summary>The text in <paramref name="language"/>, else English, else Serbian (Latin), else any.</summary>
-    public static string? Pick(IReadOnlyDictionary<string, string> texts, string language) =>
-        texts.TryGetValue(language, out var text) ? text
-        : texts.TryGetValue(English, out var en) ? en
-        : texts.TryGetValue(SerbianLatin, out var sr) ? sr
-        : texts.Values.FirstOrDefault();
+    /// <summary>
+    /// The text in <paramref name="language"/>; missing, a Cyrillic reader gets the Latin text (the same language), any
+    /// other reader English, then Serbian (Latin). Latin and English are required when publishing, so one is always there.
+    /// </summary>
+    public static string? Pick(IReadOnlyDictionary<string, string> texts, string language)
+    {
+        if (texts.TryGetValue(language, out var text)) return text;
+        string[] fallbacks = language == SerbianCyrillic ? [SerbianLatin, English] : [English, SerbianLatin];
+        foreach (var fallback in fallbacks)
+            if (texts.TryGetValue(fallback, out var found)) return found;
+        return texts.Values.FirstOrDefault();
+    }
 
     /// <summary>
     /// The first of <c>sr-Latn</c>, <c>sr-Cyrl</c>, <c>en</c> an Accept-Language header asks for, in its order (q-values

@@ -15,6 +15,7 @@ using ReferralNetwork.Api.ThinClient;
 using ReferralNetwork.Application.Abstractions;
 using ReferralNetwork.Application.Behaviors;
 using ReferralNetwork.Application.Features.Referrals;
+using ReferralNetwork.Domain.Protocols;
 using ReferralNetwork.Infrastructure;
 using ReferralNetwork.Infrastructure.Bootstrap;
 using ReferralNetwork.Infrastructure.Crypto;
@@ -94,6 +95,12 @@ app.UseRateLimiter();
 app.UseAuthorization();
 app.UseAuditReceipts();
 app.UseIdempotency();
+// Protocol step texts are answered in the reader's language (issue 23).
+app.Use((context, next) =>
+{
+    context.RequestServices.GetRequiredService<ReaderLanguage>().Language = StepLanguages.FromAcceptLanguage(context.Request.Headers.AcceptLanguage);
+    return next(context);
+});
 app.UseReferralNetworkOpenApi();
 app.MapReferralNetworkApi();
 

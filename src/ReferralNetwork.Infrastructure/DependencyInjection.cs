@@ -74,6 +74,7 @@ public static class DependencyInjection
         services.AddScoped<NetworkAdminBootstrap>();
         services.AddReferralNetworkWebhooks(configuration);
         services.AddScoped<IdempotencyContext>();
+        services.AddScoped<ReaderLanguage>();
         services.AddScoped<IdempotencyStore>();
         services.AddScoped<DeadlineMonitor>();
         // Always registered; it checks Workers:Enabled when it starts (read then, so every configuration source counts).

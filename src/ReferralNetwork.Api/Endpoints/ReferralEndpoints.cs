@@ -109,6 +109,12 @@ public static class ReferralEndpoints
             .WithName("CompleteReferral").WithSummary("The receiver closes the loop with an outcome (→ completed or failed); the note is for the referrer.")
             .Problems(withBody).WithIdempotency();
 
+        group.MapPost("/{id:guid}/steps/{code}", (Guid id, string code, [FromHeader(Name = "If-Match")] string? ifMatch, RecordReferralStepBody? body, IMediator mediator,
+                HttpContext http, CancellationToken ct) => Act(new RecordReferralStepCommand(id, ifMatch, code, body?.Note), mediator, http, ct))
+            .WithName("RecordReferralStep")
+            .WithSummary("The receiver records a step of the pinned protocol as done, with an optional note (409: unknown or already done step).")
+            .Problems(withBody).WithIdempotency();
+
         group.MapPost("/{id:guid}/withdraw", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, ReferralReasonBody body, IMediator mediator, HttpContext http,
                 CancellationToken ct) => Act(new WithdrawReferralCommand(id, ifMatch, body.Reason), mediator, http, ct))
             .WithName("WithdrawReferral").WithSummary("The referrer withdraws a referral that is not final (→ cancelled), giving a reason.")

@@ -12,4 +12,5 @@ public enum DeadlineKind
     FollowUp,
     Review,
     GuardianAppointment,
+    Step,
 }

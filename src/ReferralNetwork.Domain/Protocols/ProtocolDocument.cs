@@ -25,6 +25,12 @@ public sealed record ProtocolDocument
     /// </summary>
     public string? GuardianAppointmentWithin { get; init; }
 
+    /// <summary>What the receiver does, in order (issue 23); pinned with the version like everything else.</summary>
+    public IReadOnlyList<ProtocolStep> Steps { get; init; } = [];
+
+    /// <summary>The steps that apply to a referral asking for <paramref name="services"/>, in the protocol's order.</summary>
+    public IReadOnlyList<ProtocolStep> StepsFor(IReadOnlyCollection<string> services) => Steps.Where(s => s.AppliesTo(services)).ToList();
+
     [JsonIgnore] public TimeSpan GuardianAppointmentSpan => IsoDuration.Parse(GuardianAppointmentWithin ?? "PT24H");
 
     public DeadlineSet DeadlinesFor(string urgency) =>

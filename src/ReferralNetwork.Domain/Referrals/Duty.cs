@@ -9,6 +9,12 @@ namespace ReferralNetwork.Domain.Referrals;
 /// </summary>
 public sealed record Duty(DeadlineKind Deadline, Guid HolderOrganisationId, DateTimeOffset OpenedAt, DateTimeOffset DueAt)
 {
+    /// <summary>The protocol step a <see cref="DeadlineKind.Step"/> duty is about; null for every other kind.</summary>
+    public string? Step { get; init; }
+
+    /// <summary>A duty's identity within its referral: the deadline kind, and the step code for step duties.</summary>
+    public (DeadlineKind Deadline, string? Step) Key => (Deadline, Step);
+
     public DateTimeOffset? ClosedAt { get; init; }
     public string? ClosedBasis { get; init; }
 
@@ -46,3 +52,6 @@ public enum DutyChangeKind
 
 /// <summary>One step of a duty, in the order it is persisted; <see cref="Duty"/> is its state after the step.</summary>
 public sealed record DutyChange(DutyChangeKind Kind, Duty Duty, DateTimeOffset At);
+
+/// <summary>A protocol step the receiver recorded as done: when, by whom, and the sealed note that came with it, if any.</summary>
+public sealed record StepDone(string Code, DateTimeOffset DoneAt, Guid OrganisationId, Guid? PrincipalId, Guid? NoteId);

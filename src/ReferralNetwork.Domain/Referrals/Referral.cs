@@ -1,4 +1,5 @@
 using ReferralNetwork.Domain.Deadlines;
+using ReferralNetwork.Domain.Protocols;
 
 namespace ReferralNetwork.Domain.Referrals;
 
@@ -13,6 +14,7 @@ public sealed class Referral
     private readonly List<Duty> _duties;
     private readonly List<Observer> _observers;
     private readonly List<Guid> _escalations;
+    private readonly List<StepDone> _steps;
 
     private Referral(ReferralState state, ResponsibilityTrail trail)
     {
@@ -21,6 +23,7 @@ public sealed class Referral
         _duties = [.. state.Duties];
         _observers = [.. state.Observers];
         _escalations = [.. state.Escalations];
+        _steps = [.. state.Steps];
     }
 
     /// <summary>The stored fields (without trail, duties, observers and escalations, which are kept beside them).</summary>
@@ -31,11 +34,14 @@ public sealed class Referral
     public IReadOnlyList<Observer> Observers => _observers;
     public IReadOnlyList<Guid> Escalations => _escalations;
 
+    /// <summary>The protocol steps recorded as done, in the order they were.</summary>
+    public IReadOnlyList<StepDone> StepsDone => _steps;
+
     public Guid Id => State.Id;
     public ReferralStatus Status => State.Status;
     public Guid Responsible => Trail.Current;
 
-    public Duty? DutyOf(DeadlineKind deadline) => _duties.FirstOrDefault(d => d.Deadline == deadline);
+    public Duty? DutyOf(DeadlineKind deadline, string? step = null) => _duties.FirstOrDefault(d => d.Key == (deadline, step));
 
     /// <summary>The side of this referral an organisation is on; null when it is not a party or observer.</summary>
     public Party? PartyOf(Guid organisationId) =>
@@ -94,10 +100,11 @@ public sealed class Referral
     /// <summary>Takes one of the nine actions (DESIGN §4) for <paramref name="party"/>, or throws the state machine's refusal.</summary>
     /// <param name="followUp">The pinned protocol's follow-up period; needed when the action accepts.</param>
     public ReferralChange Act(ReferralAction action, Party party, Actor actor, DateTimeOffset now, CompletionOutcome? outcome = null,
-        DeclineReason? declineReason = null, TimeSpan? followUp = null)
+        DeclineReason? declineReason = null, TimeSpan? followUp = null, IReadOnlyList<ProtocolStep>? steps = null)
     {
         var from = Status;
         var to = ReferralStateMachine.Apply(from, action, party, outcome);
+        if (to == ReferralStatus.Completed) EnsureMandatoryStepsDone(steps ?? []);
         var change = new Builder(this, now, ReferralEvents.For(action, to), State.Version);
         var decides = action is ReferralAction.Accept or ReferralAction.Decline or ReferralAction.Redirect;
         var met = action switch
@@ -116,7 +123,12 @@ public sealed class Referral
         if (action == ReferralAction.Complete) change.Close(DeadlineKind.FollowUp, DutyClosure.Met);
         if (to == ReferralStatus.Accepted)
             change.Open(DeadlineKind.FollowUp, State.Receiver, now + (followUp ?? throw new ArgumentNullException(nameof(followUp), "Accepting needs the follow-up period.")));
+        if (to == ReferralStatus.Accepted)
+            foreach (var step in (steps ?? []).Where(st => st.DueSpan is not null && DutyOf(DeadlineKind.Step, st.Code) is null))
+                change.Open(DeadlineKind.Step, State.Receiver, now + step.DueSpan!.Value, step.Code);
         if (to == ReferralStatus.Cancelled) change.DischargeReceiverDuties();
+        // A finished referral leaves no step to take: what was not done by then is no longer owed.
+        else if (ReferralStateMachine.IsFinal(to)) change.DischargeStepDuties();
 
         change.MoveTo(to);
         State = State with
@@ -187,12 +199,13 @@ public sealed class Referral
     /// flag, a timeline entry, and the notification to referrer, receiver, holder and the escalation target. Null when
     /// there is nothing to record (met in time, already breached, not due yet).
     /// </summary>
-    public ReferralChange? MissDeadline(DeadlineKind deadline, DateTimeOffset now, Guid? escalationTarget)
+    public ReferralChange? MissDeadline(DeadlineKind deadline, DateTimeOffset now, Guid? escalationTarget, string? step = null)
     {
-        if (DutyOf(deadline) is not { IsOpen: true, IsBreached: false } duty || duty.DueAt > now) return null;
+        if (DutyOf(deadline, step) is not { IsOpen: true, IsBreached: false } duty || duty.DueAt > now) return null;
         var change = new Builder(this, now, ReferralEvents.DeadlineMissed, State.Version) { Escalation = escalationTarget };
         change.Breach(duty);
-        change.Timeline = new TimelineItem("deadline_missed", Status, Status, duty.HolderOrganisationId, null, deadline.Code(), duty.LateBySeconds(now));
+        change.Timeline = new TimelineItem("deadline_missed", Status, Status, duty.HolderOrganisationId, null, step is null ? deadline.Code() : $"{deadline.Code()}:{step}",
+            duty.LateBySeconds(now));
         return change.Build();
     }
 
@@ -229,6 +242,52 @@ public sealed class Referral
         change.Data["lateBySeconds"] = lateBy;
         change.Notify(change.EventType, confirmed ? Parties() : [State.Referrer, guardian.OrganisationId]);
         return change.Build();
+    }
+
+    // ------------------------------------------------------------------------------------------------------------------
+    // Protocol steps
+    // ------------------------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// The receiver records a step of the pinned protocol as done (issue 23): once, while it works on the referral
+    /// (accepted, in progress or on hold). A step duty it held is met. <paramref name="steps"/> are the protocol steps that
+    /// apply to this referral's services; a code not among them, or one already done, is a conflict.
+    /// </summary>
+    public ReferralChange RecordStep(string code, IReadOnlyList<ProtocolStep> steps, Party party, Actor actor, Guid? noteId, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(steps);
+        if (party != Party.Receiver) throw new DomainForbiddenException("Protocol steps are the receiver's to record.");
+        if (Status is not (ReferralStatus.Accepted or ReferralStatus.InProgress or ReferralStatus.OnHold))
+            throw new DomainConflictException($"Steps are recorded while the receiver works on the referral (accepted, in-progress, on-hold); it is {Status.Code()}.");
+        if (steps.All(s => s.Code != code))
+            throw new DomainConflictException($"The protocol {State.ProtocolCode} v{State.ProtocolVersion} has no step '{code}' for this referral's services.");
+        if (_steps.Any(s => s.Code == code)) throw new DomainConflictException($"The step '{code}' was recorded before.");
+
+        var change = new Builder(this, now, ReferralEvents.StepDone, State.Version);
+        var duty = DutyOf(DeadlineKind.Step, code);
+        long? lateBy = duty is { IsOpen: true } ? duty.LateBySeconds(now) : null;
+        change.Close(DeadlineKind.Step, DutyClosure.Met, code);
+        var done = new StepDone(code, now, actor.OrganisationId, actor.PrincipalId, noteId);
+        _steps.Add(done);
+        change.StepDone = done;
+        change.Timeline = new TimelineItem("step_done", Status, Status, actor.OrganisationId, actor.PrincipalId, code, lateBy);
+        change.Data["step"] = code;
+        change.Data["noteId"] = noteId;
+        change.Data["lateBySeconds"] = lateBy;
+        change.Notify(ReferralEvents.StepDone, Parties(), new Dictionary<string, object?> { ["step"] = code });
+        return change.Build();
+    }
+
+    /// <summary>Completing as provided (fully or partly) needs every mandatory step done; the failed outcomes do not.</summary>
+    private void EnsureMandatoryStepsDone(IReadOnlyList<ProtocolStep> steps)
+    {
+        var missing = steps.Where(s => s.Mandatory && _steps.All(d => d.Code != s.Code)).Select(s => s.Code).ToList();
+        if (missing.Count > 0)
+            throw new DomainRuleException(StepRules.StepsMissing, $"The protocol's mandatory steps are not all done: {string.Join(", ", missing)}. "
+                + "Record them first, or complete with an outcome that says the service was not provided.")
+            {
+                Details = new Dictionary<string, object?> { ["missingSteps"] = missing },
+            };
     }
 
     // ------------------------------------------------------------------------------------------------------------------
@@ -292,6 +351,7 @@ public sealed class Referral
         public bool RowChanged { get; init; } = true;
         public Guid? Escalation { get; init; }
         public TimelineItem? Timeline { get; set; }
+        public StepDone? StepDone { get; set; }
         public List<ResponsibilityChange> Responsibility { get; } = [];
         public List<DutyChange> Duties { get; } = [];
         public List<Observer> ObserversAdded { get; } = [];
@@ -299,18 +359,18 @@ public sealed class Referral
         public Dictionary<string, object?> Data { get; } = [];
         private readonly ReferralStatus _from = referral.Status;
 
-        public void Open(DeadlineKind deadline, Guid holder, DateTimeOffset dueAt)
+        public void Open(DeadlineKind deadline, Guid holder, DateTimeOffset dueAt, string? step = null)
         {
-            if (referral.DutyOf(deadline) is not null) throw new InvalidOperationException($"The {deadline.Code()} duty was opened before.");
-            var duty = new Duty(deadline, holder, now, dueAt);
+            if (referral.DutyOf(deadline, step) is not null) throw new InvalidOperationException($"The {deadline.Code()} duty {step} was opened before.");
+            var duty = new Duty(deadline, holder, now, dueAt) { Step = step };
             referral._duties.Add(duty);
             Duties.Add(new DutyChange(DutyChangeKind.Opened, duty, now));
         }
 
         /// <summary>Closes the duty if it is open; one that passed its due time unnoticed is recorded as breached first.</summary>
-        public void Close(DeadlineKind deadline, string basis)
+        public void Close(DeadlineKind deadline, string basis, string? step = null)
         {
-            if (referral.DutyOf(deadline) is not { IsOpen: true } duty) return;
+            if (referral.DutyOf(deadline, step) is not { IsOpen: true } duty) return;
             if (!duty.IsBreached && duty.DueAt < now) duty = Breach(duty);
             Replace(duty with { ClosedAt = now, ClosedBasis = basis }, DutyChangeKind.Closed);
         }
@@ -319,6 +379,13 @@ public sealed class Referral
         {
             foreach (var deadline in (DeadlineKind[])[DeadlineKind.Acknowledge, DeadlineKind.Decide, DeadlineKind.FollowUp])
                 Close(deadline, DutyClosure.Discharged);
+            DischargeStepDuties();
+        }
+
+        public void DischargeStepDuties()
+        {
+            foreach (var duty in referral._duties.Where(d => d.Deadline == DeadlineKind.Step && d.IsOpen).ToList())
+                Close(DeadlineKind.Step, DutyClosure.Discharged, duty.Step);
         }
 
         public Duty Breach(Duty duty)
@@ -338,10 +405,11 @@ public sealed class Referral
             }
             Notify(ReferralEvents.DeadlineMissed, recipients, new Dictionary<string, object?>
             {
-                ["deadline"] = duty.Deadline.Code(), ["holderOrganisationId"] = duty.HolderOrganisationId, ["dueAt"] = duty.DueAt,
+                ["deadline"] = duty.Deadline.Code(), ["step"] = duty.Step, ["holderOrganisationId"] = duty.HolderOrganisationId, ["dueAt"] = duty.DueAt,
                 ["lateBySeconds"] = duty.LateBySeconds(now) ?? 0, ["responsibleOrganisationId"] = breached.ResponsibleAtDue, ["escalationOrganisationId"] = Escalation,
             });
             Data.TryAdd("deadline", duty.Deadline.Code());
+            if (duty.Step is not null) Data.TryAdd("step", duty.Step);
             Data.TryAdd("holderOrganisationId", duty.HolderOrganisationId);
             Data.TryAdd("dueAt", duty.DueAt);
             Data.TryAdd("lateBySeconds", duty.LateBySeconds(now) ?? 0);
@@ -353,7 +421,7 @@ public sealed class Referral
 
         private void Replace(Duty duty, DutyChangeKind kind)
         {
-            var i = referral._duties.FindIndex(d => d.Deadline == duty.Deadline);
+            var i = referral._duties.FindIndex(d => d.Key == duty.Key);
             referral._duties[i] = duty;
             Duties.Add(new DutyChange(kind, duty, now));
         }
@@ -384,7 +452,7 @@ public sealed class Referral
             data["responsibility"] = Responsibility.Select(DescribeResponsibility).ToList();
             data["duties"] = Duties.Select(DescribeDuty).ToList();
             return new ReferralChange(referral, now, Created, expectedVersion, RowChanged, EventType, data, Timeline, Responsibility, Duties, ObserversAdded,
-                EscalationsAdded, Notifications);
+                EscalationsAdded, Notifications, StepDone);
         }
 
         private static object DescribeResponsibility(ResponsibilityChange change) => new Dictionary<string, object?>
@@ -402,6 +470,7 @@ public sealed class Referral
                 ["deadline"] = d.Deadline.Code(), ["change"] = change.Kind.Code(), ["holderOrganisationId"] = d.HolderOrganisationId,
                 ["dueAt"] = d.DueAt, ["at"] = change.At,
             };
+            if (d.Step is not null) described["step"] = d.Step;
             if (change.Kind == DutyChangeKind.Closed)
             {
                 described["basis"] = d.ClosedBasis;
@@ -448,6 +517,13 @@ public sealed record ReferralState
     public IReadOnlyList<Duty> Duties { get; init; } = [];
     public IReadOnlyList<Observer> Observers { get; init; } = [];
     public IReadOnlyList<Guid> Escalations { get; init; } = [];
+    public IReadOnlyList<StepDone> Steps { get; init; } = [];
+}
+
+/// <summary>The rules protocol steps enforce.</summary>
+public static class StepRules
+{
+    public const string StepsMissing = "protocol.steps_missing";
 }
 
 /// <summary>The closing basis of a trail ended by a rejected emergency override.</summary>
@@ -462,6 +538,7 @@ public static class ReferralEvents
     public const string DeadlineMissed = "referral.deadline_missed";
     public const string GuardianConfirmed = "referral.guardian_confirmed";
     public const string GuardianDisputed = "referral.guardian_disputed";
+    public const string StepDone = "referral.step_done";
 
     public static string For(ReferralAction action, ReferralStatus to) => action switch
     {

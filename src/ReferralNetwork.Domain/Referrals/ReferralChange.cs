@@ -72,7 +72,8 @@ public sealed record ReferralChange(
     IReadOnlyList<DutyChange> Duties,
     IReadOnlyList<Observer> ObserversAdded,
     IReadOnlyList<Guid> EscalationsAdded,
-    IReadOnlyList<Notification> Notifications);
+    IReadOnlyList<Notification> Notifications,
+    StepDone? StepDone = null);
 
 /// <summary>What a new referral is made of; the handler checked the rules that need the database before building it.</summary>
 public sealed record Submission

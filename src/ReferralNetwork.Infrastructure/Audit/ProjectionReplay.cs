@@ -5,7 +5,8 @@ namespace ReferralNetwork.Infrastructure.Audit;
 /// <summary>A row of <c>responsibility_periods</c>, as the table holds it or as the events say it must be.</summary>
 public sealed record PeriodProjection(long Seq, Guid OrganisationId, DateTimeOffset From, DateTimeOffset? Until, string Basis, string? ClosedBasis);
 
-/// <summary>A row of <c>referral_duties</c> (one per deadline kind of a referral).</summary>
+/// <summary>A row of <c>referral_duties</c> (one per deadline kind of a referral, and one per step of a <c>step</c> duty).
+/// <see cref="Deadline"/> is the duty's key: the kind, or <c>step:&lt;code&gt;</c> (<see cref="ProjectionReplay.DutyKey"/>).</summary>
 public sealed record DutyProjection(string Deadline, Guid HolderOrganisationId, DateTimeOffset OpenedAt, DateTimeOffset DueAt, DateTimeOffset? ClosedAt,
     string? ClosedBasis, DateTimeOffset? BreachedAt);
 
@@ -128,7 +129,7 @@ public sealed class ProjectionReplay
     private void ApplyDuty(long seq, int index, JsonElement change)
     {
         var where = $"duties[{index}]";
-        var deadline = Text(change, "deadline");
+        var deadline = Text(change, "deadline") is { } code ? DutyKey(code, Text(change, "step")) : null;
         var kind = Text(change, "change");
         var holder = Id(change, "holderOrganisationId");
         var due = Time(change, "dueAt");
@@ -182,6 +183,9 @@ public sealed class ProjectionReplay
         }
         _lastEvent[(ProjectionTable.ReferralDuties, deadline)] = seq;
     }
+
+    /// <summary>A duty's key in the projections: its deadline kind, followed by <c>:</c> and the step code for a step duty.</summary>
+    public static string DutyKey(string deadline, string? step) => string.IsNullOrEmpty(step) ? deadline : $"{deadline}:{step}";
 
     private void Problem(long seq, string detail) => _problems.Add(new ReplayProblem(seq, detail));
 

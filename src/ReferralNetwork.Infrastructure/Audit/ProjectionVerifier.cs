@@ -32,21 +32,22 @@ public static class ProjectionVerifier
         SELECT SUBSTRING(e.stream_id, 10, 91) AS ReferralKey, 0 AS Part, e.seq AS Seq, e.type AS Code,
                CAST(NULL AS VARCHAR(36)) AS Organisation, CAST(NULL AS VARCHAR(36)) AS Responsible, CAST(NULL AS VARCHAR(50)) AS Basis,
                CAST(NULL AS VARCHAR(40)) AS ClosedBasis, CASE WHEN 1 = 0 THEN e.occurred_at END AS At1, CASE WHEN 1 = 0 THEN e.occurred_at END AS At2,
-               CASE WHEN 1 = 0 THEN e.occurred_at END AS At3, CASE WHEN 1 = 0 THEN e.occurred_at END AS At4, CAST(NULL AS INTEGER) AS Number, e.data AS Data
+               CASE WHEN 1 = 0 THEN e.occurred_at END AS At3, CASE WHEN 1 = 0 THEN e.occurred_at END AS At4, CAST(NULL AS INTEGER) AS Number,
+               CAST(NULL AS VARCHAR(50)) AS Step, e.data AS Data
         FROM audit_events e WHERE e.stream_id LIKE 'referral/%'
         UNION ALL
         SELECT LOWER(CAST(p.referral_id AS VARCHAR(36))), 1, p.seq, CAST(NULL AS VARCHAR(36)),
-               CAST(p.organisation_id AS VARCHAR(36)), CAST(NULL AS VARCHAR(36)), p.basis, p.closed_basis, p.from_at, p.until_at, NULL, NULL, NULL, NULL
+               CAST(p.organisation_id AS VARCHAR(36)), CAST(NULL AS VARCHAR(36)), p.basis, p.closed_basis, p.from_at, p.until_at, NULL, NULL, NULL, NULL, NULL
         FROM responsibility_periods p
         UNION ALL
         SELECT LOWER(CAST(d.referral_id AS VARCHAR(36))), 2, 0, d.deadline,
                CAST(d.holder_organisation_id AS VARCHAR(36)), CAST(NULL AS VARCHAR(36)), CAST(NULL AS VARCHAR(50)), d.closed_basis,
-               d.opened_at, d.due_at, d.closed_at, d.breached_at, NULL, NULL
+               d.opened_at, d.due_at, d.closed_at, d.breached_at, NULL, d.step_code, NULL
         FROM referral_duties d
         UNION ALL
         SELECT LOWER(CAST(b.referral_id AS VARCHAR(36))), 3, 0, b.deadline,
                CAST(b.holder_organisation_id AS VARCHAR(36)), CAST(b.responsible_organisation_id AS VARCHAR(36)), b.protocol_code, CAST(NULL AS VARCHAR(40)),
-               b.due_at, b.detected_at, b.acted_at, NULL, b.protocol_version, NULL
+               b.due_at, b.detected_at, b.acted_at, NULL, b.protocol_version, b.step_code, NULL
         FROM deadline_breaches b
         ORDER BY ReferralKey, Part, Seq, Code
         """;
@@ -67,6 +68,7 @@ public static class ProjectionVerifier
         public DateTimeOffset? At3 { get; init; }
         public DateTimeOffset? At4 { get; init; }
         public int? Number { get; init; }
+        public string? Step { get; init; }
         public string? Data { get; init; }
     }
 
@@ -140,10 +142,10 @@ public static class ProjectionVerifier
                 stored.Periods.Add(new PeriodProjection(row.Seq, organisation, from, row.At2, row.Basis ?? "", row.ClosedBasis));
                 break;
             case DutyPart when Guid.TryParse(row.Organisation, out var holder) && row.At1 is { } opened && row.At2 is { } due:
-                stored.Duties.Add(new DutyProjection(row.Code ?? "", holder, opened, due, row.At3, row.ClosedBasis, row.At4));
+                stored.Duties.Add(new DutyProjection(ProjectionReplay.DutyKey(row.Code ?? "", row.Step), holder, opened, due, row.At3, row.ClosedBasis, row.At4));
                 break;
             case BreachPart when Guid.TryParse(row.Responsible, out var responsible) && row.At1 is { } due && row.At2 is { } detected:
-                stored.Breaches.Add(new BreachProjection(row.Code ?? "", Guid.TryParse(row.Organisation, out var breachHolder) ? breachHolder : null, responsible, due, detected,
+                stored.Breaches.Add(new BreachProjection(ProjectionReplay.DutyKey(row.Code ?? "", row.Step), Guid.TryParse(row.Organisation, out var breachHolder) ? breachHolder : null, responsible, due, detected,
                     row.At3, row.Basis, row.Number));
                 break;
             default:

@@ -30,7 +30,7 @@ public sealed class DeadlineMonitor(
         {
             try
             {
-                if (await SendAsync(new RecordMissedDeadlineCommand(duty.ReferralId, duty.Deadline), ct)) recorded++;
+                if (await SendAsync(new RecordMissedDeadlineCommand(duty.ReferralId, duty.Deadline, duty.Step), ct)) recorded++;
             }
             catch (PreconditionFailedException)
             {

@@ -178,7 +178,9 @@ public static class ExportVerifier
             }
             foreach (var c in List(data, "duties"))
             {
+                // A step duty is keyed by its kind and its step code (docs/accountability-events.md).
                 var deadline = c.GetProperty("deadline").GetString()!;
+                if (c.TryGetProperty("step", out var step) && step.ValueKind == JsonValueKind.String) deadline += ":" + step.GetString();
                 var at = Time(c, "at")!.Value;
                 switch (c.GetProperty("change").GetString())
                 {

@@ -48,6 +48,7 @@ public abstract class TenantIsolationMatrixTests(ApiFixture fixture)
         new("POST note", w => Send(HttpMethod.Post, $"/api/v1/referrals/{w.Referral}/notes", new { text = "n" }), "201 201 201 403 404 403 403 403 403"),
         new("POST accept (stale)", w => Send(HttpMethod.Post, $"/api/v1/referrals/{w.Referral}/accept", null, "\"999\""), "412 412 412 412 404 403 403 403 403"),
         new("POST withdraw (stale)", w => Send(HttpMethod.Post, $"/api/v1/referrals/{w.Referral}/withdraw", new { reason = "r" }, "\"999\""), "412 412 412 412 404 403 403 403 403"),
+        new("POST step (stale)", w => Send(HttpMethod.Post, $"/api/v1/referrals/{w.Referral}/steps/intake", new { note = "n" }, "\"999\""), "412 412 412 412 404 403 403 403 403"),
         new("POST override-review", w => Send(HttpMethod.Post, $"/api/v1/referrals/{w.Referral}/override-review", new { approved = true }), "403 409 403 403 403 403 403 403 403"),
         // Only the child's guardian centre (the observer) confirms the consent claimed in its name.
         new("POST guardian-confirmation", w => Send(HttpMethod.Post, $"/api/v1/referrals/{w.Referral}/guardian-confirmation", new { confirmed = true }),

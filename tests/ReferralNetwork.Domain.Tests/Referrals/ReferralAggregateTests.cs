@@ -1,5 +1,6 @@
 using CsCheck;
 using ReferralNetwork.Domain.Deadlines;
+using ReferralNetwork.Domain.Protocols;
 using ReferralNetwork.Domain.Referrals;
 using static ReferralNetwork.Domain.Referrals.ReferralStatus;
 
@@ -191,7 +192,14 @@ public sealed class ReferralAggregateTests
 
     private sealed record Move(int Choice, int Party, int Deadline, long DelayTicks);
 
-    private static readonly Gen<Move[]> Lives = Gen.Select(Gen.Int[0, 1000], Gen.Int[0, 2], Gen.Int[0, 4],
+    /// <summary>The pinned protocol's steps in the random lives: a mandatory one, and one due two hours after acceptance.</summary>
+    private static readonly ProtocolStep[] LifeSteps =
+    [
+        new() { Code = "intake", Title = new Dictionary<string, string> { ["en"] = "Intake" }, Mandatory = true },
+        new() { Code = "advice", Title = new Dictionary<string, string> { ["en"] = "Advice" }, Due = "PT2H" },
+    ];
+
+    private static readonly Gen<Move[]> Lives = Gen.Select(Gen.Int[0, 1000], Gen.Int[0, 2], Gen.Int[0, 5],
             Gen.Frequency((1, Gen.Const(0L)), (3, Gen.Long[1, TimeSpan.TicksPerHour * 30])),
             (choice, party, deadline, delay) => new Move(choice, party, deadline, delay))
         .Array[0, 16];
@@ -214,9 +222,10 @@ public sealed class ReferralAggregateTests
             at = at.AddTicks(move.DelayTicks);
             var party = (Party)move.Party;
             var kind = (DeadlineKind)move.Deadline;
-            var change = (move.Choice % 5) switch
+            var change = (move.Choice % 6) switch
             {
-                0 => referral.MissDeadline(kind, at, Coordinator),
+                0 => referral.MissDeadline(kind, at, Coordinator, kind == DeadlineKind.Step ? "advice" : null),
+                5 => TryRecordStep(referral, move.Choice % 4 < 2 ? "intake" : "advice", party, at),
                 1 when referral.State.Override is { Status: OverrideStatus.Pending } => referral.ReviewOverride(move.Choice % 2 == 0, Party.Referrer, OtherSupervisor, at),
                 2 when referral.Observers.Count > 0 && referral.DutyOf(DeadlineKind.GuardianAppointment) is { IsOpen: true } =>
                     referral.ConfirmGuardian(true, GuardianWorker, at),
@@ -226,7 +235,7 @@ public sealed class ReferralAggregateTests
         }
 
         var steps = changes.SelectMany(c => c.Duties).ToList();
-        foreach (var group in steps.GroupBy(s => s.Duty.Deadline))
+        foreach (var group in steps.GroupBy(s => s.Duty.Key))
         {
             Assert.Single(group, s => s.Kind == DutyChangeKind.Opened);
             Assert.True(group.Count(s => s.Kind == DutyChangeKind.Closed) <= 1, "a duty closed twice");
@@ -234,11 +243,17 @@ public sealed class ReferralAggregateTests
             var ordered = group.Select(s => s.Kind).ToList();
             Assert.Equal(DutyChangeKind.Opened, ordered[0]);
             if (ordered.Contains(DutyChangeKind.Closed)) Assert.Equal(DutyChangeKind.Closed, ordered[^1]);
-            var final = referral.DutyOf(group.Key)!;
+            var final = referral.DutyOf(group.Key.Deadline, group.Key.Step)!;
             Assert.Equal(final, group.Last().Duty); // the last step is the duty's state
             if (final.IsBreached) Assert.True(final.BreachedAt >= final.DueAt);
         }
-        Assert.Equal(referral.Duties.Count, steps.Select(s => s.Duty.Deadline).Distinct().Count());
+        Assert.Equal(referral.Duties.Count, steps.Select(s => s.Duty.Key).Distinct().Count());
+        // Protocol steps: each recorded once, by the receiver; a referral completed as provided had its mandatory step done.
+        Assert.Equal(referral.StepsDone.Count, referral.StepsDone.Select(d => d.Code).Distinct().Count());
+        Assert.All(referral.StepsDone, d => Assert.Equal(ReceiverOrg, d.OrganisationId));
+        if (referral.Status == Completed) Assert.Contains(referral.StepsDone, d => d.Code == "intake");
+        if (referral.DutyOf(DeadlineKind.Step, "advice") is { IsOpen: false } advice && referral.StepsDone.Any(d => d.Code == "advice"))
+            Assert.Equal(DutyClosure.Met, advice.ClosedBasis);
         // The trail as the steps would have stored it: contiguous, and Restore refuses anything else.
         var restored = ResponsibilityTrail.Restore(referral.Trail.Periods, referral.Status);
         Assert.Equal(referral.Trail.Periods, restored.Periods);
@@ -252,6 +267,26 @@ public sealed class ReferralAggregateTests
         if (allowed.Count == 0) return null;
         var action = allowed[choice % allowed.Count];
         var outcome = action == ReferralAction.Complete ? Enum.GetValues<CompletionOutcome>()[choice % Enum.GetValues<CompletionOutcome>().Length] : (CompletionOutcome?)null;
-        return referral.Act(action, party, ActorOf(party), at, outcome, action == ReferralAction.Decline ? DeclineReason.Other : null, FollowUp);
+        try
+        {
+            return referral.Act(action, party, ActorOf(party), at, outcome, action == ReferralAction.Decline ? DeclineReason.Other : null, FollowUp, LifeSteps);
+        }
+        catch (DomainRuleException refused) when (refused.Rule == StepRules.StepsMissing)
+        {
+            Assert.DoesNotContain(referral.StepsDone, d => d.Code == "intake");
+            return null;
+        }
+    }
+
+    private static ReferralChange? TryRecordStep(Referral referral, string code, Party party, DateTimeOffset at)
+    {
+        try
+        {
+            return referral.RecordStep(code, LifeSteps, party, ActorOf(party), null, at);
+        }
+        catch (Exception e) when (e is DomainConflictException or DomainForbiddenException)
+        {
+            return null;
+        }
     }
 }

@@ -221,7 +221,7 @@ export async function renderReferral(id, notice) {
       deadlineBadge(referral)),
     referral.duties?.length ? [h('dt', {}, t('duties')), h('dd', {}, h('ul', { className: 'plain', id: 'duties' },
       await Promise.all(referral.duties.map(async (duty) => h('li', { 'data-deadline': duty.deadline },
-        `${t(`deadline.${duty.deadline}`)} · ${await organisationName(duty.holderOrganisationId)} · ${formatTime(duty.dueAt)}`,
+        `${t(`deadline.${duty.deadline}`)}${duty.step ? ` (${referral.steps?.find((s) => s.code === duty.step)?.title ?? duty.step})` : ''} · ${await organisationName(duty.holderOrganisationId)} · ${formatTime(duty.dueAt)}`,
         duty.closedAt ? ` · ${t(`closed.${duty.closedBasis}`)}` : '',
         duty.lateBySeconds ? h('span', { className: 'badge overdue' }, t('lateBy', { t: formatSpan(duty.lateBySeconds * 1000) })) : null)))))] : null,
     referral.outcome ? [h('dt', {}, t('outcome')), h('dd', { id: 'outcome' }, t(`outcome.${referral.outcome}`))] : null,
@@ -241,7 +241,7 @@ export async function renderReferral(id, notice) {
     h('p', {}, h('a', { href: `#/${state.box}` }, `← ${t('back')}`)),
     h('h2', {}, h('span', { className: `pill status-${referral.status}`, id: 'referral-status' }, t(`status.${referral.status}`)), ' ', referral.services.map(serviceName).join(', ')),
     notice ? h('p', { className: 'notice', role: 'alert', id: 'notice' }, notice) : null,
-    h('section', { className: 'card' }, facts), overrideReview(referral, etag), actions,
+    h('section', { className: 'card' }, facts), stepsSection(referral, etag), overrideReview(referral, etag), actions,
     await timelineSection(referral), referral.relation === 'observer' ? null : await notesSection(referral));
   main.focus();
 }
@@ -272,6 +272,44 @@ function overrideReview(referral, etag) {
     }
   });
   return form;
+}
+
+/**
+ * The protocol's steps for this referral as a checklist: title, guidance and legal basis in the worker's language; the
+ * receiver ticks an open step (with an optional note) while it works on the referral.
+ */
+function stepsSection(referral, etag) {
+  if (!referral.steps?.length) return null;
+  const working = referral.relation === 'receiver' && ['accepted', 'in-progress', 'on-hold'].includes(referral.status);
+  const items = referral.steps.map((step) => {
+    const item = h('li', { className: 'step', 'data-step': step.code },
+      h('div', {}, h('strong', {}, `${step.doneAt ? '☑' : '☐'} ${step.title}`),
+        step.mandatory ? h('span', { className: 'pill' }, ` ${t('mandatory')}`) : null,
+        step.due ? h('span', { className: 'muted' }, ` · ${t('stepDueBy', { t: formatTime(step.due) })}`) : null,
+        step.doneAt ? h('span', { className: 'muted step-done' }, ` · ${t('doneAt', { t: formatTime(step.doneAt) })}`) : null),
+      step.guidance ? h('p', { className: 'prose' }, step.guidance) : null,
+      step.legalBasis ? h('p', { className: 'help' }, `${t('legalBasis')}: ${step.legalBasis}`) : null,
+      step.note ? h('p', { className: 'prose step-note' }, step.note) : null);
+    if (working && !step.doneAt) {
+      const note = h('textarea', { rows: 2, maxlength: 2000, className: 'step-note-input' });
+      const form = h('form', { className: 'stack' }, field(t('stepNote'), note, 'note'),
+        h('button', { type: 'submit', className: 'secondary step-tick' }, t('stepDone')));
+      form.addEventListener('submit', async (event) => {
+        event.preventDefault();
+        try {
+          await call('POST', `/referrals/${referral.id}/steps/${encodeURIComponent(step.code)}`, { body: { note: note.value || undefined }, etag });
+          await onActionDone(referral, null);
+        } catch (error) {
+          if (error instanceof ApiError && error.status === 412) { await onActionDone(referral, error); return; }
+          say(error.message, 'error');
+        }
+      });
+      item.append(form);
+    }
+    return item;
+  });
+  return h('section', { className: 'card', 'aria-labelledby': 'steps-title' }, h('h3', { id: 'steps-title' }, t('steps')),
+    h('p', { className: 'help' }, t('stepsHelp')), h('ol', { className: 'plain', id: 'steps' }, items));
 }
 
 async function onActionDone(referral, error) {

@@ -1,8 +1,10 @@
 using Dapper;
 using ReferralNetwork.Application.Abstractions;
 using ReferralNetwork.Application.Features.Persons;
+using ReferralNetwork.Application.Features.Protocols;
 using ReferralNetwork.Domain;
 using ReferralNetwork.Domain.Deadlines;
+using ReferralNetwork.Domain.Protocols;
 using ReferralNetwork.Domain.Referrals;
 
 namespace ReferralNetwork.Application.Features.Referrals;
@@ -77,7 +79,7 @@ public sealed record ReferralRow
 }
 
 /// <summary>Reads referrals through the visibility rule: what the caller's organisation may not see does not exist.</summary>
-public sealed class ReferralReader(IDbSession session, PersonStore persons, IPersonalDataProtector protector)
+public sealed class ReferralReader(IDbSession session, PersonStore persons, IPersonalDataProtector protector, ProtocolStore protocols, ReaderLanguage language)
 {
     public async Task<ReferralRow?> FindVisibleAsync(Guid id, Guid organisationId, CancellationToken ct)
     {
@@ -145,6 +147,33 @@ public sealed class ReferralReader(IDbSession session, PersonStore persons, IPer
             ReferralStateMachine.AllowedActions(s.Status, party).Select(a => a.Code()).ToList(), s.Outcome, s.DeclineReason, onward, s.ConsentBasis.Code(),
             s.Override is { } o ? new OverrideView(o.Status.Code(), Due(DeadlineKind.Review)?.DueAt, o.SubmittedBy, o.ReviewedBy, o.ReviewedAt) : null,
             referral.Duties.Select(d => new DutyView(d.Deadline.Code(), d.HolderOrganisationId, d.DueAt, d.ClosedAt, d.ClosedBasis, d.BreachedAt,
-                d.LateBySeconds(d.ClosedAt ?? now))).ToList());
+                d.LateBySeconds(d.ClosedAt ?? now)) { Step = d.Step }).ToList(),
+            await StepsAsync(loaded, party, ct));
+    }
+
+    /// <summary>The pinned protocol's steps for this referral's services, as done so far, in the reader's language.</summary>
+    private async Task<IReadOnlyList<StepView>> StepsAsync(LoadedReferral loaded, Party party, CancellationToken ct)
+    {
+        var referral = loaded.Referral;
+        var protocol = await protocols.VersionAsync(referral.State.ProtocolCode, referral.State.ProtocolVersion, ct);
+        var steps = protocol?.Document.StepsFor(referral.State.Services) ?? [];
+        if (steps.Count == 0) return [];
+        var notes = new Dictionary<Guid, string?>();
+        var noteIds = referral.StepsDone.Where(d => d.NoteId is not null).Select(d => d.NoteId!.Value).ToList();
+        if (party != Party.Observer && noteIds.Count > 0 && persons.DataKeyOf(loaded.Person) is { } key)
+        {
+            var connection = await session.ConnectionAsync(ct);
+            var rows = await connection.QueryAsync<(Guid Id, byte[]? Body)>(new CommandDefinition(
+                "SELECT id, body_sealed FROM referral_notes WHERE referral_id = @Id", new { referral.Id }, session.Transaction, cancellationToken: ct));
+            foreach (var (id, body) in rows.Where(r => noteIds.Contains(r.Id)))
+                notes[id] = body is null ? null : protector.Open(key, body, $"note:{id}");
+        }
+        return steps.Select(step =>
+        {
+            var done = referral.StepsDone.FirstOrDefault(d => d.Code == step.Code);
+            return new StepView(step.Code, StepLanguages.Pick(step.Title, language.Language) ?? step.Code, StepLanguages.Pick(step.Guidance, language.Language),
+                step.LegalBasis, step.Mandatory, step.Due, referral.DutyOf(DeadlineKind.Step, step.Code)?.DueAt, done?.DoneAt, done?.OrganisationId,
+                done?.NoteId is { } note ? notes.GetValueOrDefault(note) : null);
+        }).ToList();
     }
 }

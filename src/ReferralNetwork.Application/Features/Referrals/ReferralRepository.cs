@@ -38,6 +38,7 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
             Duties = parts.Where(p => p.Part == 2).Select(p => p.ToDuty()).ToList(),
             Observers = parts.Where(p => p.Part == 3).Select(p => new Observer(p.Org, p.C1!)).ToList(),
             Escalations = parts.Where(p => p.Part == 4).Select(p => p.Org).ToList(),
+            Steps = parts.Where(p => p.Part == 5).OrderBy(p => p.T1).Select(p => new StepDone(p.C1!, p.T1!.Value, p.Org, p.Org2, p.Id3)).ToList(),
         };
         var periods = parts.Where(p => p.Part == 1).OrderBy(p => p.Seq).Select(p => new ResponsibilityPeriod(p.Org, p.T1!.Value, p.T2, p.C1!));
         return new LoadedReferral(Referral.Restore(state, periods), row.ToPerson(), row.ReasonSealed, new KnownHead(row.HeadSeq ?? 0, row.HeadHash));
@@ -68,19 +69,20 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
                 state.Id, c.Sequence + 1, c.Period.OrganisationId, c.Period.From, c.Period.Until, c.Period.Basis,
                 c.Kind == ChangeKind.Closed ? c.Basis : ClosedBasisOf(change.Responsibility, c.Sequence),
             }), ct);
-        var duties = LatestPerKey(change.Duties, d => d.Duty.Deadline).Select(d => d.Duty).ToList();
+        // A step duty's key is its kind plus its step code; every other duty has the empty step code.
+        var duties = LatestPerKey(change.Duties, d => (d.Duty.Deadline, d.Duty.Step ?? "")).Select(d => d.Duty).ToList();
         await UpsertRowsAsync(connection, "referral_duties",
-            ["referral_id", "deadline", "holder_organisation_id", "opened_at", "due_at", "closed_at", "closed_basis", "breached_at", "responsible_at_due"],
-            ["referral_id", "deadline"], duties.Select(d => new object?[]
+            ["referral_id", "deadline", "step_code", "holder_organisation_id", "opened_at", "due_at", "closed_at", "closed_basis", "breached_at", "responsible_at_due"],
+            ["referral_id", "deadline", "step_code"], duties.Select(d => new object?[]
             {
-                state.Id, d.Deadline.Code(), d.HolderOrganisationId, d.OpenedAt, d.DueAt, d.ClosedAt, d.ClosedBasis, d.BreachedAt, d.ResponsibleAtDue,
+                state.Id, d.Deadline.Code(), d.Step ?? "", d.HolderOrganisationId, d.OpenedAt, d.DueAt, d.ClosedAt, d.ClosedBasis, d.BreachedAt, d.ResponsibleAtDue,
             }), ct);
         await UpsertRowsAsync(connection, "deadline_breaches",
-            ["referral_id", "deadline", "due_at", "detected_at", "responsible_organisation_id", "holder_organisation_id", "acted_at", "escalation_organisation_id",
-             "protocol_code", "protocol_version"],
-            ["referral_id", "deadline"], duties.Where(d => d.IsBreached).Select(d => new object?[]
+            ["referral_id", "deadline", "step_code", "due_at", "detected_at", "responsible_organisation_id", "holder_organisation_id", "acted_at",
+             "escalation_organisation_id", "protocol_code", "protocol_version"],
+            ["referral_id", "deadline", "step_code"], duties.Where(d => d.IsBreached).Select(d => new object?[]
             {
-                state.Id, d.Deadline.Code(), d.DueAt, d.BreachedAt, d.ResponsibleAtDue, d.HolderOrganisationId, d.ClosedAt,
+                state.Id, d.Deadline.Code(), d.Step ?? "", d.DueAt, d.BreachedAt, d.ResponsibleAtDue, d.HolderOrganisationId, d.ClosedAt,
                 EscalationOf(referral),
                 state.ProtocolCode, state.ProtocolVersion,
             }), ct);
@@ -88,6 +90,10 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
             change.ObserversAdded.Select(o => new object?[] { state.Id, o.OrganisationId, o.Basis }), ct);
         await InsertRowsAsync(connection, "referral_escalations", ["referral_id", "organisation_id"],
             change.EscalationsAdded.Select(o => new object?[] { state.Id, o }), ct);
+        // The primary key (referral, step) is the last guard against recording a step twice.
+        if (change.StepDone is { } step)
+            await InsertRowsAsync(connection, "referral_steps", ["referral_id", "step_code", "done_at", "organisation_id", "principal_id", "note_id"],
+                [[state.Id, step.Code, step.DoneAt, step.OrganisationId, step.PrincipalId, step.NoteId]], ct);
 
         if (change.Timeline is { } t)
             await ExecuteAsync(connection, """
@@ -288,35 +294,43 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
         };
     }
 
-    /// <summary>Trail periods (1), duties (2), observers (3) and escalations (4) of one referral, in one statement.</summary>
+    /// <summary>
+    /// Trail periods (1), duties (2), observers (3), escalations (4) and steps done (5) of one referral, in one statement.
+    /// Id3 takes its uuid type from a column in the first branch (PostgreSQL would type two untyped NULLs as text).
+    /// </summary>
     private sealed record PartRow
     {
         public const string Sql = """
-            SELECT 1 AS Part, seq AS Seq, organisation_id AS Org, NULL AS Org2, from_at AS T1, until_at AS T2, NULL AS T3, NULL AS T4, basis AS C1, closed_basis AS C2
+            SELECT 1 AS Part, seq AS Seq, organisation_id AS Org, NULL AS Org2, CASE WHEN 1 = 0 THEN organisation_id END AS Id3, from_at AS T1, until_at AS T2, NULL AS T3, NULL AS T4, basis AS C1,
+                   closed_basis AS C2, NULL AS C3
             FROM responsibility_periods WHERE referral_id = @Id
             UNION ALL
-            SELECT 2, 0, holder_organisation_id, responsible_at_due, opened_at, due_at, closed_at, breached_at, deadline, closed_basis
+            SELECT 2, 0, holder_organisation_id, responsible_at_due, NULL, opened_at, due_at, closed_at, breached_at, deadline, closed_basis, step_code
             FROM referral_duties WHERE referral_id = @Id
             UNION ALL
-            SELECT 3, 0, organisation_id, NULL, NULL, NULL, NULL, NULL, basis, NULL FROM referral_observers WHERE referral_id = @Id
+            SELECT 3, 0, organisation_id, NULL, NULL, NULL, NULL, NULL, NULL, basis, NULL, NULL FROM referral_observers WHERE referral_id = @Id
             UNION ALL
-            SELECT 4, 0, organisation_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM referral_escalations WHERE referral_id = @Id
+            SELECT 4, 0, organisation_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM referral_escalations WHERE referral_id = @Id
+            UNION ALL
+            SELECT 5, 0, organisation_id, principal_id, note_id, done_at, NULL, NULL, NULL, step_code, NULL, NULL FROM referral_steps WHERE referral_id = @Id
             """;
 
         public int Part { get; init; }
         public int Seq { get; init; }
         public Guid Org { get; init; }
         public Guid? Org2 { get; init; }
+        public Guid? Id3 { get; init; }
         public DateTimeOffset? T1 { get; init; }
         public DateTimeOffset? T2 { get; init; }
         public DateTimeOffset? T3 { get; init; }
         public DateTimeOffset? T4 { get; init; }
         public string? C1 { get; init; }
         public string? C2 { get; init; }
+        public string? C3 { get; init; }
 
         public Duty ToDuty() => new(Wire.Parse<DeadlineKind>(C1!), Org, T1!.Value, T2!.Value)
         {
-            ClosedAt = T3, ClosedBasis = C2, BreachedAt = T4, ResponsibleAtDue = Org2,
+            Step = string.IsNullOrEmpty(C3) ? null : C3, ClosedAt = T3, ClosedBasis = C2, BreachedAt = T4, ResponsibleAtDue = Org2,
         };
     }
 }

@@ -59,8 +59,11 @@ public sealed class ReferralTransitions(
         ReferralStateMachine.Apply(referral.Status, request.Action, party, request.Outcome);
         if (request.Step is not null) await request.Step.CheckAsync(context, ct);
 
-        TimeSpan? followUp = request.Action == ReferralAction.Accept ? await FollowUpAsync(referral, ct) : null;
-        var change = referral.Act(request.Action, party, new Actor(principal.OrganisationId, principal.Id), now, request.Outcome, request.DeclineReason, followUp);
+        // Accepting opens the follow-up and step duties; completing checks the mandatory steps: both read the pinned protocol.
+        var protocol = request.Action is ReferralAction.Accept or ReferralAction.Complete ? (await PinnedAsync(referral, ct)).Document : null;
+        TimeSpan? followUp = request.Action == ReferralAction.Accept ? IsoDuration.Parse(protocol!.DeadlinesFor(referral.State.Urgency).FollowUp) : null;
+        var change = referral.Act(request.Action, party, new Actor(principal.OrganisationId, principal.Id), now, request.Outcome, request.DeclineReason, followUp,
+            protocol?.StepsFor(referral.State.Services));
         var data = new Dictionary<string, object?>(change.EventData);
         if (!string.IsNullOrWhiteSpace(request.Note)) data["noteId"] = await notes.AddAsync(referral.Id, loaded!.Person, principal, request.Note, now, ct);
         if (request.Step is not null) await request.Step.ApplyAsync(context, ct);
@@ -70,12 +73,9 @@ public sealed class ReferralTransitions(
         return await reader.ViewAsync(loaded, principal.OrganisationId, now, ct, context.Onward);
     }
 
-    private async Task<TimeSpan> FollowUpAsync(Referral referral, CancellationToken ct)
-    {
-        var protocol = await protocols.VersionAsync(referral.State.ProtocolCode, referral.State.ProtocolVersion, ct)
+    private async Task<PinnedProtocol> PinnedAsync(Referral referral, CancellationToken ct) =>
+        await protocols.VersionAsync(referral.State.ProtocolCode, referral.State.ProtocolVersion, ct)
             ?? throw new InvalidOperationException($"Referral {referral.Id} pins a protocol version that does not exist.");
-        return IsoDuration.Parse(protocol.Document.DeadlinesFor(referral.State.Urgency).FollowUp);
-    }
 
     /// <summary>
     /// The referrer of a redirected referral stays responsible until the onward one is accepted or ends (DESIGN §5): the

@@ -10,6 +10,7 @@ postgres_password="$(openssl rand -hex 24)"
 master_key="$(openssl rand -base64 32)"
 # One line, '\n' for each line break; compose turns it back into a PEM inside double quotes.
 checkpoint_key="$(openssl ecparam -name prime256v1 -genkey -noout | openssl pkcs8 -topk8 -nocrypt | awk '{printf "%s\\n", $0}')"
+log_key="$(openssl genpkey -algorithm ed25519 | awk '{printf "%s\\n", $0}')"
 bootstrap_key="rn_$(openssl rand -base64 32 | tr '+/' '-_' | tr -d '=')"
 
 cat <<ENV
@@ -19,5 +20,6 @@ POSTGRES_PASSWORD=${postgres_password}
 RN_ENCRYPTION_MASTER_KEY=${master_key}
 RN_ENCRYPTION_MASTER_KEY_ID=mk-$(date -u +%Y%m%d)
 RN_AUDIT_CHECKPOINT_SIGNING_KEY="${checkpoint_key}"
+RN_AUDIT_LOG_SIGNING_KEY="${log_key}"
 RN_BOOTSTRAP_NETWORK_ADMIN_KEY=${bootstrap_key}
 ENV

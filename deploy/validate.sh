@@ -69,11 +69,13 @@ const compose = YAML.parse(fs.readFileSync(`${root}/docker-compose.yml`, 'utf8')
 if (ajv.validate(schema, compose)) console.log('ok  docker-compose.yml matches the compose-spec schema');
 else { failures++; console.log(JSON.stringify(ajv.errors, null, 1)); }
 
-// 2. Every Kubernetes object (kustomize output + the example Secret): kubernetes-models' runtime validation (types,
+// 2. Every Kubernetes object (kustomize output + the example Secrets): kubernetes-models' runtime validation (types,
 //    required fields) and, because that allows unknown fields, a TypeScript file in which each object is a literal
 //    of its interface, so tsc's excess-property check rejects a misspelt or misplaced field.
-const rendered = execFileSync('kubectl', ['kustomize', `${root}/k8s`], { encoding: 'utf8' });
-const objects = [rendered, fs.readFileSync(`${root}/k8s/secret.example.yaml`, 'utf8')]
+//    Two kustomizations: the API (k8s) and the optional PostgreSQL backup CronJob (k8s/postgres-backup).
+const rendered = ['k8s', 'k8s/postgres-backup'].map(dir => execFileSync('kubectl', ['kustomize', `${root}/${dir}`], { encoding: 'utf8' }));
+const secrets = ['k8s/secret.example.yaml', 'k8s/postgres-backup/secret.example.yaml'].map(f => fs.readFileSync(`${root}/${f}`, 'utf8'));
+const objects = [...rendered, ...secrets]
   .flatMap(text => YAML.parseAllDocuments(text).map(d => d.toJSON())).filter(Boolean);
 let ts = '';
 for (const [i, o] of objects.entries()) {
@@ -93,9 +95,9 @@ check "Dockerfile (dockerfile-utils lint)" npx dockerfile-utils lint "$here/Dock
 
 step "Shell scripts"
 if command -v shellcheck >/dev/null; then
-  check "shellcheck" shellcheck "$here"/*.sh
+  check "shellcheck" shellcheck "$here"/*.sh "$here"/k8s/*/*.sh
 else
-  for f in "$here"/*.sh; do bash -n "$f" || fail "bash -n $f"; done
+  for f in "$here"/*.sh "$here"/k8s/*/*.sh; do bash -n "$f" || fail "bash -n $f"; done
   echo "ok  bash -n (shellcheck not installed)"
 fi
 

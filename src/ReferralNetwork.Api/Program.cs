@@ -15,6 +15,7 @@ using ReferralNetwork.Api.ThinClient;
 using ReferralNetwork.Application.Abstractions;
 using ReferralNetwork.Application.Behaviors;
 using ReferralNetwork.Application.Features.Referrals;
+using ReferralNetwork.Domain.Protocols;
 using ReferralNetwork.Infrastructure;
 using ReferralNetwork.Infrastructure.Bootstrap;
 using ReferralNetwork.Infrastructure.Crypto;
@@ -35,6 +36,7 @@ if (startup.Problems.Count > 0) return StartupChecks.Refuse(builder.Configuratio
 var limits = builder.Configuration.GetSection("Limits").Get<LimitsOptions>() ?? new LimitsOptions();
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes);
 
+BackupCommands.Configure(command, args, builder.Configuration); // verify-backup: a read-only connection to the copy
 builder.Services.AddReferralNetworkInfrastructure(builder.Configuration);
 // Background workers run only when serving (never while writing the OpenAPI document or migrating); each checks Workers:Enabled.
 if (command != "serve") builder.Configuration["Workers:Enabled"] = "false";
@@ -91,7 +93,14 @@ app.UseMiddleware<RequestLimitsMiddleware>(limits);
 app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();
+app.UseAuditReceipts();
 app.UseIdempotency();
+// Protocol step texts are answered in the reader's language (issue 23).
+app.Use((context, next) =>
+{
+    context.RequestServices.GetRequiredService<ReaderLanguage>().Language = StepLanguages.FromAcceptLanguage(context.Request.Headers.AcceptLanguage);
+    return next(context);
+});
 app.UseReferralNetworkOpenApi();
 app.MapReferralNetworkApi();
 
@@ -110,10 +119,12 @@ switch (command)
         return 0;
     case "rotate-master-key":
         return await MasterKeyRotation.RunCommandAsync(app.Services, Console.Out, Console.Error, CancellationToken.None);
+    case "backup" or "restore" or "verify-backup":
+        return await BackupCommands.RunAsync(command, args, app.Services, Console.Out, Console.Error, CancellationToken.None);
     case "serve":
         break;
     default:
-        Console.Error.WriteLine($"Unknown command '{command}'. Commands: serve (default), migrate, seed-demo, rotate-master-key, openapi [file].");
+        Console.Error.WriteLine($"Unknown command '{command}'. Commands: serve (default), migrate, seed-demo, rotate-master-key, backup <file>, restore <file>, verify-backup [<file>], openapi [file].");
         return 2;
 }
 

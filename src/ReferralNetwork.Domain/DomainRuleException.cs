@@ -13,4 +13,7 @@ public sealed class DomainRuleException : DomainException
     }
 
     public string Rule { get; }
+
+    /// <summary>What the rule found, for the problem body (e.g. <c>missingSteps</c> of <c>protocol.steps_missing</c>).</summary>
+    public IReadOnlyDictionary<string, object?> Details { get; init; } = new Dictionary<string, object?>();
 }

@@ -8,6 +8,7 @@ using ReferralNetwork.Application.Features.Protocols;
 using ReferralNetwork.Application.Features.Referrals;
 using ReferralNetwork.Infrastructure.Audit;
 using ReferralNetwork.Infrastructure.Auth;
+using ReferralNetwork.Infrastructure.Backups;
 using ReferralNetwork.Infrastructure.Bootstrap;
 using ReferralNetwork.Infrastructure.Crypto;
 using ReferralNetwork.Infrastructure.Deadlines;
@@ -46,8 +47,12 @@ public static class DependencyInjection
                 Directory.CreateDirectory(storage.DataDirectory);
                 connectionString = $"Data Source={Path.Combine(storage.DataDirectory, "referralnetwork.db")};Pooling=True";
             }
-            return new ConnectionFactory(database.ParsedProvider, connectionString);
+            return new ConnectionFactory(database.ParsedProvider, connectionString)
+            {
+                Counter = database.CountStatements && database.ParsedProvider == DatabaseProvider.Sqlite ? sp.GetRequiredService<StatementCounter>() : null,
+            };
         });
+        services.AddSingleton<StatementCounter>();
         services.AddSingleton<Migrator>();
         services.AddScoped<DbSession>();
         services.AddScoped<IDbSession>(sp => sp.GetRequiredService<DbSession>());
@@ -58,19 +63,24 @@ public static class DependencyInjection
         services.AddScoped<PersonStore>();
         services.AddScoped<ConsentStore>();
         services.AddScoped<MasterKeyRotation>();
+        services.AddSingleton<PublishedProtocols>();
         services.AddScoped<ProtocolStore>();
         services.AddScoped<ReferralReader>();
+        services.AddScoped<ReferralRepository>();
+        services.AddScoped<EscalationTargets>();
         services.AddScoped<ReferralNotes>();
         services.AddScoped<ReferralTransitions>();
         services.AddScoped<ApiKeyAuthenticator>();
         services.AddScoped<NetworkAdminBootstrap>();
         services.AddReferralNetworkWebhooks(configuration);
         services.AddScoped<IdempotencyContext>();
+        services.AddScoped<ReaderLanguage>();
         services.AddScoped<IdempotencyStore>();
         services.AddScoped<DeadlineMonitor>();
         // Always registered; it checks Workers:Enabled when it starts (read then, so every configuration source counts).
         services.AddHostedService<DeadlineMonitorService>();
         services.AddAuditCheckpoints(configuration);
+        services.AddBackups(configuration);
         return services;
     }
 

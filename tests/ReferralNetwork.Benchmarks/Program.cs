@@ -86,6 +86,9 @@ try
         ["Audit__CheckpointSigningKey"] = checkpointKey.ExportPkcs8PrivateKeyPem(),
         ["Storage__DataDirectory"] = workDir,
         ["Workers__Enabled"] = "false",
+        // Verify reads the audit log's key (an Ed25519 PKCS#8: RFC 8410's fixed prefix and a random seed).
+        ["Audit__LogSigningKey"] = System.Security.Cryptography.PemEncoding.WriteString("PRIVATE KEY",
+            [.. Convert.FromHexString("302e020100300506032b657004220420"), .. System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)]),
         // The per-key limiter stays in the pipeline (its cost is measured) but never refuses: 32 workers on a few keys
         // would otherwise meet the production limit of 600 requests a minute within a second.
         ["RateLimiting__PermitsPerMinute"] = "600000000",

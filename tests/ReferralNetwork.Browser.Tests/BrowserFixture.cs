@@ -26,6 +26,7 @@ public sealed class BrowserFixture : IAsyncLifetime
     public string CswKey { get; private set; } = "";
     public string NgoKey { get; private set; } = "";
     public string NgoKey2 { get; private set; } = "";
+    public string NgoSupervisorKey { get; private set; } = "";
 
     public async Task InitializeAsync()
     {
@@ -43,6 +44,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         CswKey = await keys.KeyAsync(CswId, "caseworker");
         NgoKey = await keys.KeyAsync(NgoId, "caseworker");
         NgoKey2 = await keys.KeyAsync(NgoId, "caseworker");
+        NgoSupervisorKey = await keys.KeyAsync(NgoId, "supervisor");
 
         var executable = Environment.GetEnvironmentVariable(ChromiumVariable) ?? "/usr/bin/chromium";
         if (!File.Exists(executable))

@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using ReferralNetwork.Api.ErrorHandling;
+using ReferralNetwork.Application.Abstractions;
 using ReferralNetwork.Infrastructure.Auth;
 
 namespace ReferralNetwork.Api.Auth;

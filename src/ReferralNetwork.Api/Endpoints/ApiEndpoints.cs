@@ -15,5 +15,6 @@ public static class ApiEndpoints
         app.MapOverrideEndpoints();
         app.MapStatisticsEndpoints();
         app.MapAuditEndpoints();
+        app.MapAuditLogEndpoints();
     }
 }

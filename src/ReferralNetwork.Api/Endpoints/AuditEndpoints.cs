@@ -14,9 +14,10 @@ public static class AuditEndpoints
             .WithName("GetAuditPublicKey").WithSummary("The public key (PEM SubjectPublicKeyInfo, ECDSA P-256) that verifies checkpoint signatures, and its key id.")
             .Problems(403);
 
-        group.MapGet("/verify", async (IMediator mediator, CancellationToken ct, bool? everyRoot = null) =>
-                TypedResults.Ok(await mediator.Send(new VerifyAuditQuery(everyRoot ?? false), ct)))
-            .WithName("VerifyAudit").WithSummary("Re-checks every hash chain and every signed checkpoint; reports the first broken stream and seq, and why.")
+        group.MapGet("/verify", async (IMediator mediator, CancellationToken ct, bool? everyRoot = null, long? checkpoint = null, string? root = null) =>
+                TypedResults.Ok(await mediator.Send(new VerifyAuditQuery(everyRoot ?? false, checkpoint, root), ct)))
+            .WithName("VerifyAudit").WithSummary("Re-checks every hash chain and signed checkpoint, replays every referral's events against the trails, duties and "
+                + "breaches auditors read, and checks an anchor kept outside (checkpoint and root); reports the first broken stream and seq, and why.")
             .Problems(400, 403);
 
         group.MapGet("/referrals/{id:guid}/responsibility", async (Guid id, IMediator mediator, CancellationToken ct) =>
@@ -30,9 +31,11 @@ public static class AuditEndpoints
             .Problems(403, 404);
 
         group.MapGet("/deadline-breaches", async (IMediator mediator, CancellationToken ct, Guid? organisationId = null, DateTimeOffset? from = null,
-                DateTimeOffset? to = null, string? protocol = null, string? deadline = null, string? cursor = null, int? limit = null) =>
-                TypedResults.Ok(await mediator.Send(new ListDeadlineBreachesQuery(organisationId, from, to, protocol, deadline, cursor, limit), ct)))
-            .WithName("ListDeadlineBreaches").WithSummary("Missed deadlines network-wide: who was responsible and how late, filtered by organisation, period, protocol and deadline.")
+                DateTimeOffset? to = null, string? protocol = null, string? deadline = null, string? cursor = null, int? limit = null, Guid? referralId = null,
+                bool? open = null) =>
+                TypedResults.Ok(await mediator.Send(new ListDeadlineBreachesQuery(organisationId, from, to, protocol, deadline, cursor, limit, referralId, open), ct)))
+            .WithName("ListDeadlineBreaches")
+            .WithSummary("Missed deadlines network-wide: the duty, its holder (organisationId filters by it), who was responsible, how late; by referral, period, protocol, deadline, open.")
             .Problems(400, 403);
 
         group.MapGet("/activity", async (IMediator mediator, CancellationToken ct, Guid? organisationId = null, Guid? principalId = null, string? type = null,

@@ -5,6 +5,8 @@ namespace ReferralNetwork.Api.Endpoints;
 
 public sealed record OverrideReviewRequest(bool? Approved, string? Note);
 
+public sealed record GuardianConfirmationRequest(bool? Confirmed, string? Note);
+
 public static class OverrideEndpoints
 {
     public static void MapOverrideEndpoints(this IEndpointRouteBuilder app)
@@ -19,6 +21,16 @@ public static class OverrideEndpoints
             })
             .WithName("ReviewOverride")
             .WithSummary("A supervisor of the referring organisation approves or rejects an emergency override of consent; rejection withdraws the referral.")
-            .Problems(400, 403, 404, 409, 413, 415);
+            .Problems(400, 403, 404, 409, 412, 413, 415);
+
+        group.MapPost("/{id:guid}/guardian-confirmation", async (Guid id, GuardianConfirmationRequest body, IMediator mediator, HttpContext http, CancellationToken ct) =>
+            {
+                var referral = await mediator.Send(new ConfirmGuardianCommand(id, body.Confirmed, body.Note), ct);
+                http.Response.Headers.ETag = ReferralEndpoints.ETag(referral.Version);
+                return TypedResults.Ok(referral);
+            })
+            .WithName("ConfirmGuardian")
+            .WithSummary("The child's guardian centre for social work confirms or disputes the consent claimed in the guardian's name (a dispute needs a note).")
+            .Problems(400, 403, 404, 409, 412, 413, 415);
     }
 }

@@ -32,9 +32,10 @@ public static class ReferralEndpoints
             .Problems(403, 404);
 
         group.MapGet("/", async (IMediator mediator, CancellationToken ct, string? box = null, string? status = null, string? urgency = null,
-                string? service = null, bool? overdue = null, string? cursor = null, int? limit = null) =>
-                TypedResults.Ok(await mediator.Send(new ListReferralsQuery(box, status, urgency, service, overdue, cursor, limit), ct)))
-            .WithName("ListReferrals").WithSummary("A box (inbox, outbox, observing), newest first, with keyset paging (nextCursor).")
+                string? service = null, bool? overdue = null, string? cursor = null, int? limit = null, bool? pendingReview = null) =>
+                TypedResults.Ok(await mediator.Send(new ListReferralsQuery(box, status, urgency, service, overdue, cursor, limit, pendingReview), ct)))
+            .WithName("ListReferrals")
+            .WithSummary("A box (inbox, outbox, observing, escalated), newest first, with keyset paging (nextCursor); pendingReview=true: overrides awaiting review.")
             .Problems(400, 403);
 
         MapActions(group);
@@ -106,6 +107,12 @@ public static class ReferralEndpoints
         group.MapPost("/{id:guid}/complete", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, CompleteReferralBody body, IMediator mediator, HttpContext http,
                 CancellationToken ct) => Act(new CompleteReferralCommand(id, ifMatch, body.Outcome, body.Note), mediator, http, ct))
             .WithName("CompleteReferral").WithSummary("The receiver closes the loop with an outcome (→ completed or failed); the note is for the referrer.")
+            .Problems(withBody).WithIdempotency();
+
+        group.MapPost("/{id:guid}/steps/{code}", (Guid id, string code, [FromHeader(Name = "If-Match")] string? ifMatch, RecordReferralStepBody? body, IMediator mediator,
+                HttpContext http, CancellationToken ct) => Act(new RecordReferralStepCommand(id, ifMatch, code, body?.Note), mediator, http, ct))
+            .WithName("RecordReferralStep")
+            .WithSummary("The receiver records a step of the pinned protocol as done, with an optional note (409: unknown or already done step).")
             .Problems(withBody).WithIdempotency();
 
         group.MapPost("/{id:guid}/withdraw", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, ReferralReasonBody body, IMediator mediator, HttpContext http,

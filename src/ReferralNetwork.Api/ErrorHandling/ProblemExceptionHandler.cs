@@ -39,7 +39,9 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         // DESIGN §4: a refused transition lists what the caller's party may do instead (wire codes).
         IllegalTransitionException t => (409, "The referral's status does not allow this action.", t.Message, Refusal(t)),
         WrongPartyException w => (403, "This action belongs to the other party.", w.Message, Refusal(w)),
-        DomainRuleException r => (422, "A rule of the network forbids this.", r.Message, new Dictionary<string, object?> { ["rule"] = r.Rule }),
+        DomainConflictException c => (409, "Conflict.", c.Message, NoExtensions),
+        DomainForbiddenException f => (403, "Forbidden.", f.Message, NoExtensions),
+        DomainRuleException r => (422, "A rule of the network forbids this.", r.Message, new Dictionary<string, object?>(r.Details) { ["rule"] = r.Rule }),
         _ => (500, "An unexpected error occurred.", "The error was logged; quote the traceId when reporting it.", NoExtensions),
     };
 

@@ -1,9 +1,11 @@
 using System.Text.Json.Nodes;
 using Microsoft.OpenApi;
+using ReferralNetwork.Application.Features.Referrals;
 using ReferralNetwork.Domain;
 using ReferralNetwork.Domain.Access;
 using ReferralNetwork.Domain.Organisations;
 using ReferralNetwork.Domain.People;
+using ReferralNetwork.Domain.Deadlines;
 using ReferralNetwork.Domain.Referrals;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
@@ -15,8 +17,8 @@ namespace ReferralNetwork.Api.OpenApi;
 /// </summary>
 public static class WireCodes
 {
-    private static readonly string[] Boxes = ["inbox", "outbox", "observing"];
-    private static readonly string[] Relations = ["referrer", "receiver", "observer"];
+    private static readonly string[] Boxes = ListReferralsValidator.Boxes;
+    private static readonly string[] Relations = ["referrer", "receiver", "observer", ReferralReader.EscalationRelation];
 
     public static readonly IReadOnlyDictionary<string, IReadOnlyCollection<string>> ByName = new Dictionary<string, IReadOnlyCollection<string>>(StringComparer.OrdinalIgnoreCase)
     {
@@ -31,7 +33,11 @@ public static class WireCodes
         ["method"] = Wire.Codes<ConsentMethod>(),
         ["relation"] = Relations,
         ["box"] = Boxes,
-        ["roles"] = Wire.Codes<Role>(),
+        // The system's own role is never granted to a key or a user, so no answer carries it.
+        ["roles"] = Wire.Codes<Role>().Where(r => r != Role.System.Code()).ToArray(),
+        ["deadline"] = Wire.Codes<DeadlineKind>(),
+        ["consentBasis"] = Wire.Codes<ConsentBasis>(),
+        ["closedBasis"] = new[] { DutyClosure.Met, DutyClosure.Discharged },
         ["vulnerabilities"] = Wire.Codes<Vulnerability>(),
         ["vulnerabilitiesAny"] = Wire.Codes<Vulnerability>(),
         ["allowedActions"] = Wire.Codes<ReferralAction>(),

@@ -35,6 +35,7 @@ public static class OpenApiSetup
             o.AddSecurityRequirement(document => new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", document)] = [] });
             o.CustomSchemaIds(SchemaId);
             o.OperationFilter<Endpoints.IdempotencyKeyOperationFilter>();
+            o.OperationFilter<Endpoints.AuditReceiptOperationFilter>();
         });
         return services;
     }

@@ -4,7 +4,21 @@ namespace ReferralNetwork.Application.Abstractions;
 /// An audit event waiting for the transaction's commit. <see cref="Data"/> must never hold identities or free text
 /// (DESIGN §6): ids, codes, counts and times only.
 /// </summary>
-public sealed record AuditEntry(string StreamId, string Type, IReadOnlyDictionary<string, object?> Data);
+public sealed record AuditEntry(string StreamId, string Type, IReadOnlyDictionary<string, object?> Data)
+{
+    /// <summary>
+    /// The stream's head as the writer read it in this transaction (<see cref="KnownHead.NewStream"/> for a stream it
+    /// creates). The appender then writes the event and moves the head in two statements, the move guarded by this seq
+    /// (a concurrent append makes it fail: 412). Null: the appender reads and locks the head itself.
+    /// </summary>
+    public KnownHead? ExpectedHead { get; init; }
+}
+
+/// <summary>A stream's newest seq and hash; seq 0 (and no hash) for a stream without events.</summary>
+public sealed record KnownHead(long Seq, string? Hash)
+{
+    public static readonly KnownHead NewStream = new(0, null);
+}
 
 /// <summary>
 /// Collects the audit events of the current command; the transaction behaviour appends them to their hash chains in

@@ -17,3 +17,23 @@ public interface ICurrentPrincipal
     /// <summary>The authenticated caller, or null for anonymous calls (which no message accepts).</summary>
     Principal? Principal { get; }
 }
+
+/// <summary>
+/// The caller of this scope: set by the API-key handler for a request, by a command-line command, or — as
+/// <see cref="SystemPrincipal.Instance"/> — by a worker that sends commands through the pipeline.
+/// </summary>
+public sealed class CurrentPrincipal : ICurrentPrincipal
+{
+    public Principal? Principal { get; set; }
+}
+
+/// <summary>
+/// The system itself (the deadline monitor, start-up bootstrap): it holds only <see cref="Role.System"/>, which no key or
+/// user can be given, and its audit events name no principal or organisation (role <c>system</c>).
+/// </summary>
+public static class SystemPrincipal
+{
+    public static readonly Principal Instance = new(Guid.Empty, Guid.Empty, new HashSet<Role> { Role.System }, "system");
+
+    public static bool IsSystem(this Principal principal) => principal.Roles.Count == 1 && principal.Has(Role.System);
+}

@@ -14,6 +14,12 @@ public interface ISqlDialect
     /// <summary>Inserts unless the key exists: <c>INSERT … ON CONFLICT DO NOTHING</c> or a guarded insert.</summary>
     string InsertIfAbsent(string table, string columns, string values, string keyColumns);
 
+    /// <summary>
+    /// Inserts the rows, or updates the non-key columns of those whose key exists, in one statement:
+    /// <c>INSERT … ON CONFLICT … DO UPDATE</c> or <c>MERGE</c>. <paramref name="rows"/> are value tuples such as <c>(@a0, @b0)</c>.
+    /// </summary>
+    string Upsert(string table, IReadOnlyList<string> columns, IReadOnlyList<string> keyColumns, IReadOnlyList<string> rows);
+
     /// <summary>True when the exception is a unique or primary key violation.</summary>
     bool IsUniqueViolation(Exception exception);
 

@@ -9,4 +9,7 @@ public enum Role
     Supervisor,
     PartnerSystem,
     Auditor,
+
+    /// <summary>The system acting on its own (deadline monitor, bootstrap). Never granted to a key or a user.</summary>
+    System,
 }

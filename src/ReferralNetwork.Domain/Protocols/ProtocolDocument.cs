@@ -19,6 +19,20 @@ public sealed record ProtocolDocument
     public EscalationTarget? EscalateTo { get; init; }
     public IReadOnlyList<string> RequiredFields { get; init; } = [];
 
+    /// <summary>
+    /// How long the competent centre for social work has to appoint a guardian for an unaccompanied or separated child
+    /// referred without a guardian organisation (issue 13 item 6); an ISO 8601 duration, <c>PT24H</c> when absent.
+    /// </summary>
+    public string? GuardianAppointmentWithin { get; init; }
+
+    /// <summary>What the receiver does, in order (issue 23); pinned with the version like everything else.</summary>
+    public IReadOnlyList<ProtocolStep> Steps { get; init; } = [];
+
+    /// <summary>The steps that apply to a referral asking for <paramref name="services"/>, in the protocol's order.</summary>
+    public IReadOnlyList<ProtocolStep> StepsFor(IReadOnlyCollection<string> services) => Steps.Where(s => s.AppliesTo(services)).ToList();
+
+    [JsonIgnore] public TimeSpan GuardianAppointmentSpan => IsoDuration.Parse(GuardianAppointmentWithin ?? "PT24H");
+
     public DeadlineSet DeadlinesFor(string urgency) =>
         Deadlines.TryGetValue(urgency, out var set) ? set : throw new DomainRuleException("protocol.deadlines", $"Protocol '{Code}' defines no deadlines for urgency '{urgency}'.");
 

@@ -25,6 +25,22 @@ public sealed class ResponsibilityTrail
 
     private int Last => _periods.Count - 1;
 
+    /// <summary>The organisation of the current (or, once closed, the last) period.</summary>
+    public Guid Current => _periods[Last].OrganisationId;
+
+    /// <summary>
+    /// Who was responsible at <paramref name="at"/>: the last period that had begun by then (periods have no gaps; an
+    /// instant before submission belongs to the first period, one after the trail closed to the last).
+    /// </summary>
+    public Guid ResponsibleAt(DateTimeOffset at)
+    {
+        for (var i = Last; i > 0; i--)
+        {
+            if (_periods[i].From <= at) return _periods[i].OrganisationId;
+        }
+        return _periods[0].OrganisationId;
+    }
+
     /// <summary>A referral just submitted: its referrer is responsible from <paramref name="at"/>.</summary>
     public static ResponsibilityTrail Start(Guid referrer, DateTimeOffset at) =>
         new([new ResponsibilityPeriod(referrer, at, null, ResponsibilityBasis.Submitted)], ReferralStatus.Requested);

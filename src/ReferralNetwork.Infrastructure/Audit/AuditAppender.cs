@@ -1,44 +1,90 @@
 using Dapper;
 using ReferralNetwork.Application.Abstractions;
 using ReferralNetwork.Domain;
+using ReferralNetwork.Domain.Access;
 
 namespace ReferralNetwork.Infrastructure.Audit;
 
 /// <summary>
-/// Appends events to their streams inside the command's transaction. The stream head row is incremented first: that
-/// UPDATE takes the row lock, so two transactions on one stream queue up instead of forking the chain.
+/// Appends events to their streams inside the command's transaction.
+/// With a known head (the writer read it with the aggregate, under the aggregate's version guard) an event costs two
+/// statements: the event insert and the head move guarded by the seq it read — a concurrent append to the stream
+/// makes one of them fail on the (stream_id, seq) key or the guard, and the whole change is refused (412).
+/// Without one, the head row is incremented first: that UPDATE takes the row lock, so two transactions on one stream
+/// queue up instead of forking the chain.
 /// </summary>
 public sealed class AuditAppender(Clock clock) : IAuditAppender
 {
+    private const string InsertEvent = """
+        INSERT INTO audit_events (stream_id, seq, occurred_at, principal_id, organisation_id, role, type, data, prev_hash, hash)
+        VALUES (@StreamId, @Seq, @OccurredAt, @PrincipalId, @OrganisationId, @Role, @Type, @Data, @PrevHash, @Hash)
+        """;
+
     public async ValueTask AppendAsync(IDbSession session, Principal? actor, IReadOnlyList<AuditEntry> entries, CancellationToken ct)
     {
         if (entries.Count == 0) return;
         var connection = await session.ConnectionAsync(ct);
         var now = clock.Now();
+        // The system acts without a principal or organisation of its own.
+        if (actor is not null && actor.IsSystem()) actor = null;
         var role = actor is null ? "system" : actor.PrimaryRole.Code();
+        // Heads this batch already moved: a second event on the same stream follows the first without reading again.
+        var moved = new Dictionary<string, KnownHead>(StringComparer.Ordinal);
         foreach (var entry in entries)
         {
-            await connection.ExecuteAsync(new CommandDefinition(
-                session.Dialect.InsertIfAbsent("audit_stream_heads", "stream_id, seq, hash", "@StreamId, 0, @Genesis", "stream_id"),
-                new { entry.StreamId, AuditChain.Genesis }, session.Transaction, cancellationToken: ct));
-            await connection.ExecuteAsync(new CommandDefinition("UPDATE audit_stream_heads SET seq = seq + 1 WHERE stream_id = @StreamId",
-                new { entry.StreamId }, session.Transaction, cancellationToken: ct));
-            var head = await connection.QuerySingleAsync<(long Seq, string Hash)>(new CommandDefinition(
-                "SELECT seq, hash FROM audit_stream_heads WHERE stream_id = @StreamId", new { entry.StreamId }, session.Transaction, cancellationToken: ct));
-
-            var data = CanonicalJson.ToNode(entry.Data);
-            var json = AuditChain.EventJson(entry.StreamId, head.Seq, now, actor?.Id, actor?.OrganisationId, role, entry.Type, data);
-            var hash = AuditChain.Hash(head.Hash, json);
-            await connection.ExecuteAsync(new CommandDefinition("""
-                INSERT INTO audit_events (stream_id, seq, occurred_at, principal_id, organisation_id, role, type, data, prev_hash, hash)
-                VALUES (@StreamId, @Seq, @OccurredAt, @PrincipalId, @OrganisationId, @Role, @Type, @Data, @PrevHash, @Hash)
-                """, new
+            var known = moved.TryGetValue(entry.StreamId, out var previous) ? previous : entry.ExpectedHead;
+            try
             {
-                entry.StreamId, head.Seq, OccurredAt = now, PrincipalId = actor?.Id, OrganisationId = actor?.OrganisationId, Role = role,
-                entry.Type, Data = CanonicalJson.Text(data), PrevHash = head.Hash, Hash = hash,
-            }, session.Transaction, cancellationToken: ct));
-            await connection.ExecuteAsync(new CommandDefinition("UPDATE audit_stream_heads SET hash = @Hash WHERE stream_id = @StreamId",
-                new { entry.StreamId, Hash = hash }, session.Transaction, cancellationToken: ct));
+                KnownHead head;
+                if (known is null)
+                {
+                    await connection.ExecuteAsync(new CommandDefinition(
+                        session.Dialect.InsertIfAbsent("audit_stream_heads", "stream_id, seq, hash", "@StreamId, 0, @Genesis", "stream_id"),
+                        new { entry.StreamId, AuditChain.Genesis }, session.Transaction, cancellationToken: ct));
+                    await connection.ExecuteAsync(new CommandDefinition("UPDATE audit_stream_heads SET seq = seq + 1 WHERE stream_id = @StreamId",
+                        new { entry.StreamId }, session.Transaction, cancellationToken: ct));
+                    var locked = await connection.QuerySingleAsync<(long Seq, string Hash)>(new CommandDefinition(
+                        "SELECT seq, hash FROM audit_stream_heads WHERE stream_id = @StreamId", new { entry.StreamId }, session.Transaction, cancellationToken: ct));
+                    head = await InsertAsync(locked.Seq, locked.Hash);
+                    await connection.ExecuteAsync(new CommandDefinition("UPDATE audit_stream_heads SET hash = @Hash WHERE stream_id = @StreamId",
+                        new { entry.StreamId, head.Hash }, session.Transaction, cancellationToken: ct));
+                }
+                else if (known.Seq == 0 && !moved.ContainsKey(entry.StreamId))
+                {
+                    head = await InsertAsync(1, AuditChain.Genesis);
+                    await connection.ExecuteAsync(new CommandDefinition("INSERT INTO audit_stream_heads (stream_id, seq, hash) VALUES (@StreamId, @Seq, @Hash)",
+                        new { entry.StreamId, head.Seq, head.Hash }, session.Transaction, cancellationToken: ct));
+                }
+                else
+                {
+                    head = await InsertAsync(known.Seq + 1, known.Hash ?? AuditChain.Genesis);
+                    var updated = await connection.ExecuteAsync(new CommandDefinition(
+                        "UPDATE audit_stream_heads SET seq = @Seq, hash = @Hash WHERE stream_id = @StreamId AND seq = @Expected",
+                        new { entry.StreamId, head.Seq, head.Hash, Expected = known.Seq }, session.Transaction, cancellationToken: ct));
+                    if (updated == 0) throw Concurrent();
+                }
+                moved[entry.StreamId] = head;
+            }
+            catch (Exception e) when (known is not null && session.Dialect.IsUniqueViolation(e))
+            {
+                throw Concurrent();
+            }
+
+            async Task<KnownHead> InsertAsync(long seq, string prevHash)
+            {
+                var data = CanonicalJson.ToNode(entry.Data);
+                var json = AuditChain.EventJson(entry.StreamId, seq, now, actor?.Id, actor?.OrganisationId, role, entry.Type, data);
+                var hash = AuditChain.Hash(prevHash, json);
+                await connection.ExecuteAsync(new CommandDefinition(InsertEvent, new
+                {
+                    entry.StreamId, Seq = seq, OccurredAt = now, PrincipalId = actor?.Id, OrganisationId = actor?.OrganisationId, Role = role,
+                    entry.Type, Data = CanonicalJson.Text(data), PrevHash = prevHash, Hash = hash,
+                }, session.Transaction, cancellationToken: ct));
+                return new KnownHead(seq, hash);
+            }
         }
     }
+
+    private static PreconditionFailedException Concurrent() =>
+        new("The referral was changed by someone else at the same time; read it again before acting.");
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using ReferralNetwork.Application.Features.Audit;
+using ReferralNetwork.Infrastructure.Audit.Log;
 using ReferralNetwork.Infrastructure.Persistence;
 
 namespace ReferralNetwork.Infrastructure.Audit;
@@ -27,6 +28,7 @@ public static class AuditServiceCollection
         services.AddSingleton<CheckpointWriter>();
         services.AddScoped<IAuditVerifier, AuditVerifier>();
         if (configuration.GetValue("Workers:Enabled", true)) services.AddHostedService<Checkpointer>();
+        services.AddTransparencyLog(configuration);
         return services;
     }
 }

@@ -18,25 +18,30 @@ namespace ReferralNetwork.Infrastructure.Audit;
 /// (stream_id, seq): seq contiguous from 1, prevHash linking, the hash recomputed, the head row naming the last event, and — the consistency of the checkpoints with the log
 /// as it is now — every head a checkpoint ever sealed still being an event of its stream with that same hash, so the
 /// sealed history is a prefix of today's.</item>
-/// <item>the number of head rows, and only when more heads exist than streams with events, the heads without events.</item>
+/// <item>the number of head rows, and only when more heads exist than streams with events, the heads without events;</item>
+/// <item>every referral's events replayed against the tables auditors read (<see cref="ProjectionVerifier"/>, one statement).</item>
 /// </list>
+/// An anchor (a checkpoint's sequence and root the auditor kept outside the database) must still be there with that
+/// root, recomputed over its sealed heads; the scan then holds today's events to those heads as to every sealed head.
 /// Memory does not grow with the number of streams (only with the checkpoints' sealed heads): the heads come with the
 /// events instead of being loaded into a dictionary, which with 2,000,000 streams held well over a gigabyte.
-/// Each event and each checkpoint yields at most one problem (the first check it fails). The report lists stream
-/// problems first (in scan order), then streams that vanished, then checkpoint problems.
+/// Each event and each checkpoint yields at most one problem (the first check it fails); each disagreeing projection row
+/// one. The report lists stream problems first (in scan order), then streams that vanished, then projection rows (by
+/// referral), then checkpoint problems, then the anchor's.
 /// Limits, by design: deleting a whole stream that no checkpoint has sealed yet, or the newest checkpoint itself,
-/// leaves nothing in the database to compare with — which is why checkpoints are published and exported.
+/// leaves nothing in the database to compare with — which is why checkpoints are published and exported, and why verify
+/// takes an anchor an auditor kept.
 /// </summary>
 public sealed class AuditVerifier(IDbSession session, CheckpointKeys keys) : IAuditVerifier
 {
     public const int MaxProblems = 100;
     private const int ReadBatch = 512;
 
-    public async Task<AuditVerificationView> VerifyAsync(bool everyRoot, CancellationToken ct)
+    public async Task<AuditVerificationView> VerifyAsync(bool everyRoot, CheckpointAnchor? anchor, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
         var connection = await session.ConnectionAsync(ct);
-        var run = new Run();
+        var run = new Run { Anchor = anchor };
 
         var checkpoints = (await connection.QueryAsync<CheckpointRow>(new CommandDefinition(
             $"SELECT {CheckpointRow.Columns} FROM audit_checkpoints ORDER BY sequence", cancellationToken: ct))).ToList();
@@ -64,10 +69,24 @@ public sealed class AuditVerifier(IDbSession session, CheckpointKeys keys) : IAu
             """, commandTimeout: 0, cancellationToken: ct))).OrderBy(h => h.StreamId, StringComparer.Ordinal).ToList();
 
         var sealedOnly = VerifyNothingVanished(headless, scan.SeenSealed, run);
-        var problems = run.Streams.Concat(run.Vanished).Concat(run.Checkpoints).ToList();
+        var referrals = await ProjectionVerifier.VerifyAsync(connection, problem => Run.Add(run.Projections, problem), ct);
+        var anchorView = AnchorOutcome(anchor, run);
+        var problems = run.Streams.Concat(run.Vanished).Concat(run.Projections).Concat(run.Checkpoints).Concat(run.AnchorProblems).ToList();
         var streams = scan.Streams + headless.Count + sealedOnly;
+        var latest = checkpoints.Count == 0 ? null : new CheckpointAnchor(checkpoints[^1].Sequence, checkpoints[^1].RootHash);
         return new AuditVerificationView(problems.Count == 0, run.EventsChecked, streams, checkpoints.Count,
-            problems.FirstOrDefault(), problems.Take(MaxProblems).ToList(), problems.Count > MaxProblems, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            problems.FirstOrDefault(), problems.Take(MaxProblems).ToList(), problems.Count > MaxProblems, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+            referrals, latest, anchorView);
+    }
+
+    /// <summary>The anchor's verdict, decided while the checkpoints were read; a missing checkpoint is decided here.</summary>
+    private static AuditAnchorView? AnchorOutcome(CheckpointAnchor? anchor, Run run)
+    {
+        if (anchor is null) return null;
+        var detail = run.AnchorDetail ?? $"Checkpoint {anchor.Checkpoint} is not in the database: the checkpoints were rolled back behind the anchor (or never reached it).";
+        var ok = run.AnchorOk;
+        if (!ok) run.AnchorProblems.Add(new AuditBreak(R.AnchorMismatch, null, null, anchor.Checkpoint, detail));
+        return new AuditAnchorView(anchor.Checkpoint, anchor.Root, ok, detail);
     }
 
     private async Task VerifyCheckpointsAsync(List<CheckpointRow> checkpoints, IAsyncEnumerator<CheckpointHeadRow> deltas, bool everyRoot, Run run)
@@ -109,9 +128,11 @@ public sealed class AuditVerifier(IDbSession session, CheckpointKeys keys) : IAu
             if (problem is null && (run.Snapshot.Count != c.TreeSize || sum != c.EventCount))
                 problem = Checkpoint(R.CheckpointInconsistent, c,
                     $"The sealed heads hold {run.Snapshot.Count} streams and {sum} events; the checkpoint signed {c.TreeSize} and {c.EventCount}.");
-            if (problem is null && (everyRoot || i == checkpoints.Count - 1)
-                && Convert.ToHexStringLower(MerkleTree.Root(run.Snapshot.Values)) != c.RootHash)
+            var anchored = c.Sequence == run.Anchor?.Checkpoint;
+            var root = everyRoot || anchored || i == checkpoints.Count - 1 ? Convert.ToHexStringLower(MerkleTree.Root(run.Snapshot.Values)) : null;
+            if (problem is null && root is not null && root != c.RootHash)
                 problem = Checkpoint(R.CheckpointInconsistent, c, "The Merkle root over the sealed heads is not the signed root.");
+            if (anchored) AnchorAt(c, root!, run);
             if (problem is not null) Run.Add(run.Checkpoints, problem);
             previous = c;
         }
@@ -282,12 +303,30 @@ public sealed class AuditVerifier(IDbSession session, CheckpointKeys keys) : IAu
 
     private static AuditBreak Checkpoint(string reason, CheckpointRow c, string detail) => new(reason, null, null, c.Sequence, detail);
 
+    /// <param name="root">The Merkle root recomputed over the checkpoint's sealed heads.</param>
+    private static void AnchorAt(CheckpointRow c, string root, Run run)
+    {
+        var anchor = run.Anchor!;
+        run.AnchorOk = c.RootHash == anchor.Root && root == anchor.Root;
+        run.AnchorDetail = run.AnchorOk
+            ? $"Checkpoint {c.Sequence} is in the database with the anchored root, recomputed over its sealed heads; today's events are checked against those heads."
+            : c.RootHash != anchor.Root
+                ? $"Checkpoint {c.Sequence} has root {c.RootHash}, not the anchored {anchor.Root}: the checkpoints were rolled back and sealed again over another history."
+                : $"Checkpoint {c.Sequence} names the anchored root, but its sealed heads hash to {root}: the heads it sealed were rewritten.";
+    }
+
     private sealed class Run
     {
         public long EventsChecked;
         public readonly List<AuditBreak> Streams = [];
         public readonly List<AuditBreak> Vanished = [];
         public readonly List<AuditBreak> Checkpoints = [];
+        public readonly List<AuditBreak> Projections = [];
+        public readonly List<AuditBreak> AnchorProblems = [];
+        public CheckpointAnchor? Anchor;
+        /// <summary>Set when the anchored checkpoint was met; null if it is not in the database.</summary>
+        public string? AnchorDetail;
+        public bool AnchorOk;
         /// <summary>The latest sealed head of every stream.</summary>
         public readonly Dictionary<string, StreamHead> Snapshot = new(StringComparer.Ordinal);
         /// <summary>Every head any checkpoint sealed, until the event scan meets it.</summary>

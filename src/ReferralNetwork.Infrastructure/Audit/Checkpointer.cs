@@ -29,6 +29,15 @@ public sealed class Checkpointer(IServiceProvider services, IOptions<AuditOption
                     // Keep the worker alive: a database hiccup must not stop checkpoints for good.
                     logger.LogError(e, "Sealing an audit checkpoint failed; retrying in {Interval}.", options.Value.CheckpointInterval);
                 }
+                try
+                {
+                    // The transparency log's head is signed (and sent to the witnesses) at every checkpoint too.
+                    await services.GetRequiredService<Log.LogCheckpointWriter>().RunAsync(stoppingToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogError(e, "Signing the audit log's checkpoint failed; retrying in {Interval}.", options.Value.CheckpointInterval);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

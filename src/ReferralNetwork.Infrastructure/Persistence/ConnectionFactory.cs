@@ -25,8 +25,15 @@ public sealed class ConnectionFactory : IDisposable
             _ => new SqlServerDialect(),
         };
         if (provider == DatabaseProvider.Postgres) _postgres = NpgsqlDataSource.Create(connectionString);
-        if (provider == DatabaseProvider.Sqlite) WriteGate = new SemaphoreSlim(1, 1);
+        if (provider == DatabaseProvider.Sqlite)
+        {
+            WriteGate = new SemaphoreSlim(1, 1);
+            _sqliteReadOnly = new SqliteConnectionStringBuilder(connectionString).Mode == SqliteOpenMode.ReadOnly;
+        }
     }
+
+    // A read-only SQLite connection (verify-backup on a copy) may not switch the journal mode: that is a write.
+    private readonly bool _sqliteReadOnly;
 
     /// <summary>
     /// SQLite lets one transaction write at a time. Writers of this process queue here, asynchronously, before BEGIN
@@ -41,6 +48,9 @@ public sealed class ConnectionFactory : IDisposable
 
     public DatabaseProvider Provider { get; }
     public string ConnectionString { get; }
+
+    /// <summary>Set when statements are counted (SQLite only, see <see cref="DatabaseOptions.CountStatements"/>).</summary>
+    public StatementCounter? Counter { get; init; }
     public ISqlDialect Dialect { get; }
 
     public async Task<DbConnection> OpenAsync(CancellationToken ct)
@@ -59,12 +69,14 @@ public sealed class ConnectionFactory : IDisposable
                     // WAL lets readers run beside the writer; synchronous=FULL makes an acknowledged commit survive power loss.
                     await using (var pragma = sqlite.CreateCommand())
                     {
-                        pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;";
+                        pragma.CommandText = _sqliteReadOnly
+                            ? "PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;"
+                            : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;";
                         await pragma.ExecuteNonQueryAsync(ct);
                     }
                     _configured.AddOrUpdate(sqlite.Handle!, Configured);
                 }
-                return sqlite;
+                return Counter is null ? sqlite : new CountingConnection(sqlite, Counter);
             default:
                 var sql = new SqlConnection(ConnectionString);
                 await sql.OpenAsync(ct);

@@ -11,6 +11,13 @@ public sealed class DatabaseOptions
     /// <summary>Seconds a single SQL command may run before it is cancelled.</summary>
     public int CommandTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// Count every SQL statement the process runs (<see cref="StatementCounter"/>), for the statement-budget tests and the
+    /// benchmark. SQLite only: Dapper chooses how to pass lists by the connection's type, so a wrapped PostgreSQL
+    /// connection would get other SQL. Off by default.
+    /// </summary>
+    public bool CountStatements { get; set; }
+
     public DatabaseProvider ParsedProvider => Provider.ToLowerInvariant() switch
     {
         "sqlite" => DatabaseProvider.Sqlite,

@@ -8,6 +8,8 @@ namespace ReferralNetwork.Infrastructure.Persistence;
 public sealed class SqliteDialect : ISqlDialect
 {
     public string Name => "sqlite";
+    public string Upsert(string table, IReadOnlyList<string> columns, IReadOnlyList<string> keyColumns, IReadOnlyList<string> rows) =>
+        Dialects.OnConflictUpsert(table, columns, keyColumns, rows);
     public string Limit(string parameter) => $"LIMIT {parameter}";
     public string InsertIfAbsent(string table, string columns, string values, string keyColumns) =>
         $"INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT ({keyColumns}) DO NOTHING";
@@ -22,6 +24,8 @@ public sealed class SqliteDialect : ISqlDialect
 public sealed class PostgresDialect : ISqlDialect
 {
     public string Name => "postgres";
+    public string Upsert(string table, IReadOnlyList<string> columns, IReadOnlyList<string> keyColumns, IReadOnlyList<string> rows) =>
+        Dialects.OnConflictUpsert(table, columns, keyColumns, rows);
     public string Limit(string parameter) => $"LIMIT {parameter}";
     public string InsertIfAbsent(string table, string columns, string values, string keyColumns) =>
         $"INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT ({keyColumns}) DO NOTHING";
@@ -50,8 +54,24 @@ public sealed class SqlServerDialect : ISqlDialect
         // UPDLOCK + HOLDLOCK make the existence check and the insert one atomic step.
         return $"IF NOT EXISTS (SELECT 1 FROM {table} WITH (UPDLOCK, HOLDLOCK) WHERE {match}) INSERT INTO {table} ({columns}) VALUES ({values})";
     }
+    // HOLDLOCK keeps the match and the insert one atomic step (MERGE alone can race into a duplicate key).
+    public string Upsert(string table, IReadOnlyList<string> columns, IReadOnlyList<string> keyColumns, IReadOnlyList<string> rows)
+    {
+        var match = string.Join(" AND ", keyColumns.Select(k => $"t.{k} = s.{k}"));
+        var set = string.Join(", ", columns.Except(keyColumns).Select(c => $"{c} = s.{c}"));
+        return $"MERGE INTO {table} WITH (HOLDLOCK) AS t USING (VALUES {string.Join(", ", rows)}) AS s ({string.Join(", ", columns)}) ON {match} " +
+               $"WHEN MATCHED THEN UPDATE SET {set} WHEN NOT MATCHED THEN INSERT ({string.Join(", ", columns)}) VALUES ({string.Join(", ", columns.Select(c => $"s.{c}"))});";
+    }
     public bool IsUniqueViolation(Exception exception) => exception is SqlException { Number: 2601 or 2627 };
     public System.Collections.IEnumerable IdList(IEnumerable<Guid> ids) => ids.ToArray();
     public string InList(string column, string parameter) => $"{column} IN {parameter}";
     public string ContainsIgnoreCase(string column, string parameter) => $"CHARINDEX(LOWER({parameter}), LOWER({column})) > 0";
+}
+
+internal static class Dialects
+{
+    /// <summary>SQLite and PostgreSQL share <c>INSERT … ON CONFLICT (key) DO UPDATE SET c = excluded.c</c>.</summary>
+    public static string OnConflictUpsert(string table, IReadOnlyList<string> columns, IReadOnlyList<string> keyColumns, IReadOnlyList<string> rows) =>
+        $"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES {string.Join(", ", rows)} ON CONFLICT ({string.Join(", ", keyColumns)}) DO UPDATE SET " +
+        string.Join(", ", columns.Except(keyColumns).Select(c => $"{c} = excluded.{c}"));
 }

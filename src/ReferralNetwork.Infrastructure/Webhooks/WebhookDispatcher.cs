@@ -76,7 +76,7 @@ public sealed class WebhookDispatcher(
 
         var delivery = await connection.QuerySingleAsync<ClaimedDelivery>(new CommandDefinition("""
             SELECT d.id, d.subscription_id AS SubscriptionId, d.event_type AS EventType, d.referral_id AS ReferralId, d.referral_status AS ReferralStatus,
-                   d.occurred_at AS OccurredAt, d.attempts, d.round_attempts AS RoundAttempts, s.organisation_id AS OrganisationId, s.url, s.active,
+                   d.occurred_at AS OccurredAt, d.data, d.attempts, d.round_attempts AS RoundAttempts, s.organisation_id AS OrganisationId, s.url, s.active,
                    s.secret_sealed AS SecretSealed, s.wrapped_key AS WrappedKey, s.master_key_id AS MasterKeyId, o.active AS OrganisationActive
             FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id JOIN organisations o ON o.id = s.organisation_id
             WHERE d.id = @Id
@@ -100,7 +100,7 @@ public sealed class WebhookDispatcher(
 
         var secret = protector.Open(protector.Unwrap(delivery.WrappedKey, delivery.MasterKeyId), delivery.SecretSealed,
             WebhookSecrets.SealingContext(delivery.SubscriptionId));
-        var message = new WebhookMessage(delivery.Id, delivery.EventType, delivery.OccurredAt, delivery.ReferralId, delivery.ReferralStatus);
+        var message = new WebhookMessage(delivery.Id, delivery.EventType, delivery.OccurredAt, delivery.ReferralId, delivery.ReferralStatus, delivery.Data);
         var attemptedAt = clock.Now();
         var outcome = await sender.SendAsync(delivery.Url, secret, message, ct);
         await RecordAsync(session, delivery, attemptedAt, outcome, ct);
@@ -186,6 +186,7 @@ public sealed class WebhookDispatcher(
         public Guid? ReferralId { get; init; }
         public string? ReferralStatus { get; init; }
         public DateTimeOffset OccurredAt { get; init; }
+        public string? Data { get; init; }
         public int Attempts { get; init; }
         public int RoundAttempts { get; init; }
         public Guid OrganisationId { get; init; }

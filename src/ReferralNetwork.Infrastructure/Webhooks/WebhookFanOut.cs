@@ -18,7 +18,7 @@ public sealed class WebhookFanOut(ConnectionFactory factory, Clock clock)
         await using var session = new DbSession(factory);
         var connection = await session.ConnectionAsync(ct);
         var messages = (await connection.QueryAsync<OutboxRow>(new CommandDefinition($"""
-            SELECT id, event_type AS EventType, referral_id AS ReferralId, status, organisation_ids AS OrganisationIds, occurred_at AS OccurredAt
+            SELECT id, event_type AS EventType, referral_id AS ReferralId, status, organisation_ids AS OrganisationIds, occurred_at AS OccurredAt, data
             FROM outbox_messages WHERE fanned_out_at IS NULL
             ORDER BY occurred_at, id
             {session.Dialect.Limit("@Take")}
@@ -26,8 +26,8 @@ public sealed class WebhookFanOut(ConnectionFactory factory, Clock clock)
         if (messages.Count == 0) return 0;
 
         var insert = session.Dialect.InsertIfAbsent("webhook_deliveries",
-            "id, subscription_id, message_id, event_type, referral_id, referral_status, occurred_at, state, attempts, round_attempts, next_attempt_at, created_at",
-            "@Id, @SubscriptionId, @MessageId, @EventType, @ReferralId, @ReferralStatus, @OccurredAt, @State, 0, 0, @Now, @Now",
+            "id, subscription_id, message_id, event_type, referral_id, referral_status, occurred_at, state, attempts, round_attempts, next_attempt_at, created_at, data",
+            "@Id, @SubscriptionId, @MessageId, @EventType, @ReferralId, @ReferralStatus, @OccurredAt, @State, 0, 0, @Now, @Now, @Data",
             "subscription_id, message_id");
         var fannedOut = 0;
         // One transaction for the batch: one commit (one fsync on SQLite) however many messages there are.
@@ -45,7 +45,7 @@ public sealed class WebhookFanOut(ConnectionFactory factory, Clock clock)
                     await connection.ExecuteAsync(new CommandDefinition(insert, new
                     {
                         Id = Guid.CreateVersion7(), SubscriptionId = subscription.Id, MessageId = message.Id, message.EventType, message.ReferralId,
-                        ReferralStatus = message.Status, message.OccurredAt, State = WebhookDeliveryStates.Pending, Now = now,
+                        ReferralStatus = message.Status, message.OccurredAt, State = WebhookDeliveryStates.Pending, Now = now, message.Data,
                     }, session.Transaction, cancellationToken: ct));
                 fannedOut += await connection.ExecuteAsync(new CommandDefinition(
                     "UPDATE outbox_messages SET fanned_out_at = @Now WHERE id = @Id AND fanned_out_at IS NULL",
@@ -69,6 +69,7 @@ public sealed class WebhookFanOut(ConnectionFactory factory, Clock clock)
         public string? Status { get; init; }
         public string OrganisationIds { get; init; } = "";
         public DateTimeOffset OccurredAt { get; init; }
+        public string? Data { get; init; }
 
         /// <summary>The comma-separated organisation ids the writer addressed; anything that is not an id is ignored.</summary>
         public IReadOnlyList<Guid> Organisations() => OrganisationIds

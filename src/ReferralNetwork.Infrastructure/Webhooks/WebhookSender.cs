@@ -19,11 +19,12 @@ public sealed record WebhookAttemptOutcome(int? StatusCode, string? Error, TimeS
 }
 
 /// <summary>The event as it goes over the wire: the same bytes on every attempt.</summary>
-public sealed record WebhookMessage(Guid DeliveryId, string EventType, DateTimeOffset OccurredAt, Guid? ReferralId, string? ReferralStatus)
+public sealed record WebhookMessage(Guid DeliveryId, string EventType, DateTimeOffset OccurredAt, Guid? ReferralId, string? ReferralStatus, string? Data = null)
 {
     /// <summary>
-    /// The thin payload <c>{"type","timestamp","data":{"referralId","status"}}</c>: ids and codes only, never personal
-    /// data. Receivers fetch the referral with their own key.
+    /// The thin payload <c>{"type","timestamp","data":{"referralId","status",…}}</c>: ids and codes only, never personal
+    /// data. Receivers fetch the referral with their own key. <see cref="Data"/> (a JSON object the writer stored with the
+    /// outbox row) adds event-specific codes, e.g. for <c>referral.deadline_missed</c> the deadline, its holder and the lateness.
     /// </summary>
     public byte[] Body()
     {
@@ -38,6 +39,15 @@ public sealed record WebhookMessage(Guid DeliveryId, string EventType, DateTimeO
             else json.WriteNull("referralId");
             if (ReferralStatus is { } status) json.WriteString("status", status);
             else json.WriteNull("status");
+            if (Data is { Length: > 0 } extra)
+            {
+                using var document = JsonDocument.Parse(extra);
+                foreach (var property in document.RootElement.EnumerateObject())
+                {
+                    if (property.NameEquals("referralId") || property.NameEquals("status")) continue;
+                    property.WriteTo(json);
+                }
+            }
             json.WriteEndObject();
             json.WriteEndObject();
         }

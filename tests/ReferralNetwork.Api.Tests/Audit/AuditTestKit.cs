@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using ReferralNetwork.Api.Tests.Infrastructure;
 using ReferralNetwork.Application.Features.Audit;
 using ReferralNetwork.Infrastructure.Audit;
+using ReferralNetwork.Infrastructure.Deadlines;
 
 namespace ReferralNetwork.Api.Tests.Audit;
 
@@ -22,11 +23,61 @@ public static class AuditTestKit
     public static async Task<CheckpointRow?> CheckpointAsync(ApiFixture fixture) =>
         (await fixture.Factory.Services.GetRequiredService<CheckpointWriter>().WriteAsync(CancellationToken.None)).Checkpoint;
 
-    public static async Task<JsonObject> VerifyAsync(HttpClient auditor, bool everyRoot = false)
+    public static async Task<JsonObject> VerifyAsync(HttpClient auditor, bool everyRoot = false, (long Checkpoint, string Root)? anchor = null)
     {
-        var response = await auditor.GetAsync($"/api/v1/audit/verify{(everyRoot ? "?everyRoot=true" : "")}");
+        var query = new List<string>();
+        if (everyRoot) query.Add("everyRoot=true");
+        if (anchor is { } a) query.Add($"checkpoint={a.Checkpoint}&root={a.Root}");
+        var response = await auditor.GetAsync($"/api/v1/audit/verify{(query.Count == 0 ? "" : "?" + string.Join('&', query))}");
         await TestNetwork.Expect(response, HttpStatusCode.OK);
         return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+    }
+
+    /// <summary>The anchor an auditor copies from a verify report that said ok: the latest checkpoint's sequence and root.</summary>
+    public static (long Checkpoint, string Root) AnchorOf(JsonObject report)
+    {
+        Assert.True(report["ok"]!.GetValue<bool>(), report.ToJsonString());
+        var latest = report["latestCheckpoint"]!;
+        return (latest["checkpoint"]!.GetValue<long>(), latest["root"]!.GetValue<string>());
+    }
+
+    /// <summary>
+    /// Publishes a protocol that only a referral naming it uses (no person is 150), with second-scale deadlines:
+    /// urgent referrals are due to be acknowledged in 2 s, decided in 5 s, followed up 10 s after acceptance.
+    /// </summary>
+    public static async Task<string> FastProtocolAsync(ApiFixture fixture)
+    {
+        var code = "fast-" + Guid.NewGuid().ToString("N")[..12];
+        var deadlines = new { acknowledge = "PT2S", decide = "PT5S", followUp = "PT10S" };
+        var response = await fixture.Admin().PostAsJsonAsync("/api/v1/protocols", new
+        {
+            code, title = "Second-scale deadlines", appliesTo = new { minAge = 150 },
+            consent = new { requiredFrom = new[] { "person" }, emergencyOverride = new { allowed = true, reviewWithin = "PT3S" } },
+            deadlines = new { emergency = deadlines, urgent = deadlines, routine = deadlines },
+            receivers = new Dictionary<string, object> { ["*"] = new { kinds = new[] { "ngo", "centre_for_social_work", "health_centre" } } },
+            escalateTo = new { organisationKind = "network_coordinator" },
+        });
+        await TestNetwork.Expect(response, HttpStatusCode.Created);
+        return code;
+    }
+
+    /// <summary>Deletes a table's rows of these referrals when disposed: for rows a test forged with no event behind them.</summary>
+    public static IAsyncDisposable DeleteAtEnd(ApiFixture fixture, string table, IReadOnlyList<Guid> referrals) => new Deferred(async () =>
+    {
+        await using var connection = await fixture.OpenAsync();
+        foreach (var id in referrals) await connection.ExecuteAsync($"DELETE FROM {table} WHERE referral_id = @id", new { id });
+    });
+
+    private sealed class Deferred(Func<Task> action) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await action();
+    }
+
+    /// <summary>Runs one pass of the deadline monitor now, as the hosted service would at its next wake-up.</summary>
+    public static async Task<int> RunDeadlineMonitorAsync(ApiFixture fixture)
+    {
+        await using var scope = fixture.Factory.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<DeadlineMonitor>().RunOnceAsync(CancellationToken.None);
     }
 
     public static async Task<JsonObject> GetJsonAsync(HttpClient client, string url)
@@ -53,12 +104,13 @@ public static class AuditTestKit
 }
 
 /// <summary>
-/// A copy of the four audit tables, taken before a test tampers with them and put back afterwards, so each tamper
-/// test sees exactly one change and the next test an intact trail.
+/// A copy of the four audit tables and the projections verify replays, taken before a test tampers with them and put
+/// back afterwards, so each tamper test sees exactly one change and the next test an intact trail.
 /// </summary>
 public sealed class AuditTablesBackup : IAsyncDisposable
 {
-    private static readonly string[] Tables = ["audit_events", "audit_stream_heads", "audit_checkpoints", "audit_checkpoint_heads"];
+    private static readonly string[] Tables =
+        ["audit_events", "audit_stream_heads", "audit_checkpoints", "audit_checkpoint_heads", "responsibility_periods", "referral_duties", "deadline_breaches"];
     private readonly ApiFixture _fixture;
 
     private AuditTablesBackup(ApiFixture fixture) => _fixture = fixture;

@@ -16,7 +16,12 @@ namespace ReferralNetwork.Api.Tests.Audit;
 /// contiguous and linked; a stream's first event in the file is either seq 1 with a zero prevHash or an anchor;</item>
 /// <item>checkpoint: ECDSA P-256/SHA-256 (DER signature) over the statement text; sequence and predecessor linked; tree
 /// size never decreasing; the Merkle root (RFC 6962, computed bottom-up here, unlike the server's recursive split)
-/// over the sealed heads equals the signed root; every sealed head that is in the file has that hash.</item>
+/// over the sealed heads equals the signed root; every sealed head that is in the file has that hash;</item>
+/// <item>an anchor the auditor kept (a checkpoint's sequence and root), when given: that checkpoint is in the file with that root;</item>
+/// <item>accountability (docs/accountability-events.md): every referral stream the file holds from seq 1 is replayed
+/// into its responsibility trail (the <c>responsibility</c> changes) and its breaches (the <c>duties</c> changes:
+/// <c>breached</c> opens one, the later <c>closed</c> gives its actedAt; the protocol comes from <c>referral.submitted</c>),
+/// for comparison with what the API serves.</item>
 /// </list>
 /// </summary>
 public static class ExportVerifier
@@ -24,12 +29,30 @@ public static class ExportVerifier
     public sealed record Result(IReadOnlyList<string> Problems, int Events, int Checkpoints)
     {
         public bool Ok => Problems.Count == 0;
+
+        /// <summary>The trail of every referral whose stream the file holds from its first event, periods in seq order.</summary>
+        public IReadOnlyDictionary<Guid, IReadOnlyList<TrailPeriod>> Trails { get; init; } = new Dictionary<Guid, IReadOnlyList<TrailPeriod>>();
+
+        /// <summary>The breaches of those referrals.</summary>
+        public IReadOnlyList<Breach> Breaches { get; init; } = [];
+
+        /// <summary>The header's exportedAt: the instant an open breach's lateness is measured at.</summary>
+        public DateTimeOffset ExportedAt { get; init; }
+    }
+
+    public sealed record TrailPeriod(Guid OrganisationId, DateTimeOffset From, DateTimeOffset? Until, string Basis, string? ClosedBasis);
+
+    public sealed record Breach(Guid ReferralId, string Deadline, Guid HolderOrganisationId, Guid ResponsibleOrganisationId, DateTimeOffset DueAt,
+        DateTimeOffset DetectedAt, DateTimeOffset? ActedAt, string? ProtocolCode, int? ProtocolVersion)
+    {
+        /// <summary>actedAt − dueAt, or, while the duty is still open, <paramref name="now"/> − dueAt, in whole seconds.</summary>
+        public long LateBySeconds(DateTimeOffset now) => (long)Math.Floor(((ActedAt ?? now) - DueAt).TotalSeconds);
     }
 
     private static readonly JsonWriterOptions Canonical = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = false };
     private static readonly string Zeros = new('0', 64);
 
-    public static Result Verify(string ndjson, string publicKeyPem)
+    public static Result Verify(string ndjson, string publicKeyPem, (long Checkpoint, string Root)? anchor = null)
     {
         using var key = ECDsa.Create();
         key.ImportFromPem(publicKeyPem);
@@ -47,6 +70,8 @@ public static class ExportVerifier
         JsonElement? previous = null;
         long lastGlobal = 0;
         int events = 0, checkpoints = 0;
+        var replays = new Dictionary<Guid, Referral>();
+        var anchorSeen = false;
         foreach (var line in lines.Skip(1))
         {
             switch (Kind(line))
@@ -68,15 +93,30 @@ public static class ExportVerifier
                     }
                     else if (seq == 1 && prevHash != Zeros) problems.Add($"{where}: the first event's prevHash is not zero");
                     if (line.TryGetProperty("dataText", out _) || EventHash(line, prevHash) != hash) problems.Add($"{where}: hash mismatch");
+                    if (stream.StartsWith("referral/", StringComparison.Ordinal) && Guid.TryParse(stream["referral/".Length..], out var referral))
+                    {
+                        // Only a stream the file holds from its first event can be replayed whole.
+                        if (seq == 1) replays[referral] = new Referral();
+                        if (replays.TryGetValue(referral, out var replay)) problems.AddRange(replay.Apply(line).Select(p => $"{where}: {p}"));
+                    }
                     last[stream] = (seq, hash);
                     hashes[(stream, seq)] = hash;
                     break;
                 case "checkpoint":
                     checkpoints++;
                     problems.AddRange(CheckCheckpoint(line, previous, key, keyId, snapshot).Select(p => $"checkpoint {line.GetProperty("sequence").GetInt64()}: {p}"));
+                    if (anchor is { } a && line.GetProperty("sequence").GetInt64() == a.Checkpoint)
+                    {
+                        anchorSeen = true;
+                        if (!string.Equals(line.GetProperty("rootHash").GetString(), a.Root, StringComparison.OrdinalIgnoreCase))
+                            problems.Add($"checkpoint {a.Checkpoint}: its root is not the anchored {a.Root}");
+                    }
                     foreach (var head in line.GetProperty("heads").EnumerateArray())
                         sealedHeads.Add((line.GetProperty("sequence").GetInt64(), head.GetProperty("streamId").GetString()!, head.GetProperty("seq").GetInt64(), head.GetProperty("hash").GetString()!));
                     previous = line;
+                    break;
+                case "log_checkpoint":
+                    // The transparency log's heads: checked by src/ReferralNetwork.OfflineVerifier (TransparencyLogTests).
                     break;
                 case "end":
                     if (line.GetProperty("events").GetInt64() != events || line.GetProperty("checkpoints").GetInt64() != checkpoints)
@@ -91,7 +131,82 @@ public static class ExportVerifier
         foreach (var (checkpoint, stream, seq, hash) in sealedHeads)
             if (hashes.TryGetValue((stream, seq), out var actual) && actual != hash)
                 problems.Add($"checkpoint {checkpoint}: sealed {stream}#{seq} with another hash than the file's event");
-        return new Result(problems, events, checkpoints);
+        if (anchor is { } kept && !anchorSeen) problems.Add($"the anchored checkpoint {kept.Checkpoint} is not in the file");
+        return new Result(problems, events, checkpoints)
+        {
+            Trails = replays.ToDictionary(r => r.Key, r => (IReadOnlyList<TrailPeriod>)r.Value.Periods.OrderBy(p => p.Key).Select(p => p.Value).ToList()),
+            Breaches = replays.SelectMany(r => r.Value.Breaches.Values.Select(b => b with { ReferralId = r.Key })).ToList(),
+            ExportedAt = DateTimeOffset.Parse(lines[0].GetProperty("exportedAt").GetString()!, System.Globalization.CultureInfo.InvariantCulture),
+        };
+    }
+
+    /// <summary>One referral's accountability, folded from its events' data as the event format documents it.</summary>
+    private sealed class Referral
+    {
+        public readonly SortedDictionary<long, TrailPeriod> Periods = [];
+        public readonly Dictionary<string, Breach> Breaches = [];
+        private readonly HashSet<string> _open = [], _closed = [];
+        private string? _protocol;
+        private int? _version;
+
+        public IEnumerable<string> Apply(JsonElement line)
+        {
+            var data = line.GetProperty("data");
+            if (data.ValueKind != JsonValueKind.Object) yield break;
+            if (line.GetProperty("type").GetString() == "referral.submitted")
+            {
+                _protocol = data.TryGetProperty("protocolCode", out var code) ? code.GetString() : null;
+                _version = data.TryGetProperty("protocolVersion", out var version) && version.ValueKind == JsonValueKind.Number ? version.GetInt32() : null;
+            }
+            foreach (var c in List(data, "responsibility"))
+            {
+                var seq = c.GetProperty("seq").GetInt64();
+                var at = Time(c, "at")!.Value;
+                var basis = c.GetProperty("basis").GetString()!;
+                switch (c.GetProperty("change").GetString())
+                {
+                    case "opened" when !Periods.ContainsKey(seq):
+                        Periods[seq] = new TrailPeriod(c.GetProperty("organisationId").GetGuid(), at, null, basis, null);
+                        break;
+                    case "closed" when Periods.TryGetValue(seq, out var open) && open.Until is null:
+                        Periods[seq] = open with { Until = at, ClosedBasis = basis };
+                        break;
+                    default:
+                        yield return $"responsibility change {c.GetProperty("change")} of period {seq} does not follow from the events before it";
+                        break;
+                }
+            }
+            foreach (var c in List(data, "duties"))
+            {
+                // A step duty is keyed by its kind and its step code (docs/accountability-events.md).
+                var deadline = c.GetProperty("deadline").GetString()!;
+                if (c.TryGetProperty("step", out var step) && step.ValueKind == JsonValueKind.String) deadline += ":" + step.GetString();
+                var at = Time(c, "at")!.Value;
+                switch (c.GetProperty("change").GetString())
+                {
+                    case "opened" when _open.Add(deadline):
+                        break;
+                    case "breached" when _open.Contains(deadline) && !_closed.Contains(deadline) && !Breaches.ContainsKey(deadline):
+                        Breaches[deadline] = new Breach(Guid.Empty, deadline, c.GetProperty("holderOrganisationId").GetGuid(),
+                            c.GetProperty("responsibleOrganisationId").GetGuid(), Time(c, "dueAt")!.Value, at, null, _protocol, _version);
+                        break;
+                    case "closed" when _open.Contains(deadline) && _closed.Add(deadline):
+                        if (Breaches.TryGetValue(deadline, out var breach)) Breaches[deadline] = breach with { ActedAt = at };
+                        break;
+                    default:
+                        yield return $"duty change {c.GetProperty("change")} of {deadline} does not follow from the events before it";
+                        break;
+                }
+            }
+        }
+
+        private static IEnumerable<JsonElement> List(JsonElement data, string name) =>
+            data.TryGetProperty(name, out var list) && list.ValueKind == JsonValueKind.Array ? list.EnumerateArray() : [];
+
+        private static DateTimeOffset? Time(JsonElement change, string name) =>
+            change.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+                ? DateTimeOffset.Parse(value.GetString()!, System.Globalization.CultureInfo.InvariantCulture).ToUniversalTime()
+                : null;
     }
 
     private static IEnumerable<string> CheckCheckpoint(JsonElement c, JsonElement? previous, ECDsa key, string keyId, Dictionary<string, (long Seq, string Hash)> snapshot)

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Dapper;
@@ -45,7 +46,9 @@ public abstract class DeadlineMonitorTests(ApiFixture fixture)
         Assert.Equal([id], inbox!["items"]!.AsArray().Select(r => r!["id"]!.GetValue<Guid>()));
         var reread = await referrer.Caseworker.GetAsync($"/api/v1/referrals/{id}");
         Assert.True((await reread.Content.ReadFromJsonAsync<JsonObject>())!["overdue"]!.GetValue<bool>());
-        Assert.Equal(etag, reread.Headers.ETag); // being late is not a change a client could overwrite: no new version
+        // The breach is a change of the referral like any other (its duties and overdue flag moved): a new version, so a
+        // client holding the old ETag re-reads before acting instead of overwriting what the monitor recorded.
+        Assert.NotEqual(etag, reread.Headers.ETag);
         Assert.DoesNotContain(id, (await receiver.Caseworker.GetFromJsonAsync<JsonObject>("/api/v1/referrals?box=inbox&overdue=false"))!["items"]!.AsArray()
             .Select(r => r!["id"]!.GetValue<Guid>()));
 
@@ -129,19 +132,12 @@ public abstract class DeadlineMonitorTests(ApiFixture fixture)
         var referrer = await _network.OrganisationAsync("ngo");
         var receiver = await _network.OrganisationAsync("ngo");
         var id = (await _network.SubmitAsync(referrer, receiver))["id"]!.GetValue<Guid>();
-        // Acceptance as the lifecycle records it: status, follow-up deadline and the receiver's responsibility period.
-        var acceptedAt = fixture.Time.GetUtcNow().AddHours(1);
-        await using (var connection = await fixture.OpenAsync())
-        {
-            await connection.ExecuteAsync("""
-                UPDATE referrals SET status = 'in-progress', responsible_organisation_id = @Receiver, follow_up_by = @FollowUpBy WHERE id = @Id
-                """, new { Id = id, Receiver = receiver.Id, FollowUpBy = acceptedAt.AddDays(14) });
-            await connection.ExecuteAsync("UPDATE responsibility_periods SET until_at = @At, closed_basis = 'accepted' WHERE referral_id = @Id",
-                new { Id = id, At = acceptedAt });
-            await connection.ExecuteAsync("""
-                INSERT INTO responsibility_periods (referral_id, seq, organisation_id, from_at, until_at, basis) VALUES (@Id, 2, @Receiver, @At, NULL, 'accepted')
-                """, new { Id = id, Receiver = receiver.Id, At = acceptedAt });
-        }
+        // Accepted in time through the API: the follow-up duty (14 days for urgent under "standard") is the receiver's.
+        fixture.Time.Advance(TimeSpan.FromHours(1));
+        var current = await receiver.Caseworker.GetAsync($"/api/v1/referrals/{id}");
+        var accept = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/referrals/{id}/accept");
+        accept.Headers.TryAddWithoutValidation("If-Match", current.Headers.ETag!.Tag);
+        await TestNetwork.Expect(await receiver.Caseworker.SendAsync(accept), HttpStatusCode.OK);
         fixture.Time.Advance(TimeSpan.FromDays(15) + TimeSpan.FromHours(2));
 
         await RunMonitorAsync();

@@ -88,8 +88,10 @@ public abstract class ApiFixture : IAsyncLifetime
     public static readonly string[] Tables =
     [
         "organisations", "organisation_services", "organisation_languages", "api_keys", "persons", "consents", "protocols", "referrals",
-        "referral_services", "referral_observers", "referral_timeline", "referral_notes", "responsibility_periods", "deadline_breaches",
+        "referral_services", "referral_observers", "referral_timeline", "referral_notes", "responsibility_periods", "deadline_breaches", "referral_duties",
+        "referral_escalations",
         "idempotency_keys", "outbox_messages", "audit_events", "audit_stream_heads", "webhook_subscriptions", "webhook_deliveries", "webhook_attempts", "audit_checkpoints", "audit_checkpoint_heads",
+        "audit_log_entries", "audit_log_nodes", "audit_log_checkpoints", "audit_log_cosignatures",
     ];
 
     /// <summary>Row counts of every table: a rejected request must leave them all unchanged.</summary>

@@ -50,6 +50,10 @@ public sealed class ApiProcess : IAsyncDisposable
         return key.ExportPkcs8PrivateKeyPem();
     }
 
+    /// <summary>A fresh Ed25519 key for the audit log: PKCS#8 is RFC 8410's fixed 16-byte prefix and the 32-byte seed.</summary>
+    public static readonly string LogSigningKey = System.Security.Cryptography.PemEncoding.WriteString("PRIVATE KEY",
+        [.. Convert.FromHexString("302e020100300506032b657004220420"), .. System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)]);
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -78,6 +82,8 @@ public sealed class ApiProcess : IAsyncDisposable
         if (command is not null) info.ArgumentList.Add(command);
         info.ArgumentList.Add("--urls");
         info.ArgumentList.Add($"http://127.0.0.1:{chosen}");
+        // Outside Development the API refuses to run its workers without the audit log's signing key (fail closed).
+        if (!environment.ContainsKey("Audit__LogSigningKey")) info.Environment["Audit__LogSigningKey"] = LogSigningKey;
         foreach (var (key, value) in environment) info.Environment[key] = value;
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         var process = Process.Start(info)!;
@@ -88,6 +94,42 @@ public sealed class ApiProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         if (command is null) await api.WaitUntilReadyAsync(timeout ?? TimeSpan.FromSeconds(30));
         return api;
+    }
+
+    /// <summary>What a one-shot command of the program (backup, restore, verify-backup, …) printed, and how it exited.</summary>
+    public sealed record CommandResult(int ExitCode, string Output, string Error)
+    {
+        public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Output}--- stderr\n{Error}";
+    }
+
+    /// <summary>Runs the built program with these arguments to its end (no HTTP port), as an operator's shell would.</summary>
+    public static async Task<CommandResult> RunAsync(IReadOnlyDictionary<string, string> environment, TimeSpan timeout, params string[] arguments)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Directory.CreateTempSubdirectory("rn-cmd-").FullName,
+        };
+        info.ArgumentList.Add(ApiDll);
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        foreach (var (key, value) in environment) info.Environment[key] = value;
+        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"'{string.Join(' ', arguments)}' did not finish within {timeout}.");
+        }
+        return new CommandResult(process.ExitCode, await stdout, await stderr);
     }
 
     public async Task WaitUntilReadyAsync(TimeSpan timeout)

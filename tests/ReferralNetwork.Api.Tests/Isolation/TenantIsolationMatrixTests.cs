@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
 using ReferralNetwork.Api.Tests.Infrastructure;
+using ReferralNetwork.Infrastructure.Audit.Log;
 
 namespace ReferralNetwork.Api.Tests.Isolation;
 
@@ -16,7 +19,11 @@ public abstract class TenantIsolationMatrixTests(ApiFixture fixture)
     private static readonly string[] Actors = ["referrer", "supervisor", "receiver", "observer", "outsider", "auditor", "netadmin", "refadmin", "outadmin"];
 
     private sealed record World(Guid Referrer, Guid Receiver, Guid Observer, Guid Outsider, Guid Referral, Guid Person, Guid Webhook,
-        IReadOnlyDictionary<string, HttpClient> Clients);
+        IReadOnlyDictionary<string, HttpClient> Clients)
+    {
+        /// <summary>The audit event (globalSeq) of the referral's submission, in a signed log head.</summary>
+        public long SubmissionEvent { get; init; }
+    }
 
     private sealed record Case(string Name, Func<World, HttpRequestMessage> Request, string Expected);
 
@@ -41,7 +48,13 @@ public abstract class TenantIsolationMatrixTests(ApiFixture fixture)
         new("POST note", w => Send(HttpMethod.Post, $"/api/v1/referrals/{w.Referral}/notes", new { text = "n" }), "201 201 201 403 404 403 403 403 403"),
         new("POST accept (stale)", w => Send(HttpMethod.Post, $"/api/v1/referrals/{w.Referral}/accept", null, "\"999\""), "412 412 412 412 404 403 403 403 403"),
         new("POST withdraw (stale)", w => Send(HttpMethod.Post, $"/api/v1/referrals/{w.Referral}/withdraw", new { reason = "r" }, "\"999\""), "412 412 412 412 404 403 403 403 403"),
+        new("POST step (stale)", w => Send(HttpMethod.Post, $"/api/v1/referrals/{w.Referral}/steps/intake", new { note = "n" }, "\"999\""), "412 412 412 412 404 403 403 403 403"),
         new("POST override-review", w => Send(HttpMethod.Post, $"/api/v1/referrals/{w.Referral}/override-review", new { approved = true }), "403 409 403 403 403 403 403 403 403"),
+        // Only the child's guardian centre (the observer) confirms the consent claimed in its name.
+        new("POST guardian-confirmation", w => Send(HttpMethod.Post, $"/api/v1/referrals/{w.Referral}/guardian-confirmation", new { confirmed = true }),
+                                                                                                              "403 403 403 200 404 403 403 403 403"),
+        new("GET escalated box", w => Get("/api/v1/referrals?box=escalated"),                               "200 200 200 200 200 403 403 403 403"),
+        new("GET pending reviews", w => Get("/api/v1/referrals?box=outbox&pendingReview=true"),             "200 200 200 200 200 403 403 403 403"),
         new("GET person", w => Get($"/api/v1/persons/{w.Person}"),                                           "200 200 200 200 404 403 403 403 403"),
         new("GET consents", w => Get($"/api/v1/persons/{w.Person}/consents"),                                "200 200 200 200 404 403 403 403 403"),
         new("GET inbox", w => Get("/api/v1/referrals?box=inbox"),                                            "200 200 200 200 200 403 403 403 403"),
@@ -54,6 +67,12 @@ public abstract class TenantIsolationMatrixTests(ApiFixture fixture)
         new("GET webhooks", w => Get("/api/v1/webhooks"),                                                    "403 403 403 403 403 403 403 200 200"),
         new("POST protocol", w => Send(HttpMethod.Post, "/api/v1/protocols", new { code = "x" }),            "403 403 403 403 403 403 400 403 403"),
         new("GET statistics", w => Get("/api/v1/statistics/referrals?groupBy=service"),                      "200 200 200 200 200 200 200 200 200"),
+        // The transparency log is hashes and sizes: every role reads it. A receipt only for the organisation that acted, and auditors.
+        new("GET audit log", w => Get("/api/v1/audit/log"),                                                  "200 200 200 200 200 200 200 200 200"),
+        new("GET log checkpoint", w => Get("/api/v1/audit/log/checkpoint"),                                  "200 200 200 200 200 200 200 200 200"),
+        new("GET inclusion proof", w => Get("/api/v1/audit/log/proof/inclusion?index=0&size=1"),             "200 200 200 200 200 200 200 200 200"),
+        new("GET consistency proof", w => Get("/api/v1/audit/log/proof/consistency?from=1&to=1"),           "200 200 200 200 200 200 200 200 200"),
+        new("GET receipt", w => Get($"/api/v1/audit/receipts/{w.SubmissionEvent}"),                          "200 200 404 404 404 200 404 200 404"),
         new("POST referral naming another's person", w => Send(HttpMethod.Post, "/api/v1/referrals", new
         {
             receiverOrganisationId = w.Receiver, services = new[] { "legal_aid" }, urgency = "routine", reason = "r", personId = w.Person,
@@ -137,8 +156,13 @@ public abstract class TenantIsolationMatrixTests(ApiFixture fixture)
         var webhook = await clients["refadmin"].PostAsJsonAsync("/api/v1/webhooks", new { url = "http://127.0.0.1:9/hooks/rn", events = Array.Empty<string>() });
         await TestNetwork.Expect(webhook, HttpStatusCode.Created);
         var webhookId = (await webhook.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<Guid>();
+        // Sign a log head over the submission, as the checkpointer would, so its receipt is ready.
+        await fixture.Factory.Services.GetRequiredService<LogCheckpointWriter>().RunAsync(CancellationToken.None);
+        await using var connection = await fixture.OpenAsync();
+        var submission = await connection.ExecuteScalarAsync<long>("SELECT global_seq FROM audit_events WHERE stream_id = @Stream AND seq = 1",
+            new { Stream = $"referral/{referral["id"]!.GetValue<Guid>()}" });
         return new World(referrer.Id, receiver.Id, guardian.Id, outsider.Id, referral["id"]!.GetValue<Guid>(), referral["person"]!["id"]!.GetValue<Guid>(),
-            webhookId, clients);
+            webhookId, clients) { SubmissionEvent = submission };
     }
 }
 

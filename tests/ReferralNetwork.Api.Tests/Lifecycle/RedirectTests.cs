@@ -42,12 +42,20 @@ public abstract class RedirectTests(ApiFixture fixture)
         Assert.Equal(fixture.Time.GetUtcNow().AddHours(24), onward["deadlines"]!["acknowledgeBy"]!.GetValue<DateTimeOffset>());
         Assert.Equal("Needs advice on the asylum procedure", (await target.Caseworker.ReadAsync(onwardId)).Referral["reason"]!.GetValue<string>());
 
-        // The original referrer follows the chain on its own referral, but cannot open the onward one.
+        // The original referrer follows the chain on its own referral and observes the onward one (issue 13 item 5): its
+        // status, outcome and timeline — never its reason or notes, and no action on it.
         var (seen, _) = await referrer.Caseworker.ReadAsync(original);
         Assert.Equal("redirected", seen["status"]!.GetValue<string>());
         Assert.Equal(onwardId, seen["onward"]!["id"]!.GetValue<Guid>());
         Assert.Equal("requested", seen["onward"]!["status"]!.GetValue<string>());
-        await ProblemAsync(await referrer.Caseworker.GetAsync($"/api/v1/referrals/{onwardId}"), HttpStatusCode.NotFound);
+        var (followed, _) = await referrer.Caseworker.ReadAsync(onwardId);
+        Assert.Equal("observer", followed["relation"]!.GetValue<string>());
+        Assert.Null(followed["reason"]);
+        Assert.Empty(followed["allowedActions"]!.AsArray());
+        await ProblemAsync(await referrer.Caseworker.GetAsync($"/api/v1/referrals/{onwardId}/notes"), HttpStatusCode.Forbidden);
+        await TestNetwork.Expect(await referrer.Caseworker.GetAsync($"/api/v1/referrals/{onwardId}/timeline"), HttpStatusCode.OK);
+        var observing = await referrer.Caseworker.GetFromJsonAsync<JsonObject>("/api/v1/referrals?box=observing");
+        Assert.Contains(onwardId, observing!["items"]!.AsArray().Select(r => IdOf(r!.AsObject())));
         var open = await fixture.PeriodsAsync(original);
         AssertContiguous(open, submittedAt, closed: false);
 

@@ -138,7 +138,7 @@ public abstract class OverrideReviewTests(ApiFixture fixture)
         Assert.DoesNotContain("guardian must be reached", System.Text.Encoding.UTF8.GetString(sealedNote!));
         var audit = string.Join("\n", await connection.QueryAsync<string>("SELECT data FROM audit_events WHERE stream_id = @Stream", new { Stream = $"referral/{id}" }));
         Assert.DoesNotContain("guardian must be reached", audit);
-        Assert.Contains("\"toStatus\":\"cancelled\"", audit);
+        Assert.Contains("\"to\":\"cancelled\"", audit);
     }
 
     [Fact]

@@ -59,6 +59,11 @@ export function actionForm(action, referral, etag, done) {
       await done(referral, null);
     } catch (error) {
       if (error instanceof ApiError && error.status === 412) { await done(referral, error); return; }
+      if (error.problem?.rule === 'protocol.steps_missing') {
+        const titles = (error.problem.missingSteps ?? []).map((code) => referral.steps?.find((s) => s.code === code)?.title ?? code);
+        form.append(h('p', { className: 'error', role: 'alert', id: 'steps-missing' }, t('stepsMissing', { s: titles.join(', ') })));
+        return;
+      }
       const rest = showErrors(form, error.problem);
       say([error.message, ...rest].join(' '), 'error');
     }

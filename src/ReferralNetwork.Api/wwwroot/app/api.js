@@ -1,3 +1,5 @@
+import { lang } from './i18n.js';
+
 // The public REST API, with the worker's key. The key lives in sessionStorage: gone when the tab closes.
 const KEY = 'rn.key';
 
@@ -14,7 +16,8 @@ export function setKey(value) { value ? sessionStorage.setItem(KEY, value) : ses
 
 /** One call. Returns { body, etag }; a problem+json answer becomes an ApiError. */
 export async function call(method, path, { body, etag, signal } = {}) {
-  const headers = { Accept: 'application/json' };
+  // Protocol steps come back in the worker's language (the client writes Serbian in Latin script).
+  const headers = { Accept: 'application/json', 'Accept-Language': lang() === 'sr' ? 'sr-Latn' : 'en' };
   const stored = key();
   if (stored) headers.Authorization = `Bearer ${stored}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';

@@ -8,6 +8,12 @@ const main = document.getElementById('main');
 const top = document.getElementById('top');
 const statusLine = document.getElementById('status');
 
+/** The boxes as tabs; `reviews` is the referrer's outbox narrowed to overrides waiting for a supervisor's review. */
+const boxes = ['inbox', 'outbox', 'observing', 'escalated', 'reviews'];
+const boxQuery = (box) => (box === 'reviews' ? { box: 'outbox', pendingReview: true } : { box });
+const isSupervisor = () => state.me?.roles.includes('supervisor');
+const visibleBoxes = () => boxes.filter((box) => box !== 'reviews' || isSupervisor());
+
 export const state = {
   me: null,
   services: [],
@@ -102,9 +108,9 @@ export function deadlineBadge(referral) {
 
 async function boxCounts() {
   const counts = {};
-  await Promise.all(['inbox', 'outbox', 'observing'].map(async (box) => {
+  await Promise.all(visibleBoxes().map(async (box) => {
     try {
-      const page = await get(`/referrals${query({ box, limit: 100 })}`);
+      const page = await get(`/referrals${query({ ...boxQuery(box), limit: 100 })}`);
       counts[box] = page.nextCursor ? t('count100') : String(page.items.length);
     } catch { counts[box] = '?'; }
   }));
@@ -118,13 +124,13 @@ async function renderBox(box) {
   const more = h('button', { type: 'button', className: 'secondary', hidden: true }, t('loadMore'));
   replace(main, tabs, filtersForm(box), list, more, h('p', {}, h('a', { href: '#/new', className: 'button primary', id: 'new-referral' }, t('newReferral'))));
   const counts = await boxCounts();
-  replace(tabs, ['inbox', 'outbox', 'observing'].map((name) => h('a', {
+  replace(tabs, visibleBoxes().map((name) => h('a', {
     href: `#/${name}`, className: name === box ? 'tab active' : 'tab', 'aria-current': name === box ? 'page' : false, id: `tab-${name}`,
   }, `${t(name)} `, h('span', { className: 'count' }, counts[name]))));
 
   let cursor = null;
   const load = async (first) => {
-    const page = await get(`/referrals${query({ box, ...state.filters, cursor, limit: 25 })}`);
+    const page = await get(`/referrals${query({ ...boxQuery(box), ...state.filters, cursor, limit: 25 })}`);
     if (first) list.replaceChildren();
     if (first && page.items.length === 0) list.append(h('li', { className: 'muted' }, t('noReferrals')));
     for (const referral of page.items) list.append(await referralRow(referral));
@@ -200,6 +206,9 @@ export async function renderReferral(id, notice) {
     h('dt', {}, t('services')), h('dd', {}, referral.services.map(serviceName).join(', ')),
     h('dt', {}, t('urgency')), h('dd', {}, t(`urgency.${referral.urgency}`)),
     h('dt', {}, t('protocol')), h('dd', {}, `${referral.protocolCode} v${referral.protocolVersion}`),
+    h('dt', {}, t('consentBasis')), h('dd', { id: 'consent-basis' }, t(`consentBasis.${referral.consentBasis}`),
+      referral.emergencyOverride ? h('span', { className: `pill override-${referral.emergencyOverride.status}`, id: 'override-status' },
+        t(`override.${referral.emergencyOverride.status}`)) : null),
     h('dt', {}, t('referrer')), h('dd', {}, await organisationName(referral.referrerOrganisationId)),
     h('dt', {}, t('receiver')), h('dd', {}, await organisationName(referral.receiverOrganisationId)),
     h('dt', {}, t('responsible')), h('dd', { id: 'responsible' }, await organisationName(referral.responsibleOrganisationId)),
@@ -210,6 +219,11 @@ export async function renderReferral(id, notice) {
         d.followUpBy ? h('li', {}, `${t('followUpBy')}: ${formatTime(d.followUpBy)}`) : null,
         d.reviewBy ? h('li', {}, `${t('reviewBy')}: ${formatTime(d.reviewBy)}`) : null),
       deadlineBadge(referral)),
+    referral.duties?.length ? [h('dt', {}, t('duties')), h('dd', {}, h('ul', { className: 'plain', id: 'duties' },
+      await Promise.all(referral.duties.map(async (duty) => h('li', { 'data-deadline': duty.deadline },
+        `${t(`deadline.${duty.deadline}`)}${duty.step ? ` (${referral.steps?.find((s) => s.code === duty.step)?.title ?? duty.step})` : ''} · ${await organisationName(duty.holderOrganisationId)} · ${formatTime(duty.dueAt)}`,
+        duty.closedAt ? ` · ${t(`closed.${duty.closedBasis}`)}` : '',
+        duty.lateBySeconds ? h('span', { className: 'badge overdue' }, t('lateBy', { t: formatSpan(duty.lateBySeconds * 1000) })) : null)))))] : null,
     referral.outcome ? [h('dt', {}, t('outcome')), h('dd', { id: 'outcome' }, t(`outcome.${referral.outcome}`))] : null,
     referral.declineReason ? [h('dt', {}, t('declineReason')), h('dd', { id: 'decline-reason' }, t(`decline.${referral.declineReason}`))] : null,
     referral.onward ? [h('dt', {}, t('target')), h('dd', {}, `${await organisationName(referral.onward.receiverOrganisationId)} · ${t(`status.${referral.onward.status}`)}`)] : null,
@@ -227,9 +241,75 @@ export async function renderReferral(id, notice) {
     h('p', {}, h('a', { href: `#/${state.box}` }, `← ${t('back')}`)),
     h('h2', {}, h('span', { className: `pill status-${referral.status}`, id: 'referral-status' }, t(`status.${referral.status}`)), ' ', referral.services.map(serviceName).join(', ')),
     notice ? h('p', { className: 'notice', role: 'alert', id: 'notice' }, notice) : null,
-    h('section', { className: 'card' }, facts), actions,
+    h('section', { className: 'card' }, facts), stepsSection(referral, etag), overrideReview(referral, etag), actions,
     await timelineSection(referral), referral.relation === 'observer' ? null : await notesSection(referral));
   main.focus();
+}
+
+/**
+ * The supervisor's review of an emergency override (four eyes: the API refuses the supervisor who submitted it, and the
+ * answer is shown beside the buttons). Shown only on a referral of the caller's organisation whose override is pending.
+ */
+function overrideReview(referral, etag) {
+  if (referral.relation !== 'referrer' || referral.emergencyOverride?.status !== 'pending' || !isSupervisor()) return null;
+  const note = h('textarea', { rows: 2, maxlength: 2000, id: 'review-note' });
+  const form = h('form', { className: 'card stack', id: 'override-review', 'aria-labelledby': 'review-title' },
+    h('h3', { id: 'review-title' }, t('overrideReview')),
+    h('p', { className: 'help' }, t('overrideReviewHelp', { t: formatTime(referral.emergencyOverride.reviewBy) })),
+    field(t('reviewNote'), note, 'note'),
+    h('div', { className: 'buttons' },
+      h('button', { type: 'submit', className: 'primary', value: 'approve', id: 'approve-override' }, t('approveOverride')),
+      h('button', { type: 'submit', className: 'danger', value: 'reject', id: 'reject-override' }, t('rejectOverride'))));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const approved = event.submitter?.value !== 'reject';
+    try {
+      await call('POST', `/referrals/${referral.id}/override-review`, { body: { approved, note: note.value || undefined }, etag });
+      await onActionDone(referral, null);
+    } catch (error) {
+      const rest = showErrors(form, error.problem);
+      say([error.message, ...rest].join(' '), 'error');
+    }
+  });
+  return form;
+}
+
+/**
+ * The protocol's steps for this referral as a checklist: title, guidance and legal basis in the worker's language; the
+ * receiver ticks an open step (with an optional note) while it works on the referral.
+ */
+function stepsSection(referral, etag) {
+  if (!referral.steps?.length) return null;
+  const working = referral.relation === 'receiver' && ['accepted', 'in-progress', 'on-hold'].includes(referral.status);
+  const items = referral.steps.map((step) => {
+    const item = h('li', { className: 'step', 'data-step': step.code },
+      h('div', {}, h('strong', {}, `${step.doneAt ? '☑' : '☐'} ${step.title}`),
+        step.mandatory ? h('span', { className: 'pill' }, ` ${t('mandatory')}`) : null,
+        step.due ? h('span', { className: 'muted' }, ` · ${t('stepDueBy', { t: formatTime(step.due) })}`) : null,
+        step.doneAt ? h('span', { className: 'muted step-done' }, ` · ${t('doneAt', { t: formatTime(step.doneAt) })}`) : null),
+      step.guidance ? h('p', { className: 'prose' }, step.guidance) : null,
+      step.legalBasis ? h('p', { className: 'help' }, `${t('legalBasis')}: ${step.legalBasis}`) : null,
+      step.note ? h('p', { className: 'prose step-note' }, step.note) : null);
+    if (working && !step.doneAt) {
+      const note = h('textarea', { rows: 2, maxlength: 2000, className: 'step-note-input' });
+      const form = h('form', { className: 'stack' }, field(t('stepNote'), note, 'note'),
+        h('button', { type: 'submit', className: 'secondary step-tick' }, t('stepDone')));
+      form.addEventListener('submit', async (event) => {
+        event.preventDefault();
+        try {
+          await call('POST', `/referrals/${referral.id}/steps/${encodeURIComponent(step.code)}`, { body: { note: note.value || undefined }, etag });
+          await onActionDone(referral, null);
+        } catch (error) {
+          if (error instanceof ApiError && error.status === 412) { await onActionDone(referral, error); return; }
+          say(error.message, 'error');
+        }
+      });
+      item.append(form);
+    }
+    return item;
+  });
+  return h('section', { className: 'card', 'aria-labelledby': 'steps-title' }, h('h3', { id: 'steps-title' }, t('steps')),
+    h('p', { className: 'help' }, t('stepsHelp')), h('ol', { className: 'plain', id: 'steps' }, items));
 }
 
 async function onActionDone(referral, error) {
@@ -287,7 +367,7 @@ export async function route() {
   try {
     if (page === 'referral' && id) await renderReferral(id);
     else if (page === 'new') replace(main, await newReferralForm((created) => { say(t('submitted')); location.hash = `#/referral/${created.id}`; }));
-    else await renderBox(['inbox', 'outbox', 'observing'].includes(page) ? page : 'inbox');
+    else await renderBox(visibleBoxes().includes(page) ? page : 'inbox');
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) { signOut(); return; }
     say(error.message || t('errorGeneric'), 'error');

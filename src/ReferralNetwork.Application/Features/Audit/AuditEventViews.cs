@@ -11,7 +11,12 @@ public sealed record AuditActorView(Guid? PrincipalId, Guid? OrganisationId, str
 
 /// <summary>An audit event as auditors read it. <c>data</c> holds ids, codes, counts and times only (DESIGN §6).</summary>
 public sealed record AuditEventView(long GlobalSeq, string StreamId, long Seq, string Type, DateTimeOffset OccurredAt, AuditActorView Actor, JsonElement Data,
-    string PrevHash, string Hash);
+    string PrevHash, string Hash)
+{
+    /// <summary>The event's index in the transparency log; null until the next checkpoint puts it there (only the
+    /// referral events list fills it).</summary>
+    public long? LogIndex { get; init; }
+}
 
 /// <summary>The columns of <c>audit_events</c>, as the auditor queries select them.</summary>
 public sealed record AuditEventRow
@@ -27,6 +32,8 @@ public sealed record AuditEventRow
     public string Data { get; init; } = "{}";
     public string PrevHash { get; init; } = "";
     public string Hash { get; init; } = "";
+    /// <summary>Selected only by queries that join <c>audit_log_entries</c>.</summary>
+    public long? LogIndex { get; init; }
 
     public const string Columns = """
         e.global_seq AS GlobalSeq, e.stream_id AS StreamId, e.seq, e.occurred_at AS OccurredAt, e.principal_id AS PrincipalId,
@@ -34,7 +41,7 @@ public sealed record AuditEventRow
         """;
 
     public AuditEventView ToView() =>
-        new(GlobalSeq, StreamId, Seq, Type, OccurredAt, new AuditActorView(PrincipalId, OrganisationId, Role), ParseData(Data), PrevHash, Hash);
+        new(GlobalSeq, StreamId, Seq, Type, OccurredAt, new AuditActorView(PrincipalId, OrganisationId, Role), ParseData(Data), PrevHash, Hash) { LogIndex = LogIndex };
 
     /// <summary>The stored data as JSON; a value that no longer parses (tampered) is shown as a string, never a 500.</summary>
     public static JsonElement ParseData(string data)

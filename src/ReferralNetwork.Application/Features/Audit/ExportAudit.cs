@@ -20,10 +20,14 @@ namespace ReferralNetwork.Application.Features.Audit;
 /// <item><c>checkpoint</c>: sequence, treeSize, eventCount, rootHash, createdAt, keyId, signature, previousSequence,
 /// previousRootHash, and its sealed heads [{streamId, seq, hash}] sorted by streamId: the full snapshot in the first
 /// checkpoint line (<c>headsComplete: true</c>), only the new or moved heads after it (<c>false</c>);</item>
-/// <item><c>end</c>: how many event and checkpoint lines were written (a truncated file lacks it).</item>
+/// <item><c>log_checkpoint</c>: the transparency log's signed heads (see <see cref="AuditExport"/>); events carry their <c>logIndex</c>;</item>
+/// <item><c>end</c>: how many event, checkpoint and log checkpoint lines were written (a truncated file lacks it).</item>
 /// </list>
 /// Events come in global order (globalSeq); a checkpoint line follows the events that occurred up to its time.
 /// from/to select [from, to) on occurredAt and createdAt.
+/// Referral events carry their trail and duty steps (docs/accountability-events.md), so a file that holds a referral's
+/// stream from seq 1 is enough to rebuild its responsibility trail and breaches without the database; an open breach's
+/// lateness runs to the header's exportedAt.
 /// </summary>
 [AllowedRoles(Role.Auditor)]
 public sealed record ExportAuditQuery(DateTimeOffset? From = null, DateTimeOffset? To = null) : IQuery<AuditExport>;
@@ -69,7 +73,8 @@ public sealed class AuditExport(IDbSession session, DateTimeOffset? from, DateTi
         });
         var where = Period("occurred_at");
         var rows = connection.QueryUnbufferedAsync<AuditEventRow>(
-            $"SELECT {AuditEventRow.Columns} FROM audit_events e {where} ORDER BY e.global_seq", new { From = from, To = to }, commandTimeout: 0);
+            $"SELECT {AuditEventRow.Columns}, l.log_index AS LogIndex FROM audit_events e LEFT JOIN audit_log_entries l ON l.global_seq = e.global_seq {where} ORDER BY e.global_seq",
+            new { From = from, To = to }, commandTimeout: 0);
         await foreach (var e in rows.WithCancellation(ct))
         {
             while (nextCheckpoint < checkpoints.Count && checkpoints[nextCheckpoint].CreatedAt < e.OccurredAt)
@@ -80,11 +85,13 @@ public sealed class AuditExport(IDbSession session, DateTimeOffset? from, DateTi
         }
         while (nextCheckpoint < checkpoints.Count)
             WriteCheckpoint(buffer, json, checkpoints[nextCheckpoint], heads, nextCheckpoint++ == 0);
+        var logCheckpoints = await WriteLogCheckpointsAsync(connection, buffer, json, ct);
         Line(buffer, json, w =>
         {
             w.WriteString("kind", "end");
             w.WriteNumber("events", events);
             w.WriteNumber("checkpoints", checkpoints.Count);
+            w.WriteNumber("logCheckpoints", logCheckpoints);
         });
         await FlushAsync(output, buffer, ct);
     }
@@ -103,6 +110,35 @@ public sealed class AuditExport(IDbSession session, DateTimeOffset? from, DateTi
             WHERE checkpoint_sequence > @First AND checkpoint_sequence <= @Last
             """, new { First = first, Last = checkpoints[^1].Sequence }, cancellationToken: ct));
         return (checkpoints, snapshot.Concat(later).ToLookup(h => h.CheckpointSequence));
+    }
+
+    /// <summary>
+    /// The transparency log's signed heads of the period, oldest first, after every event: <c>log_checkpoint</c> lines with
+    /// treeSize, rootHash, createdAt, the C2SP signed note with every witness cosignature (<c>note</c>) and the witnesses
+    /// that cosigned it (<c>cosignedBy</c>); the last line is the newest head. Events carry their <c>logIndex</c>.
+    /// </summary>
+    private async Task<int> WriteLogCheckpointsAsync(System.Data.Common.DbConnection connection, ArrayBufferWriter<byte> buffer, Utf8JsonWriter json, CancellationToken ct)
+    {
+        var heads = (await connection.QueryAsync<(long TreeSize, string RootHash, string Note, DateTimeOffset CreatedAt)>(new CommandDefinition(
+            $"SELECT tree_size, root_hash, note, created_at FROM audit_log_checkpoints {Period("created_at")} ORDER BY tree_size", new { From = from, To = to },
+            cancellationToken: ct))).ToList();
+        if (heads.Count == 0) return 0;
+        var cosignatures = (await connection.QueryAsync<(long TreeSize, string Witness, string Line)>(new CommandDefinition(
+            "SELECT tree_size, witness_name, signature_line FROM audit_log_cosignatures WHERE tree_size >= @First ORDER BY tree_size, witness_name",
+            new { First = heads[0].TreeSize }, cancellationToken: ct))).ToLookup(c => c.TreeSize);
+        foreach (var head in heads)
+            Line(buffer, json, w =>
+            {
+                w.WriteString("kind", "log_checkpoint");
+                w.WriteNumber("treeSize", head.TreeSize);
+                w.WriteString("rootHash", head.RootHash);
+                WriteTime(w, "createdAt", head.CreatedAt);
+                w.WriteString("note", head.Note + string.Concat(cosignatures[head.TreeSize].Select(c => c.Line + "\n")));
+                w.WriteStartArray("cosignedBy");
+                foreach (var c in cosignatures[head.TreeSize]) w.WriteStringValue(c.Witness);
+                w.WriteEndArray();
+            });
+        return heads.Count;
     }
 
     private string Period(string column)
@@ -138,6 +174,7 @@ public sealed class AuditExport(IDbSession session, DateTimeOffset? from, DateTi
         }
         w.WriteString("prevHash", e.PrevHash);
         w.WriteString("hash", e.Hash);
+        if (e.LogIndex is { } index) w.WriteNumber("logIndex", index); else w.WriteNull("logIndex");
     }
 
     private static void WriteCheckpoint(ArrayBufferWriter<byte> buffer, Utf8JsonWriter json, CheckpointRow c, ILookup<long, CheckpointHeadRow> heads, bool complete) =>

@@ -7,7 +7,7 @@ namespace ReferralNetwork.Application.Features.Audit;
 
 public sealed record ReferralAuditEventsView(Guid ReferralId, string StreamId, IReadOnlyList<AuditEventView> Items);
 
-/// <summary>The referral's audit stream in seq order, with each event's prevHash and hash, to check the chain by hand.</summary>
+/// <summary>The referral's audit stream in seq order, with each event's prevHash and hash, to check the chain by hand, and its logIndex.</summary>
 [AllowedRoles(Role.Auditor)]
 public sealed record ListReferralAuditEventsQuery(Guid ReferralId) : IQuery<ReferralAuditEventsView>;
 
@@ -21,7 +21,11 @@ public sealed class ListReferralAuditEventsHandler(IDbSession session) : IQueryH
         if (exists == 0) throw new NotFoundException("The referral");
         var stream = AuditStreams.Referral(query.ReferralId);
         var rows = await connection.QueryAsync<AuditEventRow>(new CommandDefinition(
-            $"SELECT {AuditEventRow.Columns} FROM audit_events e WHERE e.stream_id = @Stream ORDER BY e.seq", new { Stream = stream }, cancellationToken: ct));
+            $"""
+            SELECT {AuditEventRow.Columns}, l.log_index AS LogIndex
+            FROM audit_events e LEFT JOIN audit_log_entries l ON l.global_seq = e.global_seq
+            WHERE e.stream_id = @Stream ORDER BY e.seq
+            """, new { Stream = stream }, cancellationToken: ct));
         return new ReferralAuditEventsView(query.ReferralId, stream, rows.Select(r => r.ToView()).ToList());
     }
 }

@@ -32,7 +32,7 @@ public sealed class CreatePersonHandler(PersonStore persons, ICurrentPrincipal c
     public async ValueTask<PersonView> Handle(CreatePersonCommand command, CancellationToken ct)
     {
         var input = command.Person!;
-        var id = await persons.CreateAsync(current.Principal!.OrganisationId, input, ct);
+        var id = (await persons.CreateAsync(current.Principal!.OrganisationId, input, ct)).Row.Id;
         var person = await persons.FindAsync(id, ct) ?? throw new InvalidOperationException($"Person {id} vanished within its own transaction.");
         return PersonView.Of(person, PersonStore.IdentityOf(input));
     }

@@ -7,29 +7,42 @@ namespace ReferralNetwork.Application.Features.Persons;
 /// <summary>Writes persons (identity sealed under a fresh data key) and reads their summaries and keys.</summary>
 public sealed class PersonStore(IDbSession session, IPersonalDataProtector protector, IAuditLog audit, Clock clock)
 {
-    public async Task<Guid> CreateAsync(Guid ownerOrganisationId, PersonInput input, CancellationToken ct)
+    /// <summary>
+    /// Creates a person with a fresh data key. A guardian organisation must be a centre for social work (issue 13:
+    /// anyone else named as a child's guardian could read the child's identity). <paramref name="guardianKind"/> is the
+    /// guardian's kind when the caller already read it (null: read here).
+    /// </summary>
+    public async Task<CreatedPerson> CreateAsync(Guid ownerOrganisationId, PersonInput input, CancellationToken ct, string? guardianKind = null)
     {
         var id = Guid.CreateVersion7();
         var key = protector.NewDataKey();
         var identity = IdentityOf(input);
         var sealedIdentity = protector.Seal(key.Key, JsonSerializer.Serialize(identity), IdentityContext(id));
         var connection = await session.ConnectionAsync(ct);
-        if (input.GuardianOrganisationId is { } guardian && await connection.ExecuteScalarAsync<int>(new CommandDefinition(
-                "SELECT COUNT(*) FROM organisations WHERE id = @Id", new { Id = guardian }, session.Transaction, cancellationToken: ct)) == 0)
-            throw new RuleViolationException("person.guardian_unknown", "No organisation has that guardianOrganisationId.");
+        if (input.GuardianOrganisationId is { } guardian)
+        {
+            guardianKind ??= await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+                "SELECT kind FROM organisations WHERE id = @Id", new { Id = guardian }, session.Transaction, cancellationToken: ct));
+            EnsureGuardianKind(guardianKind);
+        }
+        var row = new PersonRow
+        {
+            Id = id, OwnerOrganisationId = ownerOrganisationId, ExternalRef = input.ExternalRef, Initials = Initials.Of(identity.GivenName, identity.FamilyName),
+            BirthYear = input.BirthYear!.Value, Sex = input.Sex!, Nationality = input.Nationality, Languages = string.Join(',', input.Languages ?? []),
+            LegalStatus = input.LegalStatus!, Vulnerabilities = string.Join(',', input.Vulnerabilities ?? []), GuardianOrganisationId = input.GuardianOrganisationId,
+            WrappedKey = key.Wrapped, MasterKeyId = key.MasterKeyId,
+        };
         try
         {
             await connection.ExecuteAsync(new CommandDefinition("""
                 INSERT INTO persons (id, owner_organisation_id, external_ref, initials, birth_year, sex, nationality, languages, legal_status,
                                      vulnerabilities, guardian_organisation_id, identity_sealed, wrapped_key, master_key_id, created_at)
-                VALUES (@Id, @Owner, @ExternalRef, @Initials, @BirthYear, @Sex, @Nationality, @Languages, @LegalStatus,
-                        @Vulnerabilities, @Guardian, @Identity, @Wrapped, @MasterKeyId, @Now)
+                VALUES (@Id, @OwnerOrganisationId, @ExternalRef, @Initials, @BirthYear, @Sex, @Nationality, @Languages, @LegalStatus,
+                        @Vulnerabilities, @GuardianOrganisationId, @Identity, @WrappedKey, @MasterKeyId, @Now)
                 """, new
             {
-                Id = id, Owner = ownerOrganisationId, input.ExternalRef, Initials = Initials.Of(identity.GivenName, identity.FamilyName),
-                input.BirthYear, input.Sex, input.Nationality, Languages = string.Join(',', input.Languages ?? []), input.LegalStatus,
-                Vulnerabilities = string.Join(',', input.Vulnerabilities ?? []), Guardian = input.GuardianOrganisationId,
-                Identity = sealedIdentity, key.Wrapped, key.MasterKeyId, Now = clock.Now(),
+                row.Id, row.OwnerOrganisationId, row.ExternalRef, row.Initials, row.BirthYear, row.Sex, row.Nationality, row.Languages, row.LegalStatus,
+                row.Vulnerabilities, row.GuardianOrganisationId, Identity = sealedIdentity, row.WrappedKey, row.MasterKeyId, Now = clock.Now(),
             }, session.Transaction, cancellationToken: ct));
         }
         catch (Exception e) when (session.Dialect.IsUniqueViolation(e))
@@ -37,8 +50,17 @@ public sealed class PersonStore(IDbSession session, IPersonalDataProtector prote
             throw new ConflictException($"A person with externalRef '{input.ExternalRef}' already exists in your organisation; refer to them by personId.");
         }
         audit.Record(new AuditEntry(AuditStreams.Person(id), "person.created",
-            new Dictionary<string, object?> { ["personId"] = id, ["ownerOrganisationId"] = ownerOrganisationId }));
-        return id;
+            new Dictionary<string, object?> { ["personId"] = id, ["ownerOrganisationId"] = ownerOrganisationId }) { ExpectedHead = KnownHead.NewStream });
+        return new CreatedPerson(row, key.Key);
+    }
+
+    /// <summary>422 unless the guardian organisation exists and is a centre for social work.</summary>
+    public static void EnsureGuardianKind(string? kind)
+    {
+        if (kind is null) throw new RuleViolationException("person.guardian_unknown", "No organisation has that guardianOrganisationId.");
+        if (kind != "centre_for_social_work")
+            throw new RuleViolationException("person.guardian_not_csw",
+                "guardianOrganisationId must be a centre for social work: only a CSW appoints a child's guardian.");
     }
 
     /// <summary>The part of the input that is sealed.</summary>
@@ -100,6 +122,9 @@ public sealed class PersonStore(IDbSession session, IPersonalDataProtector prote
     public byte[]? DataKeyOf(PersonRow person) =>
         person.WrappedKey is null ? null : protector.Unwrap(person.WrappedKey, person.MasterKeyId!);
 }
+
+/// <summary>A person just created, with the data key its identity was sealed under (unwrapped once).</summary>
+public sealed record CreatedPerson(PersonRow Row, byte[] DataKey);
 
 public sealed record PersonRow
 {

@@ -26,7 +26,7 @@ public sealed class WithdrawConsentValidator : AbstractValidator<WithdrawConsent
 }
 
 public sealed class WithdrawConsentHandler(IDbSession session, PersonStore persons, ConsentStore consents, IPersonalDataProtector protector,
-    ICurrentPrincipal current, IAuditLog audit, Clock clock) : ICommandHandler<WithdrawConsentCommand, ConsentView>
+    ICurrentPrincipal current, IAuditLog audit, Clock clock, ReferralRepository repository) : ICommandHandler<WithdrawConsentCommand, ConsentView>
 {
     public const string TimelineAction = "consent_withdrawn";
     public const string OutboxEvent = "referral.consent_withdrawn";
@@ -74,21 +74,11 @@ public sealed class WithdrawConsentHandler(IDbSession session, PersonStore perso
         return consents.View(person, [row!], withReasons: true)[0]; // the caller wrote it
     }
 
-    /// <summary>The timeline entry, the notification to referrer, receiver and observers, and the referral's audit event.</summary>
+    /// <summary>The timeline entry, the notification to referrer, receiver and observers, and the referral's audit event: through the one write path.</summary>
     private async Task AnnounceAsync(OpenReferral referral, Guid consentId, Principal principal, DateTimeOffset now, CancellationToken ct)
     {
-        await ReferralHistory.AppendTimelineAsync(session, new TimelineEntry(referral.Id, now, TimelineAction, referral.Status, referral.Status,
-            principal.OrganisationId, principal.Id, null, referral.ProtocolVersion, null), ct);
-        var connection = await session.ConnectionAsync(ct);
-        var observers = await connection.QueryAsync<Guid>(new CommandDefinition(
-            "SELECT organisation_id FROM referral_observers WHERE referral_id = @Id ORDER BY organisation_id",
-            new { referral.Id }, session.Transaction, cancellationToken: ct));
-        await Outbox.EnqueueAsync(session, OutboxEvent, referral.Id, referral.Status,
-            new[] { referral.ReferrerOrganisationId, referral.ReceiverOrganisationId }.Concat(observers), now, ct);
-        audit.Record(new AuditEntry(AuditStreams.Referral(referral.Id), "referral.consent_withdrawn", new Dictionary<string, object?>
-        {
-            ["referralId"] = referral.Id, ["consentId"] = consentId, ["status"] = referral.Status,
-        }));
+        var loaded = await repository.LoadAsync(referral.Id, ct) ?? throw new InvalidOperationException($"Referral {referral.Id} vanished in its own transaction.");
+        await repository.SaveAsync(loaded.Referral.RecordConsentWithdrawn(consentId, new Actor(principal.OrganisationId, principal.Id), now), loaded.Head, ct);
     }
 
     private sealed record OpenReferral

@@ -9,7 +9,7 @@ namespace ReferralNetwork.Application.Features.Protocols;
 public sealed record PinnedProtocol(string Code, int Version, ProtocolDocument Document);
 
 /// <summary>Reads published protocol versions. A published version is immutable; referrals pin code + version.</summary>
-public sealed class ProtocolStore(IDbSession session)
+public sealed class ProtocolStore(IDbSession session, PublishedProtocols published)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -25,11 +25,12 @@ public sealed class ProtocolStore(IDbSession session)
 
     public async Task<PinnedProtocol?> VersionAsync(string code, int version, CancellationToken ct)
     {
+        if (published.TryGet(code, version, out var known)) return known;
         var connection = await session.ConnectionAsync(ct);
         var row = await connection.QuerySingleOrDefaultAsync<(string Code, int Version, string Document)>(new CommandDefinition(
             "SELECT code, version, document FROM protocols WHERE code = @Code AND version = @Version",
             new { Code = code, Version = version }, session.Transaction, cancellationToken: ct));
-        return row.Code is null ? null : new PinnedProtocol(row.Code, row.Version, Parse(row.Document));
+        return row.Code is null ? null : published.Remember(new PinnedProtocol(row.Code, row.Version, Parse(row.Document)));
     }
 
     /// <summary>The latest version of every protocol: specific ones (with an applicability rule) first, then by code.</summary>
@@ -55,4 +56,22 @@ public sealed class ProtocolStore(IDbSession session)
         Parsed.TryGetValue(json, out var document) ? document
         : Parsed.Count < 256 ? Parsed.GetOrAdd(json, static text => JsonSerializer.Deserialize<ProtocolDocument>(text, Json)!)
         : JsonSerializer.Deserialize<ProtocolDocument>(json, Json)!;
+}
+
+/// <summary>
+/// Published protocol versions, once read: a version is immutable (publishing makes a new one), so every action that
+/// needs its pinned protocol's deadlines reads it from the database once per process. One per database (a singleton of
+/// the host), bounded in case of a pathological number of versions.
+/// </summary>
+public sealed class PublishedProtocols
+{
+    private readonly ConcurrentDictionary<(string Code, int Version), PinnedProtocol> _versions = new();
+
+    public bool TryGet(string code, int version, out PinnedProtocol protocol) => _versions.TryGetValue((code, version), out protocol!);
+
+    public PinnedProtocol Remember(PinnedProtocol protocol)
+    {
+        if (_versions.Count < 1024) _versions.TryAdd((protocol.Code, protocol.Version), protocol);
+        return protocol;
+    }
 }

@@ -22,6 +22,14 @@ namespace ReferralNetwork.Application.Features.Protocols;
 public sealed record DeadlineSetInput(string? Acknowledge, string? Decide, string? FollowUp);
 
 /// <summary>
+/// A protocol step as a network admin writes it (issue 23): texts by language (<c>sr-Latn</c> and <c>en</c> required,
+/// <c>sr-Cyrl</c> optional), the legal basis, the services it applies to (none: all), and an optional due duration from acceptance.
+/// </summary>
+public sealed record ProtocolStepInput(
+    string? Code, IReadOnlyDictionary<string, string?>? Title, IReadOnlyDictionary<string, string?>? Guidance = null, string? LegalBasis = null,
+    IReadOnlyList<string>? Services = null, bool Mandatory = false, string? Due = null);
+
+/// <summary>
 /// Publishes a protocol document (DESIGN §3) as the next version of its code: version 1 for a new code, else the
 /// previous highest + 1. Published versions are never changed — there is no update, only a newer version — because
 /// every referral pins the version it was submitted under.
@@ -30,7 +38,8 @@ public sealed record DeadlineSetInput(string? Acknowledge, string? Decide, strin
 public sealed record PublishProtocolCommand(
     string? Code, string? Title, ProtocolApplicability? AppliesTo, ConsentRules? Consent, IReadOnlyDictionary<string, DeadlineSetInput?>? Deadlines,
     IReadOnlyList<string>? MandatoryObservers = null, IReadOnlyDictionary<string, ReceiverRule?>? Receivers = null, EscalationTarget? EscalateTo = null,
-    IReadOnlyList<string>? RequiredFields = null) : ICommand<ProtocolVersionView>;
+    IReadOnlyList<string>? RequiredFields = null, string? GuardianAppointmentWithin = null, IReadOnlyList<ProtocolStepInput?>? Steps = null)
+    : ICommand<ProtocolVersionView>;
 
 /// <summary>The shape of a document; what needs the database (service codes, escalation organisation) the handler checks.</summary>
 public sealed partial class PublishProtocolValidator : AbstractValidator<PublishProtocolCommand>
@@ -76,6 +85,9 @@ public sealed partial class PublishProtocolValidator : AbstractValidator<Publish
             if (consent.EmergencyOverride is { } emergency && !IsDuration(emergency.ReviewWithin))
                 yield return ("consent.emergencyOverride.reviewWithin", DurationMessage);
         }
+
+        if (c.GuardianAppointmentWithin is not null && !IsDuration(c.GuardianAppointmentWithin))
+            yield return ("guardianAppointmentWithin", DurationMessage);
 
         if (c.Deadlines is null)
         {
@@ -132,12 +144,63 @@ public sealed partial class PublishProtocolValidator : AbstractValidator<Publish
             if (escalation.OrganisationId == Guid.Empty) yield return ("escalateTo.organisationId", "Not an organisation id.");
         }
 
+        foreach (var problem in StepProblems(c.Steps ?? [])) yield return problem;
+
         var required = c.RequiredFields ?? [];
         if (required.Count > 30) yield return ("requiredFields", "At most 30 entries.");
         for (var i = 0; i < required.Count; i++)
             if (required[i] is null || !FieldPath().IsMatch(required[i]))
                 yield return ($"requiredFields[{i}]", "A field path of the referral, e.g. person.nationality.");
     }
+
+    private static IEnumerable<(string Field, string Message)> StepProblems(IReadOnlyList<ProtocolStepInput?> steps)
+    {
+        if (steps.Count > 30) yield return ("steps", "At most 30 steps.");
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < steps.Count; i++)
+        {
+            var field = $"steps[{i}]";
+            if (steps[i] is not { } step)
+            {
+                yield return (field, "Give a step: {\"code\", \"title\": {\"sr-Latn\", \"en\"}, \"mandatory\"}.");
+                continue;
+            }
+            if (step.Code is null || step.Code.Length > 50 || !Slug().IsMatch(step.Code))
+                yield return ($"{field}.code", "A slug of at most 50 characters, e.g. guardian-appointment.");
+            else if (!seen.Add(step.Code)) yield return ($"{field}.code", $"'{step.Code}' is the code of an earlier step: codes are unique within a protocol.");
+            foreach (var problem in Texts(step.Title, $"{field}.title", 200, required: true)) yield return problem;
+            foreach (var problem in Texts(step.Guidance, $"{field}.guidance", 4000, required: false)) yield return problem;
+            if (step.LegalBasis is not null && (string.IsNullOrWhiteSpace(step.LegalBasis) || step.LegalBasis.Length > 1000 || HasControl(step.LegalBasis)))
+                yield return ($"{field}.legalBasis", "A text of at most 1000 characters (or leave it out).");
+            var services = step.Services ?? [];
+            if (services.Count > 20) yield return ($"{field}.services", "At most 20 services.");
+            for (var j = 0; j < services.Count; j++)
+                if (services[j] is null || !ServiceCode().IsMatch(services[j]))
+                    yield return ($"{field}.services[{j}]", "A service code (GET /api/v1/services).");
+            if (step.Due is not null && !IsDuration(step.Due)) yield return ($"{field}.due", DurationMessage);
+        }
+    }
+
+    /// <summary>Texts by language: only sr-Latn, sr-Cyrl and en; sr-Latn and en present when required (or when any text is given).</summary>
+    private static IEnumerable<(string, string)> Texts(IReadOnlyDictionary<string, string?>? texts, string field, int max, bool required)
+    {
+        if (texts is null || texts.Count == 0)
+        {
+            if (required) yield return (field, "Give the text in sr-Latn and en (sr-Cyrl optional).");
+            yield break;
+        }
+        foreach (var (language, text) in texts)
+        {
+            if (!StepLanguages.All.Contains(language)) yield return (field, $"'{Clip(language)}' is not a language of the network: use sr-Latn, sr-Cyrl, en.");
+            else if (string.IsNullOrWhiteSpace(text) || text.Length > max || HasControl(text))
+                yield return ($"{field}.{language}", $"A text of at most {max} characters.");
+        }
+        foreach (var language in (string[])[StepLanguages.SerbianLatin, StepLanguages.English])
+            if (!texts.ContainsKey(language)) yield return ($"{field}.{language}", "Missing: every text is given in sr-Latn and en.");
+    }
+
+    // Line breaks are allowed in guidance; other control characters are not.
+    private static bool HasControl(string text) => text.Any(ch => char.IsControl(ch) && ch is not ('\n' or '\r' or '\t'));
 
     private const string DurationMessage = "A positive ISO 8601 duration of at most a year, e.g. PT1H, PT48H, P7D.";
 
@@ -192,20 +255,31 @@ public sealed class PublishProtocolHandler(IDbSession session, IAuditLog audit, 
             d => new DeadlineSet { Acknowledge = d.Set.Acknowledge!, Decide = d.Set.Decide!, FollowUp = d.Set.FollowUp! }, StringComparer.Ordinal),
         MandatoryObservers = (c.MandatoryObservers ?? []).Distinct().ToList(),
         Receivers = (c.Receivers ?? new Dictionary<string, ReceiverRule?>()).ToDictionary(p => p.Key, p => p.Value!),
-        EscalateTo = c.EscalateTo, RequiredFields = (c.RequiredFields ?? []).Distinct().ToList(),
+        EscalateTo = c.EscalateTo, RequiredFields = (c.RequiredFields ?? []).Distinct().ToList(), GuardianAppointmentWithin = c.GuardianAppointmentWithin,
+        Steps = (c.Steps ?? []).Select(s => new ProtocolStep
+        {
+            Code = s!.Code!, Title = Trimmed(s.Title)!, Guidance = Trimmed(s.Guidance) ?? new Dictionary<string, string>(), LegalBasis = s.LegalBasis?.Trim(),
+            Services = (s.Services ?? []).Distinct().ToList(), Mandatory = s.Mandatory, Due = s.Due,
+        }).ToList(),
     };
+
+    private static Dictionary<string, string>? Trimmed(IReadOnlyDictionary<string, string?>? texts) =>
+        texts?.ToDictionary(t => t.Key, t => t.Value!.Trim(), StringComparer.Ordinal);
 
     private async Task EnsureReferencesExistAsync(ProtocolDocument document, CancellationToken ct)
     {
         var connection = await session.ConnectionAsync(ct);
         var failures = new List<ValidationFailure>();
         var services = document.Receivers.Keys.Where(k => k != "*").ToList();
-        if (services.Count > 0)
+        if (services.Count > 0 || document.Steps.Any(s => s.Services.Count > 0))
         {
             var known = (await connection.QueryAsync<string>(new CommandDefinition(
                 "SELECT code FROM services", null, session.Transaction, cancellationToken: ct))).ToHashSet();
             failures.AddRange(services.Where(s => !known.Contains(s))
                 .Select(s => new ValidationFailure($"receivers.{s}", $"'{s}' is not in the service catalogue (GET /api/v1/services).")));
+            for (var i = 0; i < document.Steps.Count; i++)
+                failures.AddRange(document.Steps[i].Services.Where(s => !known.Contains(s))
+                    .Select(s => new ValidationFailure($"steps[{i}].services", $"'{s}' is not in the service catalogue (GET /api/v1/services).")));
         }
         if (document.EscalateTo?.OrganisationId is { } organisationId && await connection.ExecuteScalarAsync<long>(new CommandDefinition(
                 "SELECT COUNT(*) FROM organisations WHERE id = @Id", new { Id = organisationId }, session.Transaction, cancellationToken: ct)) == 0)

@@ -20,26 +20,21 @@ public sealed class AddReferralNoteValidator : AbstractValidator<AddReferralNote
     public AddReferralNoteValidator() => RuleFor(c => c.Text).NotEmpty().IsText(4000);
 }
 
-public sealed class AddReferralNoteHandler(
-    IDbSession session, ReferralReader reader, PersonStore persons, ReferralNotes notes, ICurrentPrincipal current, Clock clock, IAuditLog audit)
+public sealed class AddReferralNoteHandler(ReferralRepository repository, PersonStore persons, ReferralNotes notes, ICurrentPrincipal current, Clock clock)
     : ICommandHandler<AddReferralNoteCommand, NoteView>
 {
     public async ValueTask<NoteView> Handle(AddReferralNoteCommand command, CancellationToken ct)
     {
         var principal = current.Principal!;
-        var row = await reader.FindVisibleAsync(command.Id, principal.OrganisationId, ct) ?? throw new NotFoundException("The referral");
-        ReferralNotes.EnsureMayRead(row.PartyOf(principal.OrganisationId));
-        var person = await persons.FindAsync(row.PersonId, ct) ?? throw new InvalidOperationException($"Referral {row.Id} has no person.");
-        if (person.ErasedAt is not null || persons.DataKeyOf(person) is null)
+        var loaded = await repository.LoadAsync(command.Id, ct);
+        var party = loaded?.Referral.PartyOf(principal.OrganisationId) ?? throw new NotFoundException("The referral");
+        ReferralNotes.EnsureMayRead(party);
+        if (loaded!.Person.ErasedAt is not null || persons.DataKeyOf(loaded.Person) is null)
             throw new RuleViolationException("person.erased", "The person's data was erased; a note about them can no longer be stored.");
 
         var now = clock.Now();
-        var id = await notes.AddAsync(row.Id, person, principal, command.Text!, now, ct);
-        await ReferralOutbox.WriteAsync(session, "referral.note_added", row.Id, Domain.Wire.Parse<ReferralStatus>(row.Status), now, ct, partiesOnly: true);
-        audit.Record(new AuditEntry(AuditStreams.Referral(row.Id), "referral.note_added", new Dictionary<string, object?>
-        {
-            ["referralId"] = row.Id, ["noteId"] = id, ["organisationId"] = principal.OrganisationId,
-        }));
-        return new NoteView(id, row.Id, principal.OrganisationId, now, command.Text, false);
+        var id = await notes.AddAsync(loaded.Referral.Id, loaded.Person, principal, command.Text!, now, ct);
+        await repository.SaveAsync(loaded.Referral.AddNote(party, new Actor(principal.OrganisationId, principal.Id), id, now), loaded.Head, ct);
+        return new NoteView(id, loaded.Referral.Id, principal.OrganisationId, now, command.Text, false);
     }
 }

@@ -11,16 +11,21 @@ namespace ReferralNetwork.Application.Features.Referrals;
 
 /// <summary>A box of referrals, newest first, by keyset (created_at, id): a deep page costs what the first does.</summary>
 [AllowedRoles(Role.Caseworker, Role.Supervisor, Role.PartnerSystem)]
+/// <remarks>
+/// <c>escalated</c> lists the referrals whose missed deadlines were escalated to the caller's organisation (the protocol's
+/// escalation target, e.g. the network coordinator), so it can act: status, parties and deadlines, never identity, reason
+/// or notes. <c>pendingReview=true</c> keeps the emergency overrides still waiting for a supervisor's review.
+/// </remarks>
 public sealed record ListReferralsQuery(string? Box, string? Status = null, string? Urgency = null, string? Service = null, bool? Overdue = null,
-    string? Cursor = null, int? Limit = null) : IQuery<Page<ReferralView>>;
+    string? Cursor = null, int? Limit = null, bool? PendingReview = null) : IQuery<Page<ReferralView>>;
 
 public sealed class ListReferralsValidator : AbstractValidator<ListReferralsQuery>
 {
-    public static readonly string[] Boxes = ["inbox", "outbox", "observing"];
+    public static readonly string[] Boxes = ["inbox", "outbox", "observing", "escalated"];
 
     public ListReferralsValidator()
     {
-        RuleFor(q => q.Box).NotEmpty().Must(b => b is null || Boxes.Contains(b)).WithMessage("box is one of: inbox, outbox, observing.");
+        RuleFor(q => q.Box).NotEmpty().Must(b => b is null || Boxes.Contains(b)).WithMessage("box is one of: inbox, outbox, observing, escalated.");
         RuleFor(q => q.Status).IsCode<ListReferralsQuery, ReferralStatus>();
         RuleFor(q => q.Urgency).IsCode<ListReferralsQuery, Urgency>();
         RuleFor(q => q.Service).IsServiceCode().When(q => q.Service is not null);
@@ -42,12 +47,15 @@ public sealed class ListReferralsHandler(IDbSession session, ICurrentPrincipal c
             {
                 "inbox" => "r.receiver_organisation_id = @Org",
                 "outbox" => "r.referrer_organisation_id = @Org",
+                "escalated" => "EXISTS (SELECT 1 FROM referral_escalations re WHERE re.referral_id = r.id AND re.organisation_id = @Org)",
                 _ => "EXISTS (SELECT 1 FROM referral_observers ro WHERE ro.referral_id = r.id AND ro.organisation_id = @Org)",
             },
         };
         if (query.Status is not null) where.Add("r.status = @Status");
         if (query.Urgency is not null) where.Add("r.urgency = @Urgency");
         if (query.Overdue is not null) where.Add("r.overdue = @Overdue");
+        if (query.PendingReview is true) where.Add("r.override_status = @Pending");
+        if (query.PendingReview is false) where.Add("(r.override_status IS NULL OR r.override_status <> @Pending)");
         if (query.Service is not null) where.Add("EXISTS (SELECT 1 FROM referral_services rs WHERE rs.referral_id = r.id AND rs.service_code = @Service)");
         // The redundant "created_at <= @At" is the range PostgreSQL can seek the (…, created_at, id) index with; from the OR
         // alone it scans the box from its newest row and filters, so page 500 cost 500 pages (SQLite derives the range itself).
@@ -62,13 +70,15 @@ public sealed class ListReferralsHandler(IDbSession session, ICurrentPrincipal c
         var connection = await session.ConnectionAsync(ct);
         var rows = (await connection.QueryAsync<ReferralRow>(new CommandDefinition(sql, new
         {
-            Org = organisationId, query.Status, query.Urgency, query.Overdue, query.Service, At = cursor?.At, BeforeId = cursor?.Id, Take = limit + 1,
+            Org = organisationId, query.Status, query.Urgency, query.Overdue, query.Service, Pending = "pending", At = cursor?.At, BeforeId = cursor?.Id, Take = limit + 1,
         }, cancellationToken: ct))).ToList();
         var pageRows = rows.Take(limit).ToList();
         var people = pageRows.Count == 0 ? new Dictionary<Guid, PersonRow>() : (await connection.QueryAsync<PersonRow>(new CommandDefinition(
             $"SELECT {PersonRow.Columns} FROM persons p WHERE {session.Dialect.InList("p.id", "@Ids")}", new { Ids = session.Dialect.IdList(pageRows.Select(r => r.PersonId).Distinct()) },
             cancellationToken: ct))).ToDictionary(p => p.Id);
-        var page = pageRows.Select(r => ReferralReader.ToView(r, people[r.PersonId].ToSummary(), r.RelationOf(organisationId), reason: null)).ToList();
+        var page = pageRows.Select(r => query.Box == "escalated" && r.IsEscalationOnly(organisationId)
+            ? ReferralReader.ToEscalationView(r, people[r.PersonId].ToSummary())
+            : ReferralReader.ToView(r, people[r.PersonId].ToSummary(), r.RelationOf(organisationId), reason: null)).ToList();
         var next = rows.Count > limit ? new Common.Cursor(page[^1].CreatedAt, page[^1].Id).Encode() : null;
         return new Page<ReferralView>(page, next);
     }

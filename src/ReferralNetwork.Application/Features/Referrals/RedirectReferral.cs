@@ -30,19 +30,24 @@ public sealed class RedirectReferralValidator : AbstractValidator<RedirectReferr
 }
 
 public sealed class RedirectReferralHandler(
-    ReferralTransitions transitions, IDbSession session, ProtocolStore protocols, PersonStore persons, IPersonalDataProtector protector, IAuditLog audit)
-    : ICommandHandler<RedirectReferralCommand, ReferralView>
+    ReferralTransitions transitions, IDbSession session, ProtocolStore protocols, PersonStore persons, IPersonalDataProtector protector,
+    ReferralRepository repository) : ICommandHandler<RedirectReferralCommand, ReferralView>
 {
     public async ValueTask<ReferralView> Handle(RedirectReferralCommand command, CancellationToken ct)
     {
-        var onward = new OnwardReferral(command.TargetOrganisationId!.Value, session, protocols, persons, protector, audit);
+        var onward = new OnwardReferral(command.TargetOrganisationId!.Value, session, protocols, persons, protector, repository);
         return await transitions.ApplyAsync(new TransitionRequest(command.Id, command.IfMatch, ReferralAction.Redirect) { Note = command.Note, Step = onward }, ct);
     }
 }
 
-/// <summary>The onward referral a redirect creates: checked before anything is written, submitted once the original moved.</summary>
+/// <summary>
+/// The onward referral a redirect creates: checked before anything is written, submitted once the original moved. Its
+/// referrer is the original's receiver; the original referrer follows it as an observer (issue 13 item 5: it stays
+/// responsible until the onward referral is accepted or ends, so it must see how the loop closes — status, outcome
+/// code and timeline; never notes, and no identity beyond what it already had as the original's referrer).
+/// </summary>
 internal sealed class OnwardReferral(
-    Guid targetOrganisationId, IDbSession session, ProtocolStore protocols, PersonStore persons, IPersonalDataProtector protector, IAuditLog audit)
+    Guid targetOrganisationId, IDbSession session, ProtocolStore protocols, PersonStore persons, IPersonalDataProtector protector, ReferralRepository repository)
     : ITransitionStep
 {
     private PinnedProtocol? _protocol;
@@ -50,73 +55,54 @@ internal sealed class OnwardReferral(
 
     public async Task CheckAsync(TransitionContext context, CancellationToken ct)
     {
-        var referral = context.Referral;
+        var referral = context.Loaded.Referral.State;
         var connection = await session.ConnectionAsync(ct);
         var target = await connection.QuerySingleOrDefaultAsync<(Guid Id, string Kind, bool Active)>(new CommandDefinition(
             "SELECT id, kind, active FROM organisations WHERE id = @Id", new { Id = targetOrganisationId }, session.Transaction, cancellationToken: ct));
         if (target.Id == Guid.Empty) throw new RuleViolationException("redirect.target_unknown", "No organisation has that targetOrganisationId.");
-        if (target.Id == referral.ReferrerOrganisationId || target.Id == referral.ReceiverOrganisationId)
+        if (target.Id == referral.Referrer || target.Id == referral.Receiver)
             throw new RuleViolationException("redirect.target_is_party", "Redirect to a third organisation: the referrer and the receiver are already on this referral.");
         if (!target.Active) throw new RuleViolationException("redirect.target_inactive", "The target organisation is not active in the network.");
-        var services = Services(referral);
         var offered = (await connection.QueryAsync<string>(new CommandDefinition(
             "SELECT service_code FROM organisation_services WHERE organisation_id = @Id", new { Id = target.Id }, session.Transaction, cancellationToken: ct))).ToHashSet();
-        var missing = services.Where(s => !offered.Contains(s)).ToList();
+        var missing = referral.Services.Where(s => !offered.Contains(s)).ToList();
         if (missing.Count > 0) throw new RuleViolationException("redirect.service_not_offered", $"The target organisation does not offer: {string.Join(", ", missing)}.");
-        if (persons.DataKeyOf(context.Person) is null)
+        if (persons.DataKeyOf(context.Loaded.Person) is null)
             throw new RuleViolationException("person.erased", "The person's data was erased; a new referral needs a new record.");
 
         // The onward referral is submitted by the receiver, under the protocol the original pinned: its receiver rules apply.
         _protocol = await protocols.VersionAsync(referral.ProtocolCode, referral.ProtocolVersion, ct)
             ?? throw new InvalidOperationException($"Referral {referral.Id} pins a protocol version that does not exist.");
-        _rules = new SubmissionRules(_protocol.Document, context.Person, referral.ReceiverOrganisationId, target.Kind, services);
+        _rules = new SubmissionRules(_protocol.Document, SubmitReferralHandler.Referred(context.Loaded.Person, context.Now), referral.Receiver, target.Kind,
+            referral.Services);
         _rules.CheckReceivers();
     }
 
     public async Task ApplyAsync(TransitionContext context, CancellationToken ct)
     {
-        var (original, now) = (context.Referral, context.Now);
+        var (loaded, now) = (context.Loaded, context.Now);
+        var original = loaded.Referral.State;
         var id = Guid.CreateVersion7();
         var deadlines = _protocol!.Document.DeadlinesFor(original.Urgency);
-        var key = persons.DataKeyOf(context.Person)!;
+        var key = persons.DataKeyOf(loaded.Person)!;
         // Sealed data is bound to its row, so the original's reason is re-sealed for the onward referral rather than copied.
-        var reason = original.ReasonSealed is null ? null
-            : protector.Seal(key, protector.Open(key, original.ReasonSealed, $"referral:{original.Id}:reason"), $"referral:{id}:reason");
-        var connection = await session.ConnectionAsync(ct);
+        var reason = loaded.ReasonSealed is null ? null
+            : protector.Seal(key, protector.Open(key, loaded.ReasonSealed, $"referral:{original.Id}:reason"), $"referral:{id}:reason");
         // Consent carries over; an emergency override and its review stay with the original, which partOf points to.
-        await connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO referrals (id, status, referrer_organisation_id, receiver_organisation_id, responsible_organisation_id, person_id,
-                                   protocol_code, protocol_version, urgency, services, acknowledge_by, decide_by, overdue,
-                                   consent_given_by, consent_method, consent_id, reason_sealed, part_of, created_at, updated_at, version)
-            SELECT @Id, @Status, o.receiver_organisation_id, @Target, o.receiver_organisation_id, o.person_id,
-                   o.protocol_code, o.protocol_version, o.urgency, o.services, @AcknowledgeBy, @DecideBy, @Overdue,
-                   o.consent_given_by, o.consent_method, o.consent_id, @Reason, o.id, @Now, @Now, 1
-            FROM referrals o WHERE o.id = @OriginalId
-            """, new
+        var observers = _rules!.MandatoryObservers().Where(o => o.OrganisationId != targetOrganisationId)
+            .Append(new Observer(original.Referrer, ObserverBasis.OriginalReferrer))
+            .ToList();
+        var change = Referral.Submit(new Submission
         {
-            Id = id, Status = ReferralStatus.Requested.Code(), Target = targetOrganisationId, OriginalId = original.Id, Overdue = false,
-            AcknowledgeBy = now + IsoDuration.Parse(deadlines.Acknowledge), DecideBy = now + IsoDuration.Parse(deadlines.Decide), Reason = reason, Now = now,
-        }, session.Transaction, cancellationToken: ct));
-        await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO referral_services (referral_id, service_code) SELECT @Id, s.service_code FROM referral_services s WHERE s.referral_id = @OriginalId",
-            new { Id = id, OriginalId = original.Id }, session.Transaction, cancellationToken: ct));
-        foreach (var observer in _rules!.MandatoryObservers().Where(o => o.OrganisationId != targetOrganisationId))
-            await connection.ExecuteAsync(new CommandDefinition("INSERT INTO referral_observers (referral_id, organisation_id, basis) VALUES (@Id, @Org, @Basis)",
-                new { Id = id, Org = observer.OrganisationId, observer.Basis }, session.Transaction, cancellationToken: ct));
-
-        await ReferralHistory.OpenResponsibilityAsync(session, id, original.ReceiverOrganisationId, now, ResponsibilityBasis.Submitted, ct);
-        await ReferralHistory.AppendTimelineAsync(session, new TimelineEntry(id, now, "submit", null, ReferralStatus.Requested.Code(),
-            context.Principal.OrganisationId, context.Principal.Id, null, original.ProtocolVersion, null), ct);
-        await ReferralOutbox.WriteAsync(session, "referral.submitted", id, ReferralStatus.Requested, now, ct);
-        audit.Record(new AuditEntry(AuditStreams.Referral(id), "referral.submitted", new Dictionary<string, object?>
-        {
-            ["referralId"] = id, ["partOf"] = original.Id, ["personId"] = original.PersonId, ["referrerOrganisationId"] = original.ReceiverOrganisationId,
-            ["receiverOrganisationId"] = targetOrganisationId, ["services"] = Services(original), ["urgency"] = original.Urgency,
-            ["protocolCode"] = original.ProtocolCode, ["protocolVersion"] = original.ProtocolVersion, ["responsibleOrganisationId"] = original.ReceiverOrganisationId,
-        }));
+            Id = id, Referrer = original.Receiver, Receiver = targetOrganisationId, PersonId = original.PersonId, ProtocolCode = original.ProtocolCode,
+            ProtocolVersion = original.ProtocolVersion, Urgency = original.Urgency, Services = original.Services, PartOf = original.Id,
+            Acknowledge = IsoDuration.Parse(deadlines.Acknowledge), Decide = IsoDuration.Parse(deadlines.Decide), Observers = observers,
+            ConsentBasis = original.ConsentBasis == ConsentBasis.EmergencyOverride ? ConsentBasis.Consent : original.ConsentBasis,
+            ConsentGivenBy = original.ConsentGivenBy, ConsentMethod = original.ConsentMethod, ConsentId = original.ConsentId,
+        }, new Actor(context.Principal.OrganisationId, context.Principal.Id), now);
+        await repository.SaveAsync(change, null, ct, new ReferralRepository.Sealed(Reason: reason));
         context.AuditData["targetOrganisationId"] = targetOrganisationId;
         context.AuditData["onwardReferralId"] = id;
+        context.Onward = new OnwardReferralView(id, ReferralStatus.Requested.Code(), targetOrganisationId);
     }
-
-    private static List<string> Services(ReferralRow referral) => [.. referral.Services.Split(',', StringSplitOptions.RemoveEmptyEntries)];
 }

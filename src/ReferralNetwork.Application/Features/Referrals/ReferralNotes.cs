@@ -25,9 +25,9 @@ public sealed class ReferralNotes(IDbSession session, PersonStore persons, IPers
     /// Seals and stores a note. For an erased person there is no key: the note is stored without its text, exactly as
     /// if it had been written just before the erasure, so an action that carries a note (withdraw, decline) still works.
     /// </summary>
-    public async Task<Guid> AddAsync(Guid referralId, PersonRow person, Principal author, string text, DateTimeOffset at, CancellationToken ct)
+    public async Task<Guid> AddAsync(Guid referralId, PersonRow person, Principal author, string text, DateTimeOffset at, CancellationToken ct, Guid? noteId = null)
     {
-        var id = Guid.CreateVersion7();
+        var id = noteId ?? Guid.CreateVersion7();
         var key = persons.DataKeyOf(person);
         var connection = await session.ConnectionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition("""

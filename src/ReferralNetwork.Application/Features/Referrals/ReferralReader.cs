@@ -1,7 +1,10 @@
 using Dapper;
 using ReferralNetwork.Application.Abstractions;
 using ReferralNetwork.Application.Features.Persons;
+using ReferralNetwork.Application.Features.Protocols;
 using ReferralNetwork.Domain;
+using ReferralNetwork.Domain.Deadlines;
+using ReferralNetwork.Domain.Protocols;
 using ReferralNetwork.Domain.Referrals;
 
 namespace ReferralNetwork.Application.Features.Referrals;
@@ -33,6 +36,11 @@ public sealed record ReferralRow
     public Guid? OnwardReferralId { get; init; }
     public string? OnwardStatus { get; init; }
     public Guid? OnwardReceiverOrganisationId { get; init; }
+    public string? ConsentBasis { get; init; }
+    public string? OverrideStatus { get; init; }
+    public Guid? OverrideSubmittedBy { get; init; }
+    public Guid? OverrideReviewedBy { get; init; }
+    public DateTimeOffset? OverrideReviewedAt { get; init; }
 
     // The onward referral of a redirected one (at most one: redirect is final) comes along as scalar subqueries, so the
     // original referrer sees where the person went without being able to open the onward referral itself.
@@ -42,6 +50,8 @@ public sealed record ReferralRow
         r.protocol_version AS ProtocolVersion, r.urgency, r.services, r.acknowledge_by AS AcknowledgeBy, r.decide_by AS DecideBy,
         r.follow_up_by AS FollowUpBy, r.review_by AS ReviewBy, r.overdue, r.created_at AS CreatedAt, r.updated_at AS UpdatedAt, r.version,
         r.reason_sealed AS ReasonSealed, r.part_of AS PartOf, r.outcome, r.decline_reason AS DeclineReason,
+        r.consent_basis AS ConsentBasis, r.override_status AS OverrideStatus, r.override_submitted_by AS OverrideSubmittedBy,
+        r.override_reviewed_by AS OverrideReviewedBy, r.override_reviewed_at AS OverrideReviewedAt,
         (SELECT o.id FROM referrals o WHERE o.part_of = r.id) AS OnwardReferralId,
         (SELECT o.status FROM referrals o WHERE o.part_of = r.id) AS OnwardStatus,
         (SELECT o.receiver_organisation_id FROM referrals o WHERE o.part_of = r.id) AS OnwardReceiverOrganisationId
@@ -57,13 +67,19 @@ public sealed record ReferralRow
 
     public string RelationOf(Guid organisationId) => PartyOf(organisationId).Code();
 
+    /// <summary>
+    /// True for an organisation that is neither referrer nor receiver: in the escalated box it sees the escalation view
+    /// (an observer that is also the escalation target sees the narrower one there, and its observer view elsewhere).
+    /// </summary>
+    public bool IsEscalationOnly(Guid organisationId) => organisationId != ReferrerOrganisationId && organisationId != ReceiverOrganisationId;
+
     /// <summary>The side of this referral an organisation that can see it is on.</summary>
     public Party PartyOf(Guid organisationId) =>
         organisationId == ReferrerOrganisationId ? Party.Referrer : organisationId == ReceiverOrganisationId ? Party.Receiver : Party.Observer;
 }
 
 /// <summary>Reads referrals through the visibility rule: what the caller's organisation may not see does not exist.</summary>
-public sealed class ReferralReader(IDbSession session, PersonStore persons, IPersonalDataProtector protector)
+public sealed class ReferralReader(IDbSession session, PersonStore persons, IPersonalDataProtector protector, ProtocolStore protocols, ReaderLanguage language)
 {
     public async Task<ReferralRow?> FindVisibleAsync(Guid id, Guid organisationId, CancellationToken ct)
     {
@@ -90,6 +106,74 @@ public sealed class ReferralReader(IDbSession session, PersonStore persons, IPer
         row.Id, row.Status, row.ReferrerOrganisationId, row.ReceiverOrganisationId, row.ResponsibleOrganisationId, row.ProtocolCode,
         row.ProtocolVersion, row.Urgency, row.Services.Split(',', StringSplitOptions.RemoveEmptyEntries),
         new DeadlinesView(row.AcknowledgeBy, row.DecideBy, row.FollowUpBy, row.ReviewBy), row.Overdue, row.CreatedAt, row.UpdatedAt,
-        row.Version, person, reason, row.PartOf, relation, ReferralActions.AllowedFor(row, relation), row.Outcome, row.DeclineReason,
-        row.OnwardReferralId is { } onward ? new OnwardReferralView(onward, row.OnwardStatus!, row.OnwardReceiverOrganisationId!.Value) : null);
+        row.Version, person, reason, row.PartOf, relation, relation == EscalationRelation ? [] : ReferralActions.AllowedFor(row, relation), row.Outcome, row.DeclineReason,
+        row.OnwardReferralId is { } onward ? new OnwardReferralView(onward, row.OnwardStatus!, row.OnwardReceiverOrganisationId!.Value) : null,
+        row.ConsentBasis ?? (row.OverrideStatus is null ? "consent" : "emergency_override"),
+        row.OverrideStatus is null ? null : new OverrideView(row.OverrideStatus, row.ReviewBy, row.OverrideSubmittedBy, row.OverrideReviewedBy, row.OverrideReviewedAt));
+
+    /// <summary>The relation of an organisation that sees a referral only because its missed deadlines were escalated to it.</summary>
+    public const string EscalationRelation = "escalation";
+
+    /// <summary>
+    /// What the escalation target sees (issue 13 item 7): status, parties, deadlines — never identity (no initials), reason
+    /// or notes, and no action to take on the referral itself.
+    /// </summary>
+    public static ReferralView ToEscalationView(ReferralRow row, PersonSummary person) =>
+        ToView(row, person with { Initials = null }, EscalationRelation, reason: null) with { AllowedActions = [] };
+
+    /// <summary>
+    /// A referral as the write path left it (or as loaded), as <paramref name="organisationId"/> sees it: with its duties.
+    /// The onward referral of a redirected one is read (it exists only after a redirect).
+    /// </summary>
+    public async Task<ReferralView> ViewAsync(LoadedReferral loaded, Guid organisationId, DateTimeOffset now, CancellationToken ct, OnwardReferralView? onward = null)
+    {
+        var referral = loaded.Referral;
+        var s = referral.State;
+        var party = referral.PartyOf(organisationId) ?? Party.Observer;
+        string? reason = null;
+        if (party != Party.Observer && loaded.ReasonSealed is not null && persons.DataKeyOf(loaded.Person) is { } key)
+            reason = protector.Open(key, loaded.ReasonSealed, $"referral:{s.Id}:reason");
+        if (onward is null && s.Status == ReferralStatus.Redirected)
+        {
+            var connection = await session.ConnectionAsync(ct);
+            onward = (await connection.QueryAsync<(Guid Id, string Status, Guid Receiver)>(new CommandDefinition(
+                "SELECT id, status, receiver_organisation_id FROM referrals WHERE part_of = @Id", new { s.Id }, session.Transaction, cancellationToken: ct)))
+                .Select(o => new OnwardReferralView(o.Id, o.Status, o.Receiver)).FirstOrDefault();
+        }
+        Duty? Due(DeadlineKind kind) => referral.DutyOf(kind);
+        return new ReferralView(s.Id, s.Status.Code(), s.Referrer, s.Receiver, referral.Responsible, s.ProtocolCode, s.ProtocolVersion, s.Urgency, s.Services,
+            new DeadlinesView(Due(DeadlineKind.Acknowledge)?.DueAt, Due(DeadlineKind.Decide)?.DueAt, Due(DeadlineKind.FollowUp)?.DueAt, Due(DeadlineKind.Review)?.DueAt),
+            s.Overdue, s.CreatedAt, s.UpdatedAt, s.Version, loaded.Person.ToSummary(), reason, s.PartOf, party.Code(),
+            ReferralStateMachine.AllowedActions(s.Status, party).Select(a => a.Code()).ToList(), s.Outcome, s.DeclineReason, onward, s.ConsentBasis.Code(),
+            s.Override is { } o ? new OverrideView(o.Status.Code(), Due(DeadlineKind.Review)?.DueAt, o.SubmittedBy, o.ReviewedBy, o.ReviewedAt) : null,
+            referral.Duties.Select(d => new DutyView(d.Deadline.Code(), d.HolderOrganisationId, d.DueAt, d.ClosedAt, d.ClosedBasis, d.BreachedAt,
+                d.LateBySeconds(d.ClosedAt ?? now)) { Step = d.Step }).ToList(),
+            await StepsAsync(loaded, party, ct));
+    }
+
+    /// <summary>The pinned protocol's steps for this referral's services, as done so far, in the reader's language.</summary>
+    private async Task<IReadOnlyList<StepView>> StepsAsync(LoadedReferral loaded, Party party, CancellationToken ct)
+    {
+        var referral = loaded.Referral;
+        var protocol = await protocols.VersionAsync(referral.State.ProtocolCode, referral.State.ProtocolVersion, ct);
+        var steps = protocol?.Document.StepsFor(referral.State.Services) ?? [];
+        if (steps.Count == 0) return [];
+        var notes = new Dictionary<Guid, string?>();
+        var noteIds = referral.StepsDone.Where(d => d.NoteId is not null).Select(d => d.NoteId!.Value).ToList();
+        if (party != Party.Observer && noteIds.Count > 0 && persons.DataKeyOf(loaded.Person) is { } key)
+        {
+            var connection = await session.ConnectionAsync(ct);
+            var rows = await connection.QueryAsync<(Guid Id, byte[]? Body)>(new CommandDefinition(
+                "SELECT id, body_sealed FROM referral_notes WHERE referral_id = @Id", new { referral.Id }, session.Transaction, cancellationToken: ct));
+            foreach (var (id, body) in rows.Where(r => noteIds.Contains(r.Id)))
+                notes[id] = body is null ? null : protector.Open(key, body, $"note:{id}");
+        }
+        return steps.Select(step =>
+        {
+            var done = referral.StepsDone.FirstOrDefault(d => d.Code == step.Code);
+            return new StepView(step.Code, StepLanguages.Pick(step.Title, language.Language) ?? step.Code, StepLanguages.Pick(step.Guidance, language.Language),
+                step.LegalBasis, step.Mandatory, step.Due, referral.DutyOf(DeadlineKind.Step, step.Code)?.DueAt, done?.DoneAt, done?.OrganisationId,
+                done?.NoteId is { } note ? notes.GetValueOrDefault(note) : null);
+        }).ToList();
+    }
 }

@@ -1,0 +1,56 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using ReferralNetwork.Api.Tests.Infrastructure;
+using ReferralNetwork.Api.Tests.Lifecycle;
+using ReferralNetwork.Infrastructure.Persistence;
+
+namespace ReferralNetwork.Api.Tests.Accountability;
+
+/// <summary>
+/// Issue 13 item 8: the one write path is cheap. Statements are counted by a wrapper around every connection
+/// (<c>Database:CountStatements</c>), for the whole request — authentication included. SQLite only: the path is the same
+/// on every engine (one dialect member differs in text, not in count), and Dapper would pass lists differently to a
+/// wrapped PostgreSQL connection.
+/// </summary>
+public sealed class StatementBudgetTests(StatementBudgetTests.CountingFixture fixture, Xunit.Abstractions.ITestOutputHelper output)
+    : IClassFixture<StatementBudgetTests.CountingFixture>
+{
+    public sealed class CountingFixture : SqliteApiFixture
+    {
+        protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Database:CountStatements"] = "true" };
+    }
+
+    private readonly TestNetwork _network = new(fixture);
+
+    private StatementCounter Counter => fixture.Factory.Services.GetRequiredService<StatementCounter>();
+
+    private async Task<(T Result, List<string> Statements)> CountAsync<T>(Func<Task<T>> request)
+    {
+        var before = Counter.Count;
+        var result = await request();
+        var ran = (int)(Counter.Count - before);
+        return (result, Counter.Recent.TakeLast(ran).ToList());
+    }
+
+    [Fact]
+    public async Task A_submit_runs_at_most_14_statements_an_accept_at_most_10_and_each_audit_event_costs_two()
+    {
+        var (referrer, receiver) = (await _network.OrganisationAsync(), await _network.OrganisationAsync());
+        await _network.SubmitAsync(referrer, receiver); // warms the protocol cache and the connection's settings, as any running server is
+
+        var (created, submit) = await CountAsync(async () => await _network.SubmitAsync(referrer, receiver));
+        var id = LifecycleApi.IdOf(created);
+        Assert.True(submit.Count <= 14, $"submit ran {submit.Count} statements:\n{string.Join("\n---\n", submit)}");
+        // Two audit events (person.created, referral.submitted), two statements each.
+        Assert.Equal(4, submit.Count(s => s.Contains("audit_", StringComparison.Ordinal)));
+
+        var (_, etag) = await receiver.Caseworker.ReadAsync(id);
+        var (response, accept) = await CountAsync(() => receiver.Caseworker.ActAsync(id, "accept", etag));
+        await TestNetwork.Expect(response, HttpStatusCode.OK);
+        Assert.True(accept.Count <= 10, $"accept ran {accept.Count} statements:\n{string.Join("\n---\n", accept)}");
+        Assert.Equal(2, accept.Count(s => s.Contains("INSERT INTO audit_events", StringComparison.Ordinal) || s.Contains("UPDATE audit_stream_heads", StringComparison.Ordinal)));
+        Assert.Single(accept, s => s.Contains("UPDATE referrals", StringComparison.Ordinal));
+        output.WriteLine($"submit: {submit.Count} statements, accept: {accept.Count} statements (authentication included)");
+    }
+}

@@ -115,6 +115,8 @@ public sealed class ApiProcess : IAsyncDisposable
         info.ArgumentList.Add(ApiDll);
         foreach (var argument in arguments) info.ArgumentList.Add(argument);
         foreach (var (key, value) in environment) info.Environment[key] = value;
+        // The same log key the served processes get, so a command verifies the heads they signed.
+        if (!environment.ContainsKey("Audit__LogSigningKey")) info.Environment["Audit__LogSigningKey"] = LogSigningKey;
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();

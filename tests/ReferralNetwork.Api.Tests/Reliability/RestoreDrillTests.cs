@@ -238,9 +238,22 @@ public abstract class RestoreDrillTests(ITestOutputHelper output) : IAsyncLifeti
         return (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<Guid>();
     }
 
+    /// <summary>
+    /// A key of the organisation. The network admin grants only auditor keys and an organisation's first org_admin key;
+    /// every role that reads personal data comes from that org_admin (issue 14).
+    /// </summary>
     private static async Task<string> KeyAsync(HttpClient admin, Guid organisation, string role)
     {
-        var response = await admin.PostAsJsonAsync($"/api/v1/organisations/{organisation}/api-keys", new { name = $"drill {role}", roles = new[] { role } });
+        if (role is "auditor" or "org_admin") return await CreateKeyAsync(admin, organisation, role);
+        using var orgAdmin = new HttpClient { BaseAddress = admin.BaseAddress };
+        orgAdmin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer",
+            await CreateKeyAsync(admin, organisation, "org_admin"));
+        return await CreateKeyAsync(orgAdmin, organisation, role);
+    }
+
+    private static async Task<string> CreateKeyAsync(HttpClient client, Guid organisation, string role)
+    {
+        var response = await client.PostAsJsonAsync($"/api/v1/organisations/{organisation}/api-keys", new { name = $"drill {role}", roles = new[] { role } });
         await TestNetwork.Expect(response, HttpStatusCode.Created);
         return (await response.Content.ReadFromJsonAsync<JsonObject>())!["key"]!.GetValue<string>();
     }

@@ -47,7 +47,6 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, ILogger<Idempote
         // Resolved only for requests that carry a key: the store needs the master key, which most requests never touch.
         var store = context.RequestServices.GetRequiredService<IdempotencyStore>();
         var idempotency = context.RequestServices.GetRequiredService<IdempotencyContext>();
-        var session = context.RequestServices.GetRequiredService<IDbSession>();
         var key = ParseKey(values) ?? throw new ValidationException(
             [new ValidationFailure("idempotencyKey", "The Idempotency-Key header is one value of 1 to 255 printable ASCII characters.")]);
         var ct = context.RequestAborted;
@@ -71,12 +70,12 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, ILogger<Idempote
             case IdempotencyClaim.InFlight:
                 throw new ConflictException("A request with this Idempotency-Key is still being processed; retry in a moment.");
             case IdempotencyClaim.Owned owned:
-                await RunAsync(context, store, idempotency, session, principal.OrganisationId, key, owned.Token);
+                await RunAsync(context, store, idempotency, principal.OrganisationId, key, owned.Token);
                 return;
         }
     }
 
-    private async Task RunAsync(HttpContext context, IdempotencyStore store, IdempotencyContext idempotency, IDbSession session, Guid organisationId, string key,
+    private async Task RunAsync(HttpContext context, IdempotencyStore store, IdempotencyContext idempotency, Guid organisationId, string key,
         DateTimeOffset token)
     {
         var ct = context.RequestAborted;
@@ -94,25 +93,26 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, ILogger<Idempote
                     NullIfEmpty(context.Response.Headers.ETag), NullIfEmpty(context.Response.Headers.Location), idempotency.PersonId);
                 if (!await store.CompleteAsync(organisationId, key, token, response, ct))
                     throw new ConflictException("This request took longer than the idempotency lock; a retry with the same key took over, so this one was undone.");
-                if (session.Transaction is not null) await session.CommitAsync(ct);
+                if (idempotency.Held is { } held) await held.CommitAsync(ct);
                 stored = true;
             }
         }
         finally
         {
             context.Features.Set(original);
+            var held = idempotency.Held;
             idempotency.End();
-            if (!stored) await ForgetAsync(store, session, organisationId, key, token);
+            if (!stored) await ForgetAsync(store, held, organisationId, key, token);
         }
         buffer.Position = 0;
         await buffer.CopyToAsync(context.Response.Body, ct);
     }
 
-    private async Task ForgetAsync(IdempotencyStore store, IDbSession session, Guid organisationId, string key, DateTimeOffset token)
+    private async Task ForgetAsync(IdempotencyStore store, UnitOfWork? held, Guid organisationId, string key, DateTimeOffset token)
     {
         try
         {
-            await session.RollbackAsync(CancellationToken.None);
+            if (held is not null) await held.RollbackAsync();
             await store.ReleaseAsync(organisationId, key, token, CancellationToken.None);
         }
         catch (Exception e)

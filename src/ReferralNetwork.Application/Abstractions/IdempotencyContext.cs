@@ -20,23 +20,26 @@ public sealed class IdempotencyContext
     /// <summary>True between <see cref="Begin"/> and <see cref="End"/>: an idempotent request is running.</summary>
     public bool Active { get; private set; }
 
-    /// <summary>True once a command's transaction was left open for the caller of <see cref="Begin"/> to commit.</summary>
-    public bool HoldsTransaction { get; private set; }
+    /// <summary>The command's unit of work, left open for the caller of <see cref="Begin"/> to commit or roll back.</summary>
+    public UnitOfWork? Held { get; private set; }
 
     public void Begin() => Active = true;
 
     public void End()
     {
         Active = false;
-        HoldsTransaction = false;
+        Held = null;
         PersonId = null;
     }
 
-    /// <summary>Asked by the transaction behaviour before it commits: true means "leave the transaction open".</summary>
-    public bool DeferCommit()
+    /// <summary>
+    /// Asked by the transaction behaviour before it commits: true means the request's owner took the unit of work over
+    /// (and will commit it after storing the answer); false means "commit it yourself".
+    /// </summary>
+    public bool TryHold(UnitOfWork work)
     {
-        if (!Active || HoldsTransaction) return false;
-        HoldsTransaction = true;
+        if (!Active || Held is not null) return false;
+        Held = work.HandOver();
         return true;
     }
 }

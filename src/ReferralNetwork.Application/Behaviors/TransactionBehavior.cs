@@ -5,7 +5,7 @@ namespace ReferralNetwork.Application.Behaviors;
 
 /// <summary>
 /// A command runs in one transaction: begin, handle, append its audit events to their hash chains, commit.
-/// Any exception rolls everything back — a rejected request writes nothing, not even an audit event.
+/// Any exception rolls everything back (<see cref="UnitOfWork"/>) — a rejected request writes nothing, not even an audit event.
 /// For a request with an Idempotency-Key the commit is left to the API, which first stores the answer in this same
 /// transaction (see <see cref="IdempotencyContext"/>).
 /// </summary>
@@ -15,18 +15,10 @@ public sealed class TransactionBehavior<TMessage, TResponse>(
 {
     public async ValueTask<TResponse> Handle(TMessage message, MessageHandlerDelegate<TMessage, TResponse> next, CancellationToken cancellationToken)
     {
-        await session.BeginAsync(cancellationToken);
-        try
-        {
-            var response = await next(message, cancellationToken);
-            await appender.AppendAsync(session, current.Principal, auditLog.Pending, cancellationToken);
-            if (!idempotency.DeferCommit()) await session.CommitAsync(cancellationToken);
-            return response;
-        }
-        catch
-        {
-            await session.RollbackAsync(CancellationToken.None);
-            throw;
-        }
+        await using var work = await UnitOfWork.BeginAsync(session, cancellationToken);
+        var response = await next(message, cancellationToken);
+        await appender.AppendAsync(session, current.Principal, auditLog.Pending, cancellationToken);
+        if (!idempotency.TryHold(work)) await work.CommitAsync(cancellationToken);
+        return response;
     }
 }

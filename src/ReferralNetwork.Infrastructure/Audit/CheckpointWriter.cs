@@ -25,18 +25,16 @@ public sealed class CheckpointWriter(ConnectionFactory factory, CheckpointKeys k
     {
         for (var attempt = 1; ; attempt++)
         {
-            await using var connection = await factory.OpenAsync(ct);
-            await using var transaction = await connection.BeginTransactionAsync(ct);
+            await using var session = new DbSession(factory);
+            await using var work = await UnitOfWork.BeginAsync(session, ct);
             try
             {
-                var outcome = await SealAsync(connection, transaction, ct);
-                if (outcome.Written) await transaction.CommitAsync(ct);
-                else await transaction.RollbackAsync(ct);
+                var outcome = await SealAsync(work.Connection, work.Transaction, ct);
+                if (outcome.Written) await work.CommitAsync(ct);
                 return outcome;
             }
             catch (Exception e) when (factory.Dialect.IsUniqueViolation(e) && attempt < Attempts)
             {
-                await transaction.RollbackAsync(CancellationToken.None);
                 logger.LogInformation("Another replica sealed the same checkpoint first; retrying on top of it (attempt {Attempt}).", attempt);
             }
         }

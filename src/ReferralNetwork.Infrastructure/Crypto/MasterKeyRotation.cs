@@ -207,19 +207,14 @@ public sealed class MasterKeyRotation(ConnectionFactory connections, PersonalDat
     private async Task<int> RewrapBatchAsync(SealedKind kind, string current, CancellationToken ct)
     {
         await using var session = new DbSession(connections);
-        var connection = await session.ConnectionAsync(ct);
-        await session.BeginAsync(ct);
-        var (rewrapped, fromKeys) = await kind.RewrapBatchAsync(connection, session.Transaction!, session.Dialect, protector, current, ct);
-        if (rewrapped == 0)
-        {
-            await session.RollbackAsync(ct);
-            return 0;
-        }
+        await using var work = await UnitOfWork.BeginAsync(session, ct);
+        var (rewrapped, fromKeys) = await kind.RewrapBatchAsync(work.Connection, work.Transaction, work.Dialect, protector, current, ct);
+        if (rewrapped == 0) return 0;
         await audit.AppendAsync(session, null, [new AuditEntry($"encryption/{current}", "master_key.rewrapped", new Dictionary<string, object?>
         {
             ["masterKeyId"] = current, ["kind"] = kind.Name, ["fromMasterKeyIds"] = fromKeys, ["count"] = rewrapped,
         })], ct);
-        await session.CommitAsync(ct);
+        await work.CommitAsync(ct);
         return rewrapped;
     }
 }

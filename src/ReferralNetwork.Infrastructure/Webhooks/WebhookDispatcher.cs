@@ -114,10 +114,9 @@ public sealed class WebhookDispatcher(
         var retryIn = outcome.Delivered || outcome.Gone ? null : WebhookRetrySchedule.NextDelay(round, outcome.RetryAfter, Random.Shared);
         var next = retryIn is { } wait ? now + wait : (DateTimeOffset?)null;
         var state = outcome.Delivered ? WebhookDeliveryStates.Delivered : next is null ? WebhookDeliveryStates.Failed : WebhookDeliveryStates.Pending;
-        var connection = await session.ConnectionAsync(ct);
-        await session.BeginAsync(ct);
-        try
+        await using (var work = await UnitOfWork.BeginAsync(session, ct))
         {
+            var connection = work.Connection;
             var owned = await connection.ExecuteAsync(new CommandDefinition("""
                 UPDATE webhook_deliveries
                 SET state = @State, attempts = @Attempt, round_attempts = @Round, next_attempt_at = @Next, last_status_code = @StatusCode,
@@ -127,26 +126,20 @@ public sealed class WebhookDispatcher(
             {
                 delivery.Id, Owner = _owner, State = state, Attempt = delivery.Attempts + 1, Round = round, Next = next, outcome.StatusCode,
                 DeliveredAt = outcome.Delivered ? now : (DateTimeOffset?)null,
-            }, session.Transaction, cancellationToken: ct));
+            }, work.Transaction, cancellationToken: ct));
             if (owned == 0)
             {
                 // The lease ran out mid-attempt and another dispatcher took over: it numbers and records its own attempt.
                 logger.LogWarning("Lost the lease of webhook delivery {DeliveryId} during an attempt; not recording it.", delivery.Id);
-                await session.RollbackAsync(ct);
                 return;
             }
             await connection.ExecuteAsync(new CommandDefinition("""
                 INSERT INTO webhook_attempts (delivery_id, attempt, attempted_at, duration_ms, status_code, error, next_attempt_at)
                 VALUES (@Id, @Attempt, @AttemptedAt, @DurationMs, @StatusCode, @Error, @Next)
                 """, new { delivery.Id, Attempt = delivery.Attempts + 1, AttemptedAt = attemptedAt, outcome.DurationMs, outcome.StatusCode, outcome.Error, Next = next },
-                session.Transaction, cancellationToken: ct));
+                work.Transaction, cancellationToken: ct));
             if (outcome.Gone) await DisableAsync(session, delivery, now, ct);
-            await session.CommitAsync(ct);
-        }
-        catch
-        {
-            await session.RollbackAsync(CancellationToken.None);
-            throw;
+            await work.CommitAsync(ct);
         }
         if (state == WebhookDeliveryStates.Failed)
             logger.LogWarning("Webhook delivery {DeliveryId} to {Url} failed after {Attempts} attempts.", delivery.Id, WebhookUrls.Redacted(delivery.Url), delivery.Attempts + 1);

@@ -30,34 +30,26 @@ public sealed class WebhookFanOut(ConnectionFactory factory, Clock clock)
             "@Id, @SubscriptionId, @MessageId, @EventType, @ReferralId, @ReferralStatus, @OccurredAt, @State, 0, 0, @Now, @Now, @Data",
             "subscription_id, message_id");
         var fannedOut = 0;
-        // One transaction for the batch: one commit (one fsync on SQLite) however many messages there are.
-        await session.BeginAsync(ct);
-        try
+        // One unit of work for the batch: one commit (one fsync on SQLite) however many messages there are.
+        await using var work = await UnitOfWork.BeginAsync(session, ct);
+        var now = clock.Now();
+        foreach (var message in messages)
         {
-            var now = clock.Now();
-            foreach (var message in messages)
-            {
-                var organisations = message.Organisations();
-                var subscriptions = organisations.Count == 0 ? [] : await connection.QueryAsync<(Guid Id, string Events)>(new CommandDefinition(
-                    $"SELECT id, events FROM webhook_subscriptions WHERE active = @Active AND {session.Dialect.InList("organisation_id", "@Orgs")} ORDER BY id",
-                    new { Active = true, Orgs = session.Dialect.IdList(organisations) }, session.Transaction, cancellationToken: ct));
-                foreach (var subscription in subscriptions.Where(s => WebhookEvents.Matches(s.Events, message.EventType)))
-                    await connection.ExecuteAsync(new CommandDefinition(insert, new
-                    {
-                        Id = Guid.CreateVersion7(), SubscriptionId = subscription.Id, MessageId = message.Id, message.EventType, message.ReferralId,
-                        ReferralStatus = message.Status, message.OccurredAt, State = WebhookDeliveryStates.Pending, Now = now, message.Data,
-                    }, session.Transaction, cancellationToken: ct));
-                fannedOut += await connection.ExecuteAsync(new CommandDefinition(
-                    "UPDATE outbox_messages SET fanned_out_at = @Now WHERE id = @Id AND fanned_out_at IS NULL",
-                    new { message.Id, Now = now }, session.Transaction, cancellationToken: ct));
-            }
-            await session.CommitAsync(ct);
+            var organisations = message.Organisations();
+            var subscriptions = organisations.Count == 0 ? [] : await connection.QueryAsync<(Guid Id, string Events)>(new CommandDefinition(
+                $"SELECT id, events FROM webhook_subscriptions WHERE active = @Active AND {session.Dialect.InList("organisation_id", "@Orgs")} ORDER BY id",
+                new { Active = true, Orgs = session.Dialect.IdList(organisations) }, work.Transaction, cancellationToken: ct));
+            foreach (var subscription in subscriptions.Where(s => WebhookEvents.Matches(s.Events, message.EventType)))
+                await connection.ExecuteAsync(new CommandDefinition(insert, new
+                {
+                    Id = Guid.CreateVersion7(), SubscriptionId = subscription.Id, MessageId = message.Id, message.EventType, message.ReferralId,
+                    ReferralStatus = message.Status, message.OccurredAt, State = WebhookDeliveryStates.Pending, Now = now, message.Data,
+                }, work.Transaction, cancellationToken: ct));
+            fannedOut += await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE outbox_messages SET fanned_out_at = @Now WHERE id = @Id AND fanned_out_at IS NULL",
+                new { message.Id, Now = now }, work.Transaction, cancellationToken: ct));
         }
-        catch
-        {
-            await session.RollbackAsync(CancellationToken.None);
-            throw;
-        }
+        await work.CommitAsync(ct);
         return fannedOut;
     }
 

@@ -49,51 +49,41 @@ public sealed class LogCheckpointWriter(ConnectionFactory factory, LogSequencer 
 
     private async Task<LogCheckpointRow?> SignAsync(long size, CancellationToken ct)
     {
-        var gate = factory.WriteGate;
-        if (gate is not null && !await gate.WaitAsync(ConnectionFactory.WriteGateTimeout, ct))
-            throw new TimeoutException("No database write slot for signing the audit log's checkpoint.");
+        await using var session = new DbSession(factory);
+        await using var work = await UnitOfWork.BeginAsync(session, ct);
+        var (connection, transaction) = (work.Connection, work.Transaction);
+        var latest = await LatestAsync(connection, transaction, factory, ct);
+        if (size == 0 || (latest is not null && latest.TreeSize >= size))
+        {
+            if (latest is not null && latest.TreeSize > size)
+                logger.LogError("The audit log holds {Size} entries but checkpoint {Signed} was signed: entries were deleted. Run GET /api/v1/audit/verify.", size, latest.TreeSize);
+            return latest;
+        }
+        if (latest is not null && Convert.ToHexStringLower(await LogNodes.RootAsync(connection, transaction, latest.TreeSize, ct)) != latest.RootHash)
+            throw new InvalidOperationException(
+                $"Refusing to sign the audit log at size {size}: the stored tree no longer gives the root signed at size {latest.TreeSize}. Run GET /api/v1/audit/verify.");
+        var root = await LogNodes.RootAsync(connection, transaction, size, ct);
+        var text = new Checkpoint(identity.Origin, size, root).Text();
+        var row = new LogCheckpointRow
+        {
+            TreeSize = size, RootHash = Convert.ToHexStringLower(root), Note = new SignedNote(text, [identity.Signer.Sign(text)]).ToString(), CreatedAt = clock.Now(),
+        };
         try
         {
-            await using var connection = await factory.OpenAsync(ct);
-            await using var transaction = await connection.BeginTransactionAsync(ct);
-            var latest = await LatestAsync(connection, transaction, factory, ct);
-            if (size == 0 || (latest is not null && latest.TreeSize >= size))
-            {
-                if (latest is not null && latest.TreeSize > size)
-                    logger.LogError("The audit log holds {Size} entries but checkpoint {Signed} was signed: entries were deleted. Run GET /api/v1/audit/verify.", size, latest.TreeSize);
-                await transaction.RollbackAsync(ct);
-                return latest;
-            }
-            if (latest is not null && Convert.ToHexStringLower(await LogNodes.RootAsync(connection, transaction, latest.TreeSize, ct)) != latest.RootHash)
-                throw new InvalidOperationException(
-                    $"Refusing to sign the audit log at size {size}: the stored tree no longer gives the root signed at size {latest.TreeSize}. Run GET /api/v1/audit/verify.");
-            var root = await LogNodes.RootAsync(connection, transaction, size, ct);
-            var text = new Checkpoint(identity.Origin, size, root).Text();
-            var row = new LogCheckpointRow
-            {
-                TreeSize = size, RootHash = Convert.ToHexStringLower(root), Note = new SignedNote(text, [identity.Signer.Sign(text)]).ToString(), CreatedAt = clock.Now(),
-            };
-            try
-            {
-                await connection.ExecuteAsync(new CommandDefinition(
-                    "INSERT INTO audit_log_checkpoints (tree_size, root_hash, note, created_at) VALUES (@TreeSize, @RootHash, @Note, @CreatedAt)",
-                    row, transaction, cancellationToken: ct));
-                await transaction.CommitAsync(ct);
-            }
-            catch (Exception e) when (factory.Dialect.IsUniqueViolation(e))
-            {
-                // Another replica signed this size first: its head is as good as ours (same tree, same key).
-                await transaction.RollbackAsync(CancellationToken.None);
-                await using var again = await factory.OpenAsync(ct);
-                return await LatestAsync(again, null, factory, ct);
-            }
-            logger.LogInformation("Signed the audit log's checkpoint at size {Size}, root {Root}.", size, row.RootHash);
-            return row;
+            await connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO audit_log_checkpoints (tree_size, root_hash, note, created_at) VALUES (@TreeSize, @RootHash, @Note, @CreatedAt)",
+                row, transaction, cancellationToken: ct));
+            await work.CommitAsync(ct);
         }
-        finally
+        catch (Exception e) when (factory.Dialect.IsUniqueViolation(e))
         {
-            gate?.Release();
+            // Another replica signed this size first: its head is as good as ours (same tree, same key).
+            await work.RollbackAsync();
+            await using var again = await factory.OpenAsync(ct);
+            return await LatestAsync(again, null, factory, ct);
         }
+        logger.LogInformation("Signed the audit log's checkpoint at size {Size}, root {Root}.", size, row.RootHash);
+        return row;
     }
 
     public static Task<LogCheckpointRow?> LatestAsync(DbConnection connection, DbTransaction? transaction, ConnectionFactory factory, CancellationToken ct) =>

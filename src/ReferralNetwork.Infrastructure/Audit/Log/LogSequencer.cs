@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Dapper;
 using Microsoft.Extensions.Logging;
+using ReferralNetwork.Application.Abstractions;
 using ReferralNetwork.Infrastructure.Persistence;
 using ReferralNetwork.Transparency;
 
@@ -64,45 +65,32 @@ public sealed class LogSequencer(ConnectionFactory factory, ILogger<LogSequencer
 
     private async Task<(long Size, int Added)> BatchAsync(CancellationToken ct)
     {
-        var gate = factory.WriteGate;
-        if (gate is not null && !await gate.WaitAsync(ConnectionFactory.WriteGateTimeout, ct))
-            throw new TimeoutException("No database write slot for the audit log sequencer.");
-        try
-        {
-            await using var connection = await factory.OpenAsync(ct);
-            await using var transaction = await connection.BeginTransactionAsync(ct);
-            await LockAppendsAsync(connection, transaction, ct);
-            var (size, watermark) = await connection.QuerySingleAsync<(long, long)>(new CommandDefinition(
-                "SELECT COALESCE(MAX(log_index) + 1, 0), COALESCE(MAX(global_seq), 0) FROM audit_log_entries", transaction: transaction, cancellationToken: ct));
-            var events = (await connection.QueryAsync<(long GlobalSeq, string Hash)>(new CommandDefinition($"""
-                SELECT global_seq, hash FROM audit_events WHERE global_seq > @Watermark ORDER BY global_seq {factory.Dialect.Limit("@Take")}
-                """, new { Watermark = watermark, Take = BatchSize }, transaction, cancellationToken: ct))).ToList();
-            if (events.Count == 0)
-            {
-                await transaction.RollbackAsync(ct);
-                return (size, 0);
-            }
+        await using var session = new DbSession(factory);
+        await using var work = await UnitOfWork.BeginAsync(session, ct);
+        var (connection, transaction) = (work.Connection, work.Transaction);
+        await LockAppendsAsync(connection, transaction, ct);
+        var (size, watermark) = await connection.QuerySingleAsync<(long, long)>(new CommandDefinition(
+            "SELECT COALESCE(MAX(log_index) + 1, 0), COALESCE(MAX(global_seq), 0) FROM audit_log_entries", transaction: transaction, cancellationToken: ct));
+        var events = (await connection.QueryAsync<(long GlobalSeq, string Hash)>(new CommandDefinition($"""
+            SELECT global_seq, hash FROM audit_events WHERE global_seq > @Watermark ORDER BY global_seq {factory.Dialect.Limit("@Take")}
+            """, new { Watermark = watermark, Take = BatchSize }, transaction, cancellationToken: ct))).ToList();
+        if (events.Count == 0) return (size, 0);
 
-            var frontier = new LogFrontier(size, await LogNodes.ReadAsync(connection, transaction, LogFrontier.EdgeOf(size), ct));
-            var entries = new List<(long Index, long GlobalSeq)>(events.Count);
-            var nodes = new List<(TreeNode Node, byte[] Hash)>(events.Count * 2);
-            foreach (var e in events)
-            {
-                entries.Add((frontier.Size, e.GlobalSeq));
-                nodes.AddRange(frontier.Append(LogTree.LeafHash(Convert.FromHexString(e.Hash))));
-            }
-            await InsertAsync(connection, transaction, "audit_log_entries (log_index, global_seq)", entries,
-                (p, i, row) => { p.Add($"a{i}", row.Index); p.Add($"b{i}", row.GlobalSeq); return $"(@a{i}, @b{i})"; }, ct);
-            await InsertAsync(connection, transaction, "audit_log_nodes (level, node_index, hash)", nodes,
-                (p, i, row) => { p.Add($"l{i}", row.Node.Level); p.Add($"n{i}", row.Node.Index); p.Add($"h{i}", Convert.ToHexStringLower(row.Hash)); return $"(@l{i}, @n{i}, @h{i})"; }, ct);
-            await transaction.CommitAsync(ct);
-            logger.LogDebug("Appended {Count} audit events to the log: size {Size}.", events.Count, frontier.Size);
-            return (frontier.Size, events.Count);
-        }
-        finally
+        var frontier = new LogFrontier(size, await LogNodes.ReadAsync(connection, transaction, LogFrontier.EdgeOf(size), ct));
+        var entries = new List<(long Index, long GlobalSeq)>(events.Count);
+        var nodes = new List<(TreeNode Node, byte[] Hash)>(events.Count * 2);
+        foreach (var e in events)
         {
-            gate?.Release();
+            entries.Add((frontier.Size, e.GlobalSeq));
+            nodes.AddRange(frontier.Append(LogTree.LeafHash(Convert.FromHexString(e.Hash))));
         }
+        await InsertAsync(connection, transaction, "audit_log_entries (log_index, global_seq)", entries,
+            (p, i, row) => { p.Add($"a{i}", row.Index); p.Add($"b{i}", row.GlobalSeq); return $"(@a{i}, @b{i})"; }, ct);
+        await InsertAsync(connection, transaction, "audit_log_nodes (level, node_index, hash)", nodes,
+            (p, i, row) => { p.Add($"l{i}", row.Node.Level); p.Add($"n{i}", row.Node.Index); p.Add($"h{i}", Convert.ToHexStringLower(row.Hash)); return $"(@l{i}, @n{i}, @h{i})"; }, ct);
+        await work.CommitAsync(ct);
+        logger.LogDebug("Appended {Count} audit events to the log: size {Size}.", events.Count, frontier.Size);
+        return (frontier.Size, events.Count);
     }
 
     private Task LockAppendsAsync(DbConnection connection, DbTransaction transaction, CancellationToken ct) => factory.Provider switch

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http.Json;
 using ReferralNetwork.Api;
 using ReferralNetwork.Api.Auth;
 using ReferralNetwork.Api.Commands;
+using ReferralNetwork.Api.Diagnostics;
 using ReferralNetwork.Api.Endpoints;
 using ReferralNetwork.Api.ErrorHandling;
 using ReferralNetwork.Api.Limits;
@@ -84,6 +85,7 @@ builder.Services.AddHsts(o => o.MaxAge = TimeSpan.FromDays(365));
 var app = builder.Build();
 foreach (var warning in startup.Warnings) app.Logger.LogWarning("{Warning}", warning);
 app.UseSecurityHeaders();
+app.UseStatementCountHeader();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseHsts(); // only ever sent over HTTPS (TLS at Kestrel, or at a proxy with forwarded headers)

@@ -50,6 +50,9 @@ public static class BulkLoader
             Add(perTable, "referral_services", chunk.Services.Count);
             Add(perTable, "responsibility_periods", chunk.Periods.Count);
             Add(perTable, "referral_timeline", chunk.Timeline.Count);
+            Add(perTable, "referral_duties", chunk.Duties.Count);
+            Add(perTable, "deadline_breaches", chunk.Breaches.Count);
+            Add(perTable, "referral_escalations", chunk.Escalations.Count);
             Add(perTable, "audit_events", chunk.Audit.Count);
             Add(perTable, "audit_stream_heads", chunk.Heads.Count);
             if (Stopwatch.GetElapsedTime(lastReport) > TimeSpan.FromSeconds(15))
@@ -83,7 +86,7 @@ internal interface IChunkWriter : IAsyncDisposable
 internal sealed class SqliteChunkWriter : IChunkWriter
 {
     private readonly SqliteConnection _connection;
-    private readonly Inserter _person, _referral, _service, _period, _timeline, _audit, _head;
+    private readonly Inserter _person, _referral, _service, _period, _timeline, _duty, _breach, _escalation, _audit, _head;
 
     public SqliteChunkWriter(string connectionString)
     {
@@ -94,11 +97,16 @@ internal sealed class SqliteChunkWriter : IChunkWriter
             "identity_sealed, wrapped_key, master_key_id, created_at");
         _referral = new Inserter(_connection, "referrals", "id, status, referrer_organisation_id, receiver_organisation_id, responsible_organisation_id, person_id, " +
             "protocol_code, protocol_version, urgency, services, acknowledge_by, decide_by, follow_up_by, overdue, acknowledged_at, decided_at, finished_at, outcome, " +
-            "consent_given_by, consent_method, reason_sealed, created_at, updated_at, version");
+            "consent_basis, consent_given_by, consent_method, reason_sealed, created_at, updated_at, version");
         _service = new Inserter(_connection, "referral_services", "referral_id, service_code");
         _period = new Inserter(_connection, "responsibility_periods", "referral_id, seq, organisation_id, from_at, until_at, basis, closed_basis");
         _timeline = new Inserter(_connection, "referral_timeline",
             "referral_id, seq, occurred_at, action, from_status, to_status, organisation_id, principal_id, code, protocol_version, late_by_seconds");
+        _duty = new Inserter(_connection, "referral_duties",
+            "referral_id, deadline, step_code, holder_organisation_id, opened_at, due_at, closed_at, closed_basis, breached_at, responsible_at_due");
+        _breach = new Inserter(_connection, "deadline_breaches", "referral_id, deadline, step_code, due_at, detected_at, responsible_organisation_id, " +
+            "holder_organisation_id, acted_at, escalation_organisation_id, protocol_code, protocol_version");
+        _escalation = new Inserter(_connection, "referral_escalations", "referral_id, organisation_id");
         _audit = new Inserter(_connection, "audit_events", "stream_id, seq, occurred_at, principal_id, organisation_id, role, type, data, prev_hash, hash");
         _head = new Inserter(_connection, "audit_stream_heads", "stream_id, seq, hash");
     }
@@ -137,13 +145,14 @@ internal sealed class SqliteChunkWriter : IChunkWriter
     }
 
     private static string Id(Guid id) => id.ToString("D");
+    private static string? Id(Guid? id) => id?.ToString("D");
     private static string Time(DateTimeOffset t) => DapperTypes.FormatSqliteTime(t);
     private static object? Time(DateTimeOffset? t) => t is { } v ? DapperTypes.FormatSqliteTime(v) : null;
 
     public Task WriteAsync(Chunk chunk) => Task.Run(() =>
     {
         using var transaction = _connection.BeginTransaction();
-        var all = new[] { _person, _referral, _service, _period, _timeline, _audit, _head };
+        var all = new[] { _person, _referral, _service, _period, _timeline, _duty, _breach, _escalation, _audit, _head };
         foreach (var inserter in all) inserter.Begin(transaction);
         foreach (var p in chunk.Persons)
             _person.Add(Id(p.Id), Id(p.Owner), p.Initials, p.BirthYear, p.Sex, p.Nationality, p.Languages, p.LegalStatus, p.Vulnerabilities, p.Identity,
@@ -151,11 +160,17 @@ internal sealed class SqliteChunkWriter : IChunkWriter
         foreach (var r in chunk.Referrals)
             _referral.Add(Id(r.Id), r.Status, Id(r.Referrer), Id(r.Receiver), Id(r.Responsible), Id(r.PersonId), r.ProtocolCode, r.ProtocolVersion, r.Urgency,
                 r.Services, Time(r.AcknowledgeBy), Time(r.DecideBy), Time(r.FollowUpBy), r.Overdue ? 1 : 0, Time(r.AcknowledgedAt), Time(r.DecidedAt),
-                Time(r.FinishedAt), r.Outcome, "person", "verbal", r.Reason, Time(r.CreatedAt), Time(r.UpdatedAt), r.Version);
+                Time(r.FinishedAt), r.Outcome, "consent", "person", "verbal", r.Reason, Time(r.CreatedAt), Time(r.UpdatedAt), r.Version);
         foreach (var s in chunk.Services) _service.Add(Id(s.ReferralId), s.Code);
         foreach (var p in chunk.Periods) _period.Add(Id(p.ReferralId), p.Seq, Id(p.OrganisationId), Time(p.From), Time(p.Until), p.Basis, p.ClosedBasis);
         foreach (var t in chunk.Timeline)
             _timeline.Add(Id(t.ReferralId), t.Seq, Time(t.At), t.Action, t.From, t.To, Id(t.OrganisationId), Id(t.PrincipalId), t.Code, t.ProtocolVersion, t.LateBySeconds);
+        foreach (var d in chunk.Duties)
+            _duty.Add(Id(d.ReferralId), d.Deadline, "", Id(d.Holder), Time(d.OpenedAt), Time(d.DueAt), Time(d.ClosedAt), d.ClosedBasis, Time(d.BreachedAt), Id(d.ResponsibleAtDue));
+        foreach (var b in chunk.Breaches)
+            _breach.Add(Id(b.ReferralId), b.Deadline, "", Time(b.DueAt), Time(b.DetectedAt), Id(b.Responsible), Id(b.Holder), Time(b.ActedAt), Id(b.Escalation),
+                b.ProtocolCode, b.ProtocolVersion);
+        foreach (var e in chunk.Escalations) _escalation.Add(Id(e.ReferralId), Id(e.OrganisationId));
         foreach (var a in chunk.Audit)
             _audit.Add(a.StreamId, a.Seq, Time(a.At), Id(a.PrincipalId), Id(a.OrganisationId), a.Role, a.Type, a.Data, a.PrevHash, a.Hash);
         foreach (var h in chunk.Heads) _head.Add(h.StreamId, h.Seq, h.Hash);
@@ -170,7 +185,7 @@ internal sealed class SqliteChunkWriter : IChunkWriter
 
     public ValueTask DisposeAsync()
     {
-        foreach (var inserter in new[] { _person, _referral, _service, _period, _timeline, _audit, _head }) inserter.Dispose();
+        foreach (var inserter in new[] { _person, _referral, _service, _period, _timeline, _duty, _breach, _escalation, _audit, _head }) inserter.Dispose();
         _connection.Dispose();
         return ValueTask.CompletedTask;
     }
@@ -211,6 +226,12 @@ internal sealed class PostgresChunkWriter : IChunkWriter
         else w.Write(v.Value.UtcDateTime, NpgsqlDbType.TimestampTz);
     }
 
+    private static void Opt(NpgsqlBinaryImporter w, Guid? v)
+    {
+        if (v is null) w.WriteNull();
+        else w.Write(v.Value, NpgsqlDbType.Uuid);
+    }
+
     private static void T(NpgsqlBinaryImporter w, DateTimeOffset v) => w.Write(v.UtcDateTime, NpgsqlDbType.TimestampTz);
 
     public Task WriteAsync(Chunk chunk) => Task.Run(() =>
@@ -234,7 +255,8 @@ internal sealed class PostgresChunkWriter : IChunkWriter
         using (var w = _connection.BeginBinaryImport("""
             COPY referrals (id, status, referrer_organisation_id, receiver_organisation_id, responsible_organisation_id, person_id, protocol_code,
                             protocol_version, urgency, services, acknowledge_by, decide_by, follow_up_by, overdue, acknowledged_at, decided_at,
-                            finished_at, outcome, consent_given_by, consent_method, reason_sealed, created_at, updated_at, version) FROM STDIN (FORMAT BINARY)
+                            finished_at, outcome, consent_basis, consent_given_by, consent_method, reason_sealed, created_at, updated_at, version)
+            FROM STDIN (FORMAT BINARY)
             """))
         {
             foreach (var r in chunk.Referrals)
@@ -244,7 +266,7 @@ internal sealed class PostgresChunkWriter : IChunkWriter
                 w.Write(r.Responsible, NpgsqlDbType.Uuid); w.Write(r.PersonId, NpgsqlDbType.Uuid); w.Write(r.ProtocolCode, NpgsqlDbType.Text);
                 w.Write(r.ProtocolVersion, NpgsqlDbType.Integer); w.Write(r.Urgency, NpgsqlDbType.Text); w.Write(r.Services, NpgsqlDbType.Text);
                 T(w, r.AcknowledgeBy); T(w, r.DecideBy); Opt(w, r.FollowUpBy); w.Write(r.Overdue, NpgsqlDbType.Boolean); Opt(w, r.AcknowledgedAt);
-                Opt(w, r.DecidedAt); Opt(w, r.FinishedAt); Opt(w, r.Outcome); w.Write("person", NpgsqlDbType.Text); w.Write("verbal", NpgsqlDbType.Text);
+                Opt(w, r.DecidedAt); Opt(w, r.FinishedAt); Opt(w, r.Outcome); w.Write("consent", NpgsqlDbType.Text); w.Write("person", NpgsqlDbType.Text); w.Write("verbal", NpgsqlDbType.Text);
                 w.Write(r.Reason, NpgsqlDbType.Bytea); T(w, r.CreatedAt); T(w, r.UpdatedAt); w.Write(r.Version, NpgsqlDbType.Integer);
             }
             w.Complete();
@@ -278,9 +300,45 @@ internal sealed class PostgresChunkWriter : IChunkWriter
             {
                 w.StartRow();
                 w.Write(t.ReferralId, NpgsqlDbType.Uuid); w.Write(t.Seq, NpgsqlDbType.Integer); T(w, t.At); w.Write(t.Action, NpgsqlDbType.Text); Opt(w, t.From);
-                w.Write(t.To, NpgsqlDbType.Text); w.Write(t.OrganisationId, NpgsqlDbType.Uuid); w.Write(t.PrincipalId, NpgsqlDbType.Uuid); Opt(w, t.Code);
+                w.Write(t.To, NpgsqlDbType.Text); w.Write(t.OrganisationId, NpgsqlDbType.Uuid); Opt(w, t.PrincipalId); Opt(w, t.Code);
                 w.Write(t.ProtocolVersion, NpgsqlDbType.Integer);
                 if (t.LateBySeconds is { } late) w.Write(late, NpgsqlDbType.Bigint); else w.WriteNull();
+            }
+            w.Complete();
+        }
+        using (var w = _connection.BeginBinaryImport("""
+            COPY referral_duties (referral_id, deadline, step_code, holder_organisation_id, opened_at, due_at, closed_at, closed_basis, breached_at,
+                                  responsible_at_due) FROM STDIN (FORMAT BINARY)
+            """))
+        {
+            foreach (var d in chunk.Duties)
+            {
+                w.StartRow();
+                w.Write(d.ReferralId, NpgsqlDbType.Uuid); w.Write(d.Deadline, NpgsqlDbType.Text); w.Write("", NpgsqlDbType.Text); w.Write(d.Holder, NpgsqlDbType.Uuid);
+                T(w, d.OpenedAt); T(w, d.DueAt); Opt(w, d.ClosedAt); Opt(w, d.ClosedBasis); Opt(w, d.BreachedAt); Opt(w, d.ResponsibleAtDue);
+            }
+            w.Complete();
+        }
+        using (var w = _connection.BeginBinaryImport("""
+            COPY deadline_breaches (referral_id, deadline, step_code, due_at, detected_at, responsible_organisation_id, holder_organisation_id, acted_at,
+                                    escalation_organisation_id, protocol_code, protocol_version) FROM STDIN (FORMAT BINARY)
+            """))
+        {
+            foreach (var b in chunk.Breaches)
+            {
+                w.StartRow();
+                w.Write(b.ReferralId, NpgsqlDbType.Uuid); w.Write(b.Deadline, NpgsqlDbType.Text); w.Write("", NpgsqlDbType.Text); T(w, b.DueAt); T(w, b.DetectedAt);
+                w.Write(b.Responsible, NpgsqlDbType.Uuid); w.Write(b.Holder, NpgsqlDbType.Uuid); Opt(w, b.ActedAt); Opt(w, b.Escalation);
+                w.Write(b.ProtocolCode, NpgsqlDbType.Text); w.Write(b.ProtocolVersion, NpgsqlDbType.Integer);
+            }
+            w.Complete();
+        }
+        using (var w = _connection.BeginBinaryImport("COPY referral_escalations (referral_id, organisation_id) FROM STDIN (FORMAT BINARY)"))
+        {
+            foreach (var e in chunk.Escalations)
+            {
+                w.StartRow();
+                w.Write(e.ReferralId, NpgsqlDbType.Uuid); w.Write(e.OrganisationId, NpgsqlDbType.Uuid);
             }
             w.Complete();
         }
@@ -291,8 +349,8 @@ internal sealed class PostgresChunkWriter : IChunkWriter
             foreach (var a in chunk.Audit)
             {
                 w.StartRow();
-                w.Write(a.StreamId, NpgsqlDbType.Text); w.Write(a.Seq, NpgsqlDbType.Bigint); T(w, a.At); w.Write(a.PrincipalId, NpgsqlDbType.Uuid);
-                w.Write(a.OrganisationId, NpgsqlDbType.Uuid); w.Write(a.Role, NpgsqlDbType.Text); w.Write(a.Type, NpgsqlDbType.Text); w.Write(a.Data, NpgsqlDbType.Text);
+                w.Write(a.StreamId, NpgsqlDbType.Text); w.Write(a.Seq, NpgsqlDbType.Bigint); T(w, a.At); Opt(w, a.PrincipalId);
+                Opt(w, a.OrganisationId); w.Write(a.Role, NpgsqlDbType.Text); w.Write(a.Type, NpgsqlDbType.Text); w.Write(a.Data, NpgsqlDbType.Text);
                 w.Write(a.PrevHash, NpgsqlDbType.Text); w.Write(a.Hash, NpgsqlDbType.Text);
             }
             w.Complete();

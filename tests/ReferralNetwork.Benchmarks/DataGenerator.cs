@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using ReferralNetwork.Application.Features.Persons;
 using ReferralNetwork.Domain;
 using ReferralNetwork.Domain.Protocols;
+using ReferralNetwork.Domain.Deadlines;
 using ReferralNetwork.Domain.Referrals;
 using ReferralNetwork.Infrastructure.Audit;
 using ReferralNetwork.Infrastructure.Crypto;
@@ -57,10 +58,21 @@ public sealed record ServiceRecord(Guid ReferralId, string Code);
 
 public sealed record PeriodRecord(Guid ReferralId, int Seq, Guid OrganisationId, DateTimeOffset From, DateTimeOffset? Until, string Basis, string? ClosedBasis);
 
-public sealed record TimelineRecord(Guid ReferralId, int Seq, DateTimeOffset At, string Action, string? From, string To, Guid OrganisationId, Guid PrincipalId,
+public sealed record TimelineRecord(Guid ReferralId, int Seq, DateTimeOffset At, string Action, string? From, string To, Guid OrganisationId, Guid? PrincipalId,
     string? Code, int ProtocolVersion, long? LateBySeconds);
 
-public sealed record AuditRecord(string StreamId, long Seq, DateTimeOffset At, Guid PrincipalId, Guid OrganisationId, string Role, string Type, string Data,
+/// <summary>A row of <c>referral_duties</c> (the empty step code: no protocol steps in the generated data).</summary>
+public sealed record DutyRecord(Guid ReferralId, string Deadline, Guid Holder, DateTimeOffset OpenedAt, DateTimeOffset DueAt, DateTimeOffset? ClosedAt,
+    string? ClosedBasis, DateTimeOffset? BreachedAt, Guid? ResponsibleAtDue);
+
+/// <summary>A row of <c>deadline_breaches</c>.</summary>
+public sealed record BreachRecord(Guid ReferralId, string Deadline, DateTimeOffset DueAt, DateTimeOffset DetectedAt, Guid Responsible, Guid Holder,
+    DateTimeOffset? ActedAt, Guid? Escalation, string ProtocolCode, int ProtocolVersion);
+
+public sealed record EscalationRecord(Guid ReferralId, Guid OrganisationId);
+
+/// <summary>An audit event; principal and organisation are null when the system acted (the deadline monitor).</summary>
+public sealed record AuditRecord(string StreamId, long Seq, DateTimeOffset At, Guid? PrincipalId, Guid? OrganisationId, string Role, string Type, string Data,
     string PrevHash, string Hash);
 
 public sealed record HeadRecord(string StreamId, long Seq, string Hash);
@@ -73,19 +85,26 @@ public sealed class Chunk
     public readonly List<ServiceRecord> Services = [];
     public readonly List<PeriodRecord> Periods = [];
     public readonly List<TimelineRecord> Timeline = [];
+    public readonly List<DutyRecord> Duties = [];
+    public readonly List<BreachRecord> Breaches = [];
+    public readonly List<EscalationRecord> Escalations = [];
     public readonly List<AuditRecord> Audit = [];
     public readonly List<HeadRecord> Heads = [];
 
-    public long RowCount => Persons.Count + Referrals.Count + Services.Count + Periods.Count + Timeline.Count + Audit.Count + Heads.Count;
+    public long RowCount => Persons.Count + Referrals.Count + Services.Count + Periods.Count + Timeline.Count + Duties.Count + Breaches.Count +
+        Escalations.Count + Audit.Count + Heads.Count;
 }
 
 /// <summary>
 /// Generates the bulk data: referrals spread over the past year (ids UUIDv7 of their creation time, so id order is
 /// time order as in production), each with its person (identity sealed under a fresh data key wrapped by the run's
-/// master key), services, responsibility periods from the domain's own <see cref="ResponsibilityTrail"/>, timeline rows
-/// and audit events chained with the API's own <see cref="AuditChain"/> — so <c>GET /audit/verify</c> passes over them.
-/// Status mix: 60 % requested, 15 % received, 15 % accepted, 10 % completed (acknowledge → accept → start → complete).
-/// One organisation receives exactly <c>inboxReferrals</c> of them, spread evenly over time.
+/// master key) and everything else made by the API's own write path: the domain's <see cref="Referral"/> aggregate
+/// submits and acts (acknowledge → accept → start → complete) and records each deadline the deadline monitor would have
+/// caught (a few seconds after it fell due, as the system), and its <see cref="ReferralChange"/>s become the rows
+/// <c>ReferralRepository</c> writes — the referral, services, trail, duties, breaches, escalations, timeline — and the audit
+/// events with the change's own event data, chained as <see cref="AuditChain"/> does. So <c>GET /audit/verify</c>
+/// replays the projections from the events and finds them equal. Status mix: 60 % requested, 15 % received,
+/// 15 % accepted, 10 % completed; one organisation receives exactly <c>inboxReferrals</c>, spread evenly over time.
 /// </summary>
 public sealed class DataGenerator
 {
@@ -109,10 +128,13 @@ public sealed class DataGenerator
     private readonly DateTimeOffset _start;
     private readonly long _spanTicks;
     private readonly DateTimeOffset _latest;
+    private readonly Guid? _escalation;
 
+    /// <param name="escalation">The protocol's escalation target, whom missed deadlines are escalated to (null: none).</param>
     public DataGenerator(IReadOnlyList<Organisation> organisations, byte[] masterKey, string masterKeyId, ProtocolDocument protocol, int protocolVersion,
-        int count, int bigCount, int seed, DateTimeOffset now)
+        int count, int bigCount, int seed, DateTimeOffset now, Guid? escalation)
     {
+        _escalation = escalation;
         _organisations = organisations;
         _masterKey = masterKey;
         _masterKeyId = masterKeyId;
@@ -129,20 +151,22 @@ public sealed class DataGenerator
         Receivers = new short[count];
         Referrers = new short[count];
         Versions = new byte[count];
+        Statuses = new ReferralStatus[count];
     }
 
-    /// <summary>Every generated referral by index, with its parties (organisation indexes) and version.</summary>
+    /// <summary>Every generated referral by index, with its parties (organisation indexes), version and status.</summary>
     public Guid[] ReferralIds { get; }
     public short[] Receivers { get; }
     public short[] Referrers { get; }
     public byte[] Versions { get; }
+    public ReferralStatus[] Statuses { get; }
 
-    /// <summary>Requested referrals of the big organisation (version 1): what the accept scenario acts on.</summary>
+    /// <summary>Requested referrals of the big organisation: what the accept scenario acts on.</summary>
     public List<int> Requested(int organisation)
     {
         var list = new List<int>();
         for (var i = 0; i < _count; i++)
-            if (Receivers[i] == organisation && Versions[i] == 1) list.Add(i);
+            if (Receivers[i] == organisation && Statuses[i] == ReferralStatus.Requested) list.Add(i);
         return list;
     }
 
@@ -179,129 +203,129 @@ public sealed class DataGenerator
             MasterKeyId = _masterKeyId, CreatedAt = created,
         });
 
-        // The referral as submitted.
+        // The referral as submitted, through the aggregate.
         var id = Guid.CreateVersion7(created);
         var services = receiver.Services.OrderBy(_ => random.Next()).Take(1 + random.Next(2)).ToList();
         var roll = random.Next(100);
         var urgency = roll < 10 ? "emergency" : roll < 40 ? "urgent" : "routine";
         var deadlines = _protocol.DeadlinesFor(urgency);
-        var referral = new ReferralRecord
-        {
-            Id = id, Referrer = referrer.Id, Receiver = receiver.Id, PersonId = personId, ProtocolCode = _protocol.Code, ProtocolVersion = _protocolVersion,
-            Urgency = urgency, Services = string.Join(',', services), AcknowledgeBy = created + IsoDuration.Parse(deadlines.Acknowledge),
-            DecideBy = created + IsoDuration.Parse(deadlines.Decide), CreatedAt = created,
-            Reason = key.Seal("Needs support after arrival; details agreed by phone with the receiving caseworker.", $"referral:{id}:reason"),
-        };
+        var reason = key.Seal("Needs support after arrival; details agreed by phone with the receiving caseworker.", $"referral:{id}:reason");
         key.Dispose();
-        if (i % 9973 == 0) SelfCheck(chunk.Persons[^1], referral);
-        foreach (var s in services) chunk.Services.Add(new ServiceRecord(id, s));
         var personStream = $"person/{personId}";
-        var stream = $"referral/{id}";
-        var personEvent = fast.Event(personStream, 1, created, referrer, "person.created", AuditChain.Genesis, new Dictionary<string, object?>
-        {
-            ["personId"] = personId, ["ownerOrganisationId"] = referrer.Id,
-        });
+        var personEvent = fast.Event(personStream, 1, created, referrer.Id, referrer.KeyId, "caseworker", "person.created", AuditChain.Genesis,
+            new Dictionary<string, object?> { ["personId"] = personId, ["ownerOrganisationId"] = referrer.Id });
         chunk.Audit.Add(personEvent);
         chunk.Heads.Add(new HeadRecord(personStream, 1, personEvent.Hash));
-        var last = fast.Event(stream, 1, created, referrer, "referral.submitted", AuditChain.Genesis, new Dictionary<string, object?>
-        {
-            ["referralId"] = id, ["personId"] = personId, ["referrerOrganisationId"] = referrer.Id, ["receiverOrganisationId"] = receiver.Id,
-            ["services"] = services, ["urgency"] = urgency, ["protocolCode"] = _protocol.Code, ["protocolVersion"] = _protocolVersion,
-            ["consent"] = "person", ["responsibleOrganisationId"] = referrer.Id,
-        });
-        chunk.Audit.Add(last);
-        chunk.Timeline.Add(new TimelineRecord(id, 1, created, "submit", null, "requested", referrer.Id, referrer.KeyId, null, _protocolVersion, null));
 
-        // How far along its life it is; a step that would land in the future is not taken.
+        var stream = new StreamWriter(this, fast, chunk, id);
+        var change = Referral.Submit(new Submission
+        {
+            Id = id, Referrer = referrer.Id, Receiver = receiver.Id, PersonId = personId, ProtocolCode = _protocol.Code, ProtocolVersion = _protocolVersion,
+            Urgency = urgency, Services = services, Acknowledge = IsoDuration.Parse(deadlines.Acknowledge), Decide = IsoDuration.Parse(deadlines.Decide),
+            ConsentGivenBy = "person", ConsentMethod = "verbal",
+        }, new Actor(referrer.Id, referrer.KeyId), created);
+        stream.Write(change, referrer);
+        var referral = change.Referral;
+
+        // How far along its life it is; a step that would land in the future is not taken. Before each step the
+        // deadline monitor (which polls every few seconds) records what fell due in between.
+        var monitorLag = TimeSpan.FromSeconds(1 + random.Next(30));
         roll = random.Next(100);
         var depth = roll < 60 ? 0 : roll < 75 ? 1 : roll < 90 ? 2 : 4;
-        var trail = ResponsibilityTrail.Start(referrer.Id, created);
-        var closedBasis = new Dictionary<int, string>();
-        var status = ReferralStatus.Requested;
         var at = created;
-        var steps = 0;
+        var followUp = IsoDuration.Parse(deadlines.FollowUp);
         for (var step = 0; step < depth; step++)
         {
             var action = Path[step];
-            var next = at + action switch
+            var next = Micro(at + action switch
             {
                 ReferralAction.Acknowledge => TimeSpan.FromMinutes(5 + random.Next(175)),
                 ReferralAction.Accept => TimeSpan.FromMinutes(10 + random.Next(24 * 60)),
                 ReferralAction.Start => TimeSpan.FromMinutes(60 + random.Next(47 * 60)),
                 _ => TimeSpan.FromMinutes(24 * 60 + random.Next(20 * 24 * 60)),
-            };
-            next = Micro(next);
+            });
             if (next > _latest) break;
             at = next;
+            stream.MissDeadlinesBefore(referral, at, monitorLag);
             var outcome = action == ReferralAction.Complete ? CompletionOutcome.ServiceProvided : (CompletionOutcome?)null;
-            var to = ReferralStateMachine.Apply(status, action, Party.Receiver, outcome);
-            var changes = trail.OnTransition(to, referrer.Id, receiver.Id, at);
-            foreach (var c in changes.Where(c => c.Kind == ChangeKind.Closed)) closedBasis[c.Sequence] = c.Basis;
-            var due = action switch
-            {
-                ReferralAction.Acknowledge => referral.AcknowledgeBy,
-                ReferralAction.Accept => referral.DecideBy,
-                ReferralAction.Complete => referral.FollowUpBy,
-                _ => null,
-            };
-            long? lateBy = due is { } d && at > d ? (long)Math.Floor((at - d).TotalSeconds) : null;
-            var code = outcome?.Code();
-            chunk.Timeline.Add(new TimelineRecord(id, step + 2, at, action.Code(), status.Code(), to.Code(), receiver.Id, receiver.KeyId, code, _protocolVersion, lateBy));
-            var responsible = Responsibility.ResponsibleAfter(to, referrer.Id, receiver.Id);
-            last = fast.Event(stream, step + 2, at, receiver, EventType(action, to), last.Hash, new Dictionary<string, object?>
-            {
-                ["referralId"] = id, ["action"] = action.Code(), ["from"] = status.Code(), ["to"] = to.Code(), ["party"] = "receiver",
-                ["code"] = code, ["lateBySeconds"] = lateBy, ["noteId"] = null, ["responsibleOrganisationId"] = responsible,
-                ["protocolCode"] = _protocol.Code, ["protocolVersion"] = _protocolVersion,
-                ["responsibility"] = changes.Select(c => new Dictionary<string, object?>
-                {
-                    ["change"] = c.Kind == ChangeKind.Opened ? "opened" : "closed", ["seq"] = c.Sequence + 1, ["organisationId"] = c.Period.OrganisationId,
-                    ["basis"] = c.Basis, ["at"] = c.Kind == ChangeKind.Opened ? c.Period.From : c.Period.Until,
-                }).ToList(),
-            });
-            chunk.Audit.Add(last);
-            if (action == ReferralAction.Acknowledge) referral.AcknowledgedAt = at;
-            if (action == ReferralAction.Accept)
-            {
-                referral.AcknowledgedAt ??= at;
-                referral.DecidedAt = at;
-                referral.FollowUpBy = at + IsoDuration.Parse(deadlines.FollowUp);
-            }
-            if (ReferralStateMachine.IsFinal(to))
-            {
-                referral.FinishedAt = at;
-                referral.Outcome = code;
-            }
-            status = to;
-            steps++;
+            stream.Write(referral.Act(action, Party.Receiver, new Actor(receiver.Id, receiver.KeyId), at, outcome, followUp: followUp), receiver);
         }
-        referral.Status = status.Code();
-        referral.Responsible = Responsibility.ResponsibleAfter(status, referrer.Id, receiver.Id);
-        referral.UpdatedAt = at;
-        referral.Version = 1 + steps;
-        referral.Overdue = status == ReferralStatus.Requested ? referral.AcknowledgeBy < _latest
-            : status == ReferralStatus.Received && referral.DecideBy < _latest;
-        chunk.Referrals.Add(referral);
-        chunk.Heads.Add(new HeadRecord(stream, last.Seq, last.Hash));
-        for (var p = 0; p < trail.Periods.Count; p++)
+        stream.MissDeadlinesBefore(referral, _latest, monitorLag);
+
+        var state = referral.State;
+        var record = new ReferralRecord
         {
-            var period = trail.Periods[p];
-            chunk.Periods.Add(new PeriodRecord(id, p + 1, period.OrganisationId, period.From, period.Until, period.Basis, closedBasis.GetValueOrDefault(p)));
-        }
+            Id = id, Status = state.Status.Code(), Referrer = referrer.Id, Receiver = receiver.Id, Responsible = referral.Responsible, PersonId = personId,
+            ProtocolCode = state.ProtocolCode, ProtocolVersion = state.ProtocolVersion, Urgency = urgency, Services = string.Join(',', services),
+            AcknowledgeBy = referral.DutyOf(DeadlineKind.Acknowledge)!.DueAt, DecideBy = referral.DutyOf(DeadlineKind.Decide)!.DueAt,
+            FollowUpBy = referral.DutyOf(DeadlineKind.FollowUp)?.DueAt, Overdue = state.Overdue, AcknowledgedAt = state.AcknowledgedAt,
+            DecidedAt = state.DecidedAt, FinishedAt = state.FinishedAt, Outcome = state.Outcome, Reason = reason, CreatedAt = state.CreatedAt,
+            UpdatedAt = state.UpdatedAt, Version = state.Version,
+        };
+        if (i % 9973 == 0) SelfCheck(chunk.Persons[^1], record);
+        chunk.Referrals.Add(record);
+        foreach (var s in services) chunk.Services.Add(new ServiceRecord(id, s));
+        stream.Finish(referral);
 
         ReferralIds[i] = id;
         Receivers[i] = (short)receiver.Index;
         Referrers[i] = (short)referrer.Index;
-        Versions[i] = (byte)referral.Version;
+        Versions[i] = (byte)state.Version;
+        Statuses[i] = state.Status;
     }
 
-    private static string EventType(ReferralAction action, ReferralStatus to) => action switch
+    /// <summary>
+    /// One referral's stream: turns each <see cref="ReferralChange"/> into what <c>ReferralRepository.SaveAsync</c> and
+    /// the audit appender write (audit event, timeline row, escalation rows), and at the end its trail, duties and breaches.
+    /// </summary>
+    private sealed class StreamWriter(DataGenerator generator, FastWriter fast, Chunk chunk, Guid id)
     {
-        ReferralAction.Acknowledge => "referral.received",
-        ReferralAction.Accept => "referral.accepted",
-        ReferralAction.Start => "referral.started",
-        _ => to == ReferralStatus.Failed ? "referral.failed" : "referral.completed",
-    };
+        private readonly string _stream = $"referral/{id}";
+        private readonly Dictionary<int, string> _closedBasis = [];
+        private string _hash = AuditChain.Genesis;
+        private long _seq;
+        private int _timeline;
+
+        /// <param name="actor">The organisation whose key acted; null when the system did (the deadline monitor).</param>
+        public void Write(ReferralChange change, Organisation? actor)
+        {
+            var e = fast.Event(_stream, ++_seq, change.At, actor?.Id, actor?.KeyId, actor is null ? "system" : "caseworker", change.EventType, _hash,
+                change.EventData);
+            _hash = e.Hash;
+            chunk.Audit.Add(e);
+            if (change.Timeline is { } t)
+                chunk.Timeline.Add(new TimelineRecord(id, ++_timeline, change.At, t.Action, t.From?.Code(), t.To.Code(), t.OrganisationId, t.PrincipalId, t.Code,
+                    generator._protocolVersion, t.LateBySeconds));
+            foreach (var organisation in change.EscalationsAdded) chunk.Escalations.Add(new EscalationRecord(id, organisation));
+            foreach (var c in change.Responsibility.Where(c => c.Kind == ChangeKind.Closed)) _closedBasis[c.Sequence] = c.Basis;
+        }
+
+        /// <summary>What the deadline monitor records before <paramref name="until"/>: each open duty, <paramref name="lag"/> after it fell due.</summary>
+        public void MissDeadlinesBefore(Referral referral, DateTimeOffset until, TimeSpan lag)
+        {
+            foreach (var duty in referral.Duties.Where(d => d is { IsOpen: true, IsBreached: false } && d.DueAt + lag < until).OrderBy(d => d.DueAt).ToList())
+                if (referral.MissDeadline(duty.Deadline, Micro(duty.DueAt + lag), generator._escalation, duty.Step) is { } missed) Write(missed, null);
+        }
+
+        public void Finish(Referral referral)
+        {
+            for (var p = 0; p < referral.Trail.Periods.Count; p++)
+            {
+                var period = referral.Trail.Periods[p];
+                chunk.Periods.Add(new PeriodRecord(id, p + 1, period.OrganisationId, period.From, period.Until, period.Basis, _closedBasis.GetValueOrDefault(p)));
+            }
+            var escalation = referral.Escalations.Count > 0 ? referral.Escalations[^1] : (Guid?)null;
+            foreach (var d in referral.Duties)
+            {
+                chunk.Duties.Add(new DutyRecord(id, d.Deadline.Code(), d.HolderOrganisationId, d.OpenedAt, d.DueAt, d.ClosedAt, d.ClosedBasis, d.BreachedAt,
+                    d.ResponsibleAtDue));
+                if (d.BreachedAt is { } detected)
+                    chunk.Breaches.Add(new BreachRecord(id, d.Deadline.Code(), d.DueAt, detected, d.ResponsibleAtDue!.Value, d.HolderOrganisationId, d.ClosedAt,
+                        escalation, referral.State.ProtocolCode, referral.State.ProtocolVersion));
+            }
+            chunk.Heads.Add(new HeadRecord(_stream, _seq, _hash));
+        }
+    }
 
     /// <summary>
     /// The generator writes sealed data and audit hashes with its own fast code (<see cref="FastWriter"/>); every few

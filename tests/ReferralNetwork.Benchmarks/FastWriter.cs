@@ -55,7 +55,8 @@ public sealed class FastWriter : IDisposable
     }
 
     /// <summary>An audit event as <c>AuditAppender</c> writes it: canonical data text and its chained hash.</summary>
-    public AuditRecord Event(string stream, long seq, DateTimeOffset at, Organisation actor, string type, string prevHash, Dictionary<string, object?> data)
+    public AuditRecord Event(string stream, long seq, DateTimeOffset at, Guid? organisationId, Guid? principalId, string role, string type, string prevHash,
+        IReadOnlyDictionary<string, object?> data)
     {
         // The data column: canonical JSON of the data.
         _buffer.ResetWrittenCount();
@@ -71,9 +72,11 @@ public sealed class FastWriter : IDisposable
         _writer.Reset(_buffer);
         _writer.WriteStartObject();
         _writer.WriteStartObject("actor");
-        _writer.WriteString("organisationId", actor.Id.ToString("D"));
-        _writer.WriteString("principalId", actor.KeyId.ToString("D"));
-        _writer.WriteString("role", "caseworker");
+        if (organisationId is { } organisation) _writer.WriteString("organisationId", organisation.ToString("D"));
+        else _writer.WriteNull("organisationId");
+        if (principalId is { } principal) _writer.WriteString("principalId", principal.ToString("D"));
+        else _writer.WriteNull("principalId");
+        _writer.WriteString("role", role);
         _writer.WriteEndObject();
         _writer.WritePropertyName("data");
         _writer.WriteRawValue(dataText, skipInputValidation: true);
@@ -85,7 +88,7 @@ public sealed class FastWriter : IDisposable
         _writer.Flush();
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(_buffer.WrittenSpan, hash);
-        var record = new AuditRecord(stream, seq, at, actor.KeyId, actor.Id, "caseworker", type, dataText, prevHash, Convert.ToHexStringLower(hash));
+        var record = new AuditRecord(stream, seq, at, principalId, organisationId, role, type, dataText, prevHash, Convert.ToHexStringLower(hash));
         if (++_events % 4999 == 1) DataGenerator.SelfCheck(record);
         return record;
     }
@@ -101,7 +104,7 @@ public sealed class FastWriter : IDisposable
             case bool b: _writer.WriteBooleanValue(b); break;
             case int n: _writer.WriteNumberValue(n); break;
             case long n: _writer.WriteNumberValue(n); break;
-            case IDictionary<string, object?> map:
+            case IReadOnlyDictionary<string, object?> map:
                 _writer.WriteStartObject();
                 foreach (var key in map.Keys.Order(StringComparer.Ordinal))
                 {

@@ -98,7 +98,70 @@ try
         ["OpenApi__Public"] = "true",
         ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
     };
+    // Seeding and the probe run on an API that counts its SQL statements per request (Database:CountStatements, SQLite
+    // only; an answer's SQL-Statements header); the measured runs then get a fresh process without the counting wrapper.
     var apiStart = Stopwatch.StartNew();
+    api = await ApiHost.StartAsync(new Dictionary<string, string>(environment) { ["Database__CountStatements"] = "true" }, workDir);
+    log.WriteLine($"API started in {apiStart.Elapsed.TotalSeconds:F1} s for seeding and the probe (statements counted per request)");
+
+    // ---- Seed through the API --------------------------------------------------------------------------------------
+    var seedWatch = Stopwatch.StartNew();
+    var network = await Network.SeedAsync(api.BaseAddress, adminKey, options.Organisations, options.Seed);
+    log.WriteLine($"Seeded {network.Organisations.Count} organisations and {network.Organisations.Count + (network.AuditorKey is null ? 0 : 1)} keys through the API in {seedWatch.Elapsed.TotalSeconds:F1} s" +
+        (network.AuditorKey is null ? $" (no auditor key: {network.AuditorProblem})" : " (one caseworker key each, one auditor key)"));
+
+    // ---- The probe: which rows one submission inserts, and how many statements a submit, acknowledge and accept run ----
+    SubmitFloor.Snapshot before = null!, after = null!;
+    var statements = new Dictionary<string, string>();
+    using (var probe = new HttpClient { BaseAddress = api.BaseAddress })
+    {
+        async Task<HttpResponseMessage> Send(string name, HttpRequestMessage request, string key)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            var response = await probe.SendAsync(request);
+            if (!response.IsSuccessStatusCode)
+                throw new InvalidOperationException($"The probe's {name} failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            statements[name] = response.Headers.TryGetValues("SQL-Statements", out var values) ? values.Single() : "not counted";
+            return response;
+        }
+        // The first submission warms the protocol cache and the connection's settings, as any running server has; the
+        // second is counted without an Idempotency-Key, the third (whose rows are the floor's) with one, as partners send it.
+        HttpResponseMessage submitted = null!;
+        foreach (var (name, keyed) in new[] { ("warm-up", true), ("submit", false), ("submit with Idempotency-Key", true) })
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/referrals")
+            {
+                Content = new ByteArrayContent(Network.SubmitBody(network.Organisations[2].Id, 0)) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
+            };
+            if (keyed) request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString("D"));
+            before = await SubmitFloor.TakeAsync(factory);
+            submitted = await Send(name, request, network.Organisations[1].Key);
+        }
+        statements.Remove("warm-up");
+        var probeId = JsonNode.Parse(await submitted.Content.ReadAsStringAsync())!["id"]!.GetValue<string>();
+        after = await SubmitFloor.TakeAsync(factory);
+        var etag = submitted.Headers.ETag!.Tag;
+        foreach (var action in new[] { "acknowledge", "accept" })
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/referrals/{probeId}/{action}");
+            request.Headers.TryAddWithoutValidation("If-Match", etag);
+            etag = (await Send(action, request, network.Organisations[2].Key)).Headers.ETag!.Tag;
+        }
+    }
+    log.WriteLine("SQL statements per request (authentication, idempotency and audit included): " +
+        string.Join(", ", statements.Select(kv => $"{kv.Key} {kv.Value}")));
+    setup["statements per request"] = string.Join(", ", statements.Select(kv => $"{kv.Key} {kv.Value}")) +
+        " (the API's SQL-Statements header with Database:CountStatements on, SQLite only; budget: submit ≤ 14 and accept ≤ 10; an Idempotency-Key adds its claim and its stored answer)";
+    var fixedIds = network.Organisations.SelectMany(o => new[] { o.Id, o.KeyId }).Append(network.CoordinatorId).Append(network.AdminPrincipalId);
+    var floor = SubmitFloor.FromProbe(before, after, fixedIds, out var probeNotes);
+    log.WriteLine($"One POST /referrals inserts: {floor.Describe()}");
+    foreach (var note in probeNotes) log.WriteLine($"  note: {note}");
+    setup["floor (a) transaction"] = $"the rows one POST /referrals inserts (found by diffing every table around a probe submission): {floor.Describe()}; " +
+        "inserted with Dapper on the API's ConnectionFactory (same pragmas), one transaction each";
+
+    // ---- The measured API: a fresh process, no statement counting ---------------------------------------------------
+    await api.DisposeAsync();
+    apiStart.Restart();
     api = await ApiHost.StartAsync(environment, workDir);
     log.WriteLine($"API started in {apiStart.Elapsed.TotalSeconds:F1} s: pid {api.Pid}, {api.BaseAddress} (Release build, Production, Workers__Enabled=false, per-key rate limit raised out of reach, log level Warning)");
     setup["machine"] = $"{Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; load average at start {loadAtStart}";
@@ -108,42 +171,17 @@ try
     setup["driver"] = $"this program: HttpClient/SocketsHttpHandler, HTTP/1.1, MaxConnectionsPerServer={options.Connections}, {options.Connections} workers, " +
         $"{options.Warmup.TotalSeconds:0.#} s warm-up + {options.Duration.TotalSeconds:0.#} s measured per scenario, on the same cores as the server";
 
-    // ---- Seed through the API --------------------------------------------------------------------------------------
-    var seedWatch = Stopwatch.StartNew();
-    var network = await Network.SeedAsync(api.BaseAddress, adminKey, options.Organisations, options.Seed);
-    log.WriteLine($"Seeded {network.Organisations.Count} organisations and {network.Organisations.Count + (network.AuditorKey is null ? 0 : 1)} keys through the API in {seedWatch.Elapsed.TotalSeconds:F1} s" +
-        (network.AuditorKey is null ? $" (no auditor key: {network.AuditorProblem})" : " (one caseworker key each, one auditor key)"));
-
-    // ---- The probe: which rows one submission inserts ---------------------------------------------------------------
-    var before = await SubmitFloor.TakeAsync(factory);
-    using (var probe = new HttpClient { BaseAddress = api.BaseAddress })
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/referrals")
-        {
-            Content = new ByteArrayContent(Network.SubmitBody(network.Organisations[2].Id, 0)) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", network.Organisations[1].Key);
-        request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString("D"));
-        var response = await probe.SendAsync(request);
-        if (!response.IsSuccessStatusCode)
-            throw new InvalidOperationException($"The probe submission failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-    }
-    var after = await SubmitFloor.TakeAsync(factory);
-    var fixedIds = network.Organisations.SelectMany(o => new[] { o.Id, o.KeyId }).Append(network.CoordinatorId).Append(network.AdminPrincipalId);
-    var floor = SubmitFloor.FromProbe(before, after, fixedIds, out var probeNotes);
-    log.WriteLine($"One POST /referrals inserts: {floor.Describe()}");
-    foreach (var note in probeNotes) log.WriteLine($"  note: {note}");
-    setup["floor (a) transaction"] = $"the rows one POST /referrals inserts (found by diffing every table around a probe submission): {floor.Describe()}; " +
-        "inserted with Dapper on the API's ConnectionFactory (same pragmas), one transaction each";
-
     // ---- Bulk load -------------------------------------------------------------------------------------------------
     string protocolJson;
     int protocolVersion;
     await using (var connection = await factory.OpenAsync(CancellationToken.None))
         (protocolVersion, protocolJson) = await connection.QuerySingleAsync<(int, string)>(
             "SELECT version, document FROM protocols WHERE code = 'standard' ORDER BY version DESC " + factory.Dialect.Limit("1"));
-    var generator = new DataGenerator(network.Organisations, masterKey, "k1", ProtocolStore.Parse(protocolJson), protocolVersion, options.Referrals,
-        options.InboxReferrals, options.Seed, DateTimeOffset.UtcNow);
+    var protocol = ProtocolStore.Parse(protocolJson);
+    // Missed deadlines escalate to the protocol's target; the seeded network's is its coordinator (organisation kind network_coordinator).
+    var escalation = protocol.EscalateTo is null ? (Guid?)null : protocol.EscalateTo.OrganisationId ?? network.CoordinatorId;
+    var generator = new DataGenerator(network.Organisations, masterKey, "k1", protocol, protocolVersion, options.Referrals,
+        options.InboxReferrals, options.Seed, DateTimeOffset.UtcNow, escalation);
     log.WriteLine($"Bulk-loading {options.Referrals:N0} referrals straight through SQL …");
     var load = await BulkLoader.LoadAsync(generator, options.Referrals, options.Provider, connectionString, log);
     log.WriteLine($"  loaded {load.Rows:N0} rows in {load.Elapsed.TotalSeconds:F1} s ({load.Referrals / load.Elapsed.TotalSeconds:N0} referrals/s, " +
@@ -151,7 +189,8 @@ try
     setup["bulk load"] = $"{load.Referrals:N0} referrals, {load.Rows:N0} rows ({string.Join(", ", load.RowsPerTable.Select(kv => $"{kv.Key} {kv.Value:N0}"))}) " +
         $"in {load.Elapsed.TotalSeconds:F1} s — {load.Method}";
     setup["data"] = $"{options.Organisations} organisations; referrals over the past year, 60 % requested, 15 % received, 15 % accepted, 10 % completed; " +
-        $"'{network.Big.Id}' receives {options.InboxReferrals:N0}; valid audit chains (person + referral stream each)";
+        $"'{network.Big.Id}' receives {options.InboxReferrals:N0}; made by the domain's Referral aggregate (duties, breaches the monitor would have " +
+        "recorded, escalations), valid audit chains whose events replay to the stored projections";
 
     // ---- Which endpoints this build has ------------------------------------------------------------------------------
     var paths = new HashSet<string>();

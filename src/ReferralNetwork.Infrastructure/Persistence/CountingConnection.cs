@@ -1,6 +1,7 @@
 using System.Data;
 using System.Data.Common;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 
 namespace ReferralNetwork.Infrastructure.Persistence;
 
@@ -13,9 +14,16 @@ public sealed class StatementCounter
 {
     private const int Kept = 256;
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _recent = new();
+    private readonly AsyncLocal<StrongBox<int>?> _request = new();
     private long _count;
 
     public long Count => Interlocked.Read(ref _count);
+
+    /// <summary>
+    /// Starts counting the statements of one request (its async flow) as well: the returned box holds how many ran so
+    /// far. The API sends it as the <c>SQL-Statements</c> response header, which the benchmark prints per request.
+    /// </summary>
+    public StrongBox<int> BeginRequest() => _request.Value = new StrongBox<int>();
 
     /// <summary>The text of the newest statements (at most 256), oldest first, to see what a request ran.</summary>
     public IReadOnlyList<string> Recent => [.. _recent];
@@ -23,6 +31,7 @@ public sealed class StatementCounter
     internal void Increment(string text)
     {
         Interlocked.Increment(ref _count);
+        if (_request.Value is { } request) Interlocked.Increment(ref request.Value);
         _recent.Enqueue(text);
         while (_recent.Count > Kept) _recent.TryDequeue(out _);
     }

@@ -43,40 +43,68 @@ public sealed class AuditVerifier(IDbSession session, CheckpointKeys keys) : IAu
         var connection = await session.ConnectionAsync(ct);
         var run = new Run { Anchor = anchor };
 
-        var checkpoints = (await connection.QueryAsync<CheckpointRow>(new CommandDefinition(
-            $"SELECT {CheckpointRow.Columns} FROM audit_checkpoints ORDER BY sequence", cancellationToken: ct))).ToList();
-        var deltas = connection.QueryUnbufferedAsync<CheckpointHeadRow>(
-            "SELECT checkpoint_sequence AS CheckpointSequence, stream_id AS StreamId, seq, hash FROM audit_checkpoint_heads ORDER BY checkpoint_sequence, stream_id",
-            commandTimeout: 0);
-        await using (var enumerator = deltas.GetAsyncEnumerator(ct))
-            await VerifyCheckpointsAsync(checkpoints, enumerator, everyRoot, run);
+        var checkpoints = new List<CheckpointRow>();
+        StreamChecker? scan = null;
+        IReadOnlyList<(string StreamId, long Seq)> headless = [];
+        int sealedOnly = 0;
+        long referrals = 0;
+        var reading = "audit_checkpoints";
+        try
+        {
+            checkpoints = (await connection.QueryAsync<CheckpointRow>(new CommandDefinition(
+                $"SELECT {CheckpointRow.Columns} FROM audit_checkpoints ORDER BY sequence", cancellationToken: ct))).ToList();
+            reading = "audit_checkpoint_heads";
+            var deltas = connection.QueryUnbufferedAsync<CheckpointHeadRow>(
+                "SELECT checkpoint_sequence AS CheckpointSequence, stream_id AS StreamId, seq, hash FROM audit_checkpoint_heads ORDER BY checkpoint_sequence, stream_id",
+                commandTimeout: 0);
+            await using (var enumerator = deltas.GetAsyncEnumerator(ct))
+                await VerifyCheckpointsAsync(checkpoints, enumerator, everyRoot, run);
 
-        // The head's hash comes only on the row it names (at most one per stream), so the join adds no string per event.
-        var events = connection.QueryUnbufferedAsync<EventRow>("""
-            SELECT e.stream_id AS StreamId, e.seq, e.occurred_at AS OccurredAt, e.principal_id AS PrincipalId, e.organisation_id AS OrganisationId,
-                   e.role, e.type, e.data, e.prev_hash AS PrevHash, e.hash,
-                   h.seq AS HeadSeq, CASE WHEN h.seq = e.seq THEN h.hash END AS HeadHash
-            FROM audit_events e LEFT JOIN audit_stream_heads h ON h.stream_id = e.stream_id
-            ORDER BY e.stream_id, e.seq
-            """, commandTimeout: 0);
-        var scan = await VerifyStreamsAsync(events, run, ct);
+            // The head's hash comes only on the row it names (at most one per stream), so the join adds no string per event.
+            reading = "audit_events";
+            var events = connection.QueryUnbufferedAsync<EventRow>("""
+                SELECT e.stream_id AS StreamId, e.seq, e.occurred_at AS OccurredAt, e.principal_id AS PrincipalId, e.organisation_id AS OrganisationId,
+                       e.role, e.type, e.data, e.prev_hash AS PrevHash, e.hash,
+                       h.seq AS HeadSeq, CASE WHEN h.seq = e.seq THEN h.hash END AS HeadHash
+                FROM audit_events e LEFT JOIN audit_stream_heads h ON h.stream_id = e.stream_id
+                ORDER BY e.stream_id, e.seq
+                """, commandTimeout: 0);
+            scan = await VerifyStreamsAsync(events, run, ct);
 
-        // Every head row either met its stream in the scan or names a stream without events.
-        var headRows = await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM audit_stream_heads", cancellationToken: ct));
-        var headless = headRows == scan.HeadsMet ? [] : (await connection.QueryAsync<(string StreamId, long Seq)>(new CommandDefinition("""
-            SELECT h.stream_id, h.seq FROM audit_stream_heads h
-            WHERE NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.stream_id = h.stream_id)
-            """, commandTimeout: 0, cancellationToken: ct))).OrderBy(h => h.StreamId, StringComparer.Ordinal).ToList();
+            // Every head row either met its stream in the scan or names a stream without events.
+            reading = "audit_stream_heads";
+            var headRows = await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM audit_stream_heads", cancellationToken: ct));
+            headless = headRows == scan.HeadsMet ? [] : (await connection.QueryAsync<(string StreamId, long Seq)>(new CommandDefinition("""
+                SELECT h.stream_id, h.seq FROM audit_stream_heads h
+                WHERE NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.stream_id = h.stream_id)
+                """, commandTimeout: 0, cancellationToken: ct))).OrderBy(h => h.StreamId, StringComparer.Ordinal).ToList();
 
-        var sealedOnly = VerifyNothingVanished(headless, scan.SeenSealed, run);
-        var referrals = await ProjectionVerifier.VerifyAsync(connection, problem => Run.Add(run.Projections, problem), ct);
+            sealedOnly = VerifyNothingVanished(headless, scan.SeenSealed, run);
+            reading = "audit_events, responsibility_periods, referral_duties or deadline_breaches (the projection replay)";
+            referrals = await ProjectionVerifier.VerifyAsync(connection, problem => Run.Add(run.Projections, problem), ct);
+        }
+        catch (Exception e) when (IsUnreadable(e))
+        {
+            // Not a 500: a value the API never writes is itself the finding. What was found up to here stays in the report.
+            run.Unreadable.Add(new AuditBreak(R.UnreadableRow, null, null, null,
+                $"A row of {reading} holds a value that cannot be read as its column's type (a time, an id or a number that is not one): the table " +
+                "was written outside the API. Verify stopped there; find the row with the database's own tools, then verify again."));
+        }
         var anchorView = AnchorOutcome(anchor, run);
-        var problems = run.Streams.Concat(run.Vanished).Concat(run.Projections).Concat(run.Checkpoints).Concat(run.AnchorProblems).ToList();
-        var streams = scan.Streams + headless.Count + sealedOnly;
+        var problems = run.Streams.Concat(run.Vanished).Concat(run.Projections).Concat(run.Checkpoints).Concat(run.AnchorProblems).Concat(run.Unreadable).ToList();
+        var streams = (scan?.Streams ?? 0) + headless.Count + sealedOnly;
         var latest = checkpoints.Count == 0 ? null : new CheckpointAnchor(checkpoints[^1].Sequence, checkpoints[^1].RootHash);
         return new AuditVerificationView(problems.Count == 0, run.EventsChecked, streams, checkpoints.Count,
             problems.FirstOrDefault(), problems.Take(MaxProblems).ToList(), problems.Count > MaxProblems, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds,
             referrals, latest, anchorView);
+    }
+
+    /// <summary>Dapper's "error parsing column …" and the conversions beneath it: a stored value that is not of its column's type.</summary>
+    private static bool IsUnreadable(Exception e)
+    {
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+            if (inner is System.Data.DataException or FormatException or InvalidCastException or OverflowException) return true;
+        return false;
     }
 
     /// <summary>The anchor's verdict, decided while the checkpoints were read; a missing checkpoint is decided here.</summary>
@@ -323,6 +351,7 @@ public sealed class AuditVerifier(IDbSession session, CheckpointKeys keys) : IAu
         public readonly List<AuditBreak> Checkpoints = [];
         public readonly List<AuditBreak> Projections = [];
         public readonly List<AuditBreak> AnchorProblems = [];
+        public readonly List<AuditBreak> Unreadable = [];
         public CheckpointAnchor? Anchor;
         /// <summary>Set when the anchored checkpoint was met; null if it is not in the database.</summary>
         public string? AnchorDetail;

@@ -113,6 +113,7 @@ public abstract class AccountabilityTests(ApiFixture fixture)
 
         var breaches = await BreachesAsync(auditor, $"referralId={id}");
         Assert.Equal(["acknowledge", "decide"], breaches.Select(b => b["deadline"]!.GetValue<string>()).Order());
+        Assert.All(breaches, b => Assert.Null(b["step"]?.GetValue<string>())); // only a step duty names a step
         Assert.All(breaches, b => Assert.Equal(b["detectedAt"]!.GetValue<DateTimeOffset>(), b["actedAt"]!.GetValue<DateTimeOffset>()));
         Assert.Equal([128L, 78L], breaches.OrderBy(b => b["deadline"]!.GetValue<string>()).Select(b => b["lateBySeconds"]!.GetValue<long>()));
         Assert.All(breaches, b => Assert.Equal(receiver.Id, b["holderOrganisationId"]!.GetValue<Guid>()));

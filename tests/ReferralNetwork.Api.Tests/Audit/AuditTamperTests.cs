@@ -448,7 +448,38 @@ public abstract class AuditTamperTests(ApiFixture fixture)
     }
 }
 
-public sealed class AuditTamperTests_Sqlite(SqliteApiFixture fixture) : AuditTamperTests(fixture), IClassFixture<SqliteApiFixture>;
+public sealed class AuditTamperTests_Sqlite(SqliteApiFixture fixture) : AuditTamperTests(fixture), IClassFixture<SqliteApiFixture>
+{
+    private readonly TestNetwork _network = new(fixture);
+
+    /// <summary>
+    /// SQLite stores any value in any column, so a forger can leave a time that is no time or an id that is no id —
+    /// PostgreSQL and SQL Server refuse such values, which is why this runs on SQLite only. Verify must report it, never
+    /// answer 500.
+    /// </summary>
+    [Theory]
+    [InlineData("UPDATE audit_events SET occurred_at = 'yesterday' WHERE global_seq = (SELECT MAX(global_seq) FROM audit_events)", "audit_events")]
+    [InlineData("UPDATE audit_events SET principal_id = 'not-an-id' WHERE global_seq = (SELECT MAX(global_seq) FROM audit_events)", "audit_events")]
+    [InlineData("UPDATE referral_duties SET due_at = 'soon' WHERE rowid = (SELECT MAX(rowid) FROM referral_duties)", "referral_duties")]
+    [InlineData("UPDATE audit_checkpoints SET created_at = 'never' WHERE sequence = (SELECT MAX(sequence) FROM audit_checkpoints)", "audit_checkpoints")]
+    public async Task A_value_no_column_of_its_type_can_hold_is_an_unreadable_row_not_a_500(string tamper, string table)
+    {
+        var auditor = await AuditTestKit.AuditorAsync(fixture, _network);
+        await _network.SubmitAsync(await _network.OrganisationAsync(), await _network.OrganisationAsync());
+        await AuditTestKit.CheckpointAsync(fixture);
+        Assert.True((await AuditTestKit.VerifyAsync(auditor))["ok"]!.GetValue<bool>());
+        JsonObject report;
+        await using (await AuditTablesBackup.TakeAsync(fixture))
+        {
+            await using (var connection = await fixture.OpenAsync()) Assert.Equal(1, await connection.ExecuteAsync(tamper));
+            report = await AuditTestKit.VerifyAsync(auditor); // asserts 200 itself
+        }
+        Assert.False(report["ok"]!.GetValue<bool>(), report.ToJsonString());
+        var problem = Assert.Single(report["problems"]!.AsArray(), p => p!["reason"]!.GetValue<string>() == AuditBreakReasons.UnreadableRow)!;
+        Assert.Contains(table, problem["detail"]!.GetValue<string>());
+        Assert.True((await AuditTestKit.VerifyAsync(auditor))["ok"]!.GetValue<bool>(), "restored, the trail verifies again");
+    }
+}
 
 [Trait("Database", "Postgres")]
 public sealed class AuditTamperTests_Postgres(PostgresApiFixture fixture) : AuditTamperTests(fixture), IClassFixture<PostgresApiFixture>;

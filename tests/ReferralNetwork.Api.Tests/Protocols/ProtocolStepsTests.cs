@@ -200,6 +200,7 @@ public abstract class ProtocolStepsTests(ApiFixture fixture)
             "SELECT COUNT(*) FROM deadline_breaches WHERE referral_id = @Id AND deadline = 'step' AND step_code = 'advice' AND acted_at IS NULL", new { Id = id }));
         var breach = Assert.Single(await AuditTestKit.AllPagesAsync(auditor, $"/api/v1/audit/deadline-breaches?referralId={id}&deadline=step", 100));
         Assert.Equal(receiver.Id, breach["holderOrganisationId"]!.GetValue<Guid>());
+        Assert.Equal("advice", breach["step"]!.GetValue<string>()); // which step was missed, not only that one was
         Assert.Equal(1, await fixture.CountAsync(
             "SELECT COUNT(*) FROM referral_timeline WHERE referral_id = @Id AND action = 'deadline_missed' AND code = 'step:advice'", new { Id = id }));
 

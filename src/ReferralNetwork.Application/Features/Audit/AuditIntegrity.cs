@@ -34,6 +34,9 @@ public static class AuditBreakReasons
     /// <summary>The checkpoint an auditor kept outside the database (<c>?checkpoint=&amp;root=</c>) is missing or has another root:
     /// the checkpoints were rolled back behind it, or rewritten.</summary>
     public const string AnchorMismatch = "anchor_mismatch";
+    /// <summary>A stored value cannot be read as its column's type (a time that is no time, an id that is no id): the
+    /// table was written outside the API. Verify stops there; the detail names the table.</summary>
+    public const string UnreadableRow = "unreadable_row";
 }
 
 /// <summary>One place where the audit trail does not verify. Stream problems name streamId and seq; checkpoint

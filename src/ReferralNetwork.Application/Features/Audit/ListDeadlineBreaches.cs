@@ -16,9 +16,10 @@ namespace ReferralNetwork.Application.Features.Audit;
 /// when it was due, detected and finally acted on (<c>actedAt</c>, null while still open), and <c>lateBySeconds</c>:
 /// <c>actedAt − dueAt</c>, or the lateness so far as of this read while the duty is still open (<c>lateBy</c> as ISO 8601).
 /// </summary>
+/// <param name="Step">The protocol step of a <c>step</c> duty (its code); null for every other deadline.</param>
 public sealed record DeadlineBreachView(Guid ReferralId, string Deadline, Guid HolderOrganisationId, Guid ResponsibleOrganisationId, DateTimeOffset DueAt,
     DateTimeOffset DetectedAt, DateTimeOffset? ActedAt, bool Open, long LateBySeconds, string LateBy, Guid? EscalationOrganisationId, string ProtocolCode,
-    int ProtocolVersion);
+    int ProtocolVersion, string? Step);
 
 /// <summary>
 /// Breaches network-wide, oldest due first, filtered by the duty's holder (<c>organisationId</c>), the referral, the
@@ -44,7 +45,7 @@ public sealed class ListDeadlineBreachesValidator : AbstractValidator<ListDeadli
 public sealed class ListDeadlineBreachesHandler(IDbSession session, Clock clock) : IQueryHandler<ListDeadlineBreachesQuery, Page<DeadlineBreachView>>
 {
     private const string Columns = """
-        b.referral_id AS ReferralId, b.deadline, b.due_at AS DueAt, b.detected_at AS DetectedAt, b.acted_at AS ActedAt,
+        b.referral_id AS ReferralId, b.deadline, b.step_code AS StepCode, b.due_at AS DueAt, b.detected_at AS DetectedAt, b.acted_at AS ActedAt,
         b.holder_organisation_id AS HolderOrganisationId, b.responsible_organisation_id AS ResponsibleOrganisationId,
         b.escalation_organisation_id AS EscalationOrganisationId, b.protocol_code AS ProtocolCode, b.protocol_version AS ProtocolVersion
         """;
@@ -74,24 +75,25 @@ public sealed class ListDeadlineBreachesHandler(IDbSession session, Clock clock)
             SELECT {Columns}
             FROM deadline_breaches b
             WHERE {where} {keyset}
-            ORDER BY b.due_at, b.referral_id, b.deadline
+            ORDER BY b.due_at, b.referral_id, b.deadline, b.step_code
             {session.Dialect.Limit("@Take")}
             """, args, cancellationToken: ct))).ToList();
         if (rows.Count <= limit) return new Page<DeadlineBreachView>(rows.Select(r => r.ToView(now)).ToList(), null);
 
-        // The cursor is (due_at, referral_id); a referral can miss two deadlines due at the same instant, so a page
-        // never ends inside such a group: it takes the group's remaining rows too.
+        // The cursor is (due_at, referral_id); a referral can miss two deadlines (or two steps) due at the same instant,
+        // so a page never ends inside such a group: it takes the group's remaining rows too.
         var page = rows.Take(limit).ToList();
         var last = page[^1];
         if (rows[limit].DueAt == last.DueAt && rows[limit].ReferralId == last.ReferralId)
         {
             var rest = new DynamicParameters(parameters);
-            rest.AddDynamicParams(new { LastDue = last.DueAt, LastReferral = last.ReferralId, LastDeadline = last.Deadline });
+            rest.AddDynamicParams(new { LastDue = last.DueAt, LastReferral = last.ReferralId, LastDeadline = last.Deadline, LastStep = last.StepCode ?? "" });
             page.AddRange(await connection.QueryAsync<BreachRow>(new CommandDefinition($"""
                 SELECT {Columns}
                 FROM deadline_breaches b
-                WHERE {where} AND b.due_at = @LastDue AND b.referral_id = @LastReferral AND b.deadline > @LastDeadline
-                ORDER BY b.deadline
+                WHERE {where} AND b.due_at = @LastDue AND b.referral_id = @LastReferral
+                  AND (b.deadline > @LastDeadline OR (b.deadline = @LastDeadline AND b.step_code > @LastStep))
+                ORDER BY b.deadline, b.step_code
                 """, rest, cancellationToken: ct)));
             last = page[^1];
         }
@@ -102,6 +104,7 @@ public sealed class ListDeadlineBreachesHandler(IDbSession session, Clock clock)
     {
         public Guid ReferralId { get; init; }
         public string Deadline { get; init; } = "";
+        public string? StepCode { get; init; }
         public DateTimeOffset DueAt { get; init; }
         public DateTimeOffset DetectedAt { get; init; }
         public DateTimeOffset? ActedAt { get; init; }
@@ -115,7 +118,8 @@ public sealed class ListDeadlineBreachesHandler(IDbSession session, Clock clock)
         {
             var seconds = Duty.LateBy(DueAt, ActedAt ?? now) ?? 0;
             return new DeadlineBreachView(ReferralId, Deadline, HolderOrganisationId ?? ResponsibleOrganisationId, ResponsibleOrganisationId, DueAt, DetectedAt,
-                ActedAt, ActedAt is null, seconds, XmlConvert.ToString(TimeSpan.FromSeconds(seconds)), EscalationOrganisationId, ProtocolCode, ProtocolVersion);
+                ActedAt, ActedAt is null, seconds, XmlConvert.ToString(TimeSpan.FromSeconds(seconds)), EscalationOrganisationId, ProtocolCode, ProtocolVersion,
+                string.IsNullOrEmpty(StepCode) ? null : StepCode);
         }
     }
 }

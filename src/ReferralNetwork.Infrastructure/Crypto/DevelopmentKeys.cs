@@ -17,18 +17,16 @@ public static class DevelopmentKeys
     public const string MasterKeyId = "dev";
     public const string MasterKeyFile = "dev-master-key.b64";
     public const string CheckpointKeyFile = "dev-checkpoint-signing-key.pem";
+    public const string LogSigningKeyFile = "dev-log-signing-key.pem";
 
     /// <summary>
-    /// Fills in <c>Encryption:MasterKey</c> (id <c>dev</c>) and <c>Audit:CheckpointSigningKey</c> where they are missing.
+    /// Fills in <c>Encryption:MasterKey</c> (id <c>dev</c>), <c>Audit:CheckpointSigningKey</c> and <c>Audit:LogSigningKey</c>
+    /// (the transparency log's Ed25519 key) where they are missing.
     /// Returns one warning per generated or loaded key, for the log; throws when the folder lies inside the data folder.
     /// </summary>
     public static IReadOnlyList<string> Supply(IConfiguration configuration, string dataDirectory)
     {
-        var directory = Path.GetFullPath(configuration[DirectorySetting] is { Length: > 0 } configured ? configured : DefaultDirectory);
-        var data = Path.GetFullPath(dataDirectory);
-        if (IsWithin(directory, data))
-            throw new InvalidOperationException(
-                $"{DirectorySetting} ('{directory}') lies inside Storage:DataDirectory ('{data}'): keys are never kept beside the data they open.");
+        var (directory, data) = Folders(configuration, dataDirectory);
         var warnings = new List<string>();
         if (string.IsNullOrWhiteSpace(configuration["Encryption:MasterKey"]))
         {
@@ -47,7 +45,30 @@ public static class DevelopmentKeys
             configuration["Audit:CheckpointSigningKey"] = File.ReadAllText(path);
             warnings.Add($"NO Audit:CheckpointSigningKey CONFIGURED: audit checkpoints are signed with a DEVELOPMENT key from {path}. Development only.");
         }
+        if (string.IsNullOrWhiteSpace(configuration["Audit:LogSigningKey"]))
+        {
+            configuration["Audit:LogSigningKey"] = LogSigningKey(configuration, dataDirectory, out var path);
+            warnings.Add($"NO Audit:LogSigningKey CONFIGURED: the audit log's checkpoints are signed with a DEVELOPMENT key from {path}. Development only.");
+        }
         return warnings;
+    }
+
+    /// <summary>The development Ed25519 key of the transparency log (PEM), from the keys folder, created once.</summary>
+    public static string LogSigningKey(IConfiguration configuration, string dataDirectory, out string path)
+    {
+        var (directory, data) = Folders(configuration, dataDirectory);
+        path = Load(directory, data, LogSigningKeyFile, ReferralNetwork.Transparency.Ed25519Key.NewPem);
+        return File.ReadAllText(path);
+    }
+
+    private static (string Directory, string Data) Folders(IConfiguration configuration, string dataDirectory)
+    {
+        var directory = Path.GetFullPath(configuration[DirectorySetting] is { Length: > 0 } configured ? configured : DefaultDirectory);
+        var data = Path.GetFullPath(dataDirectory);
+        if (IsWithin(directory, data))
+            throw new InvalidOperationException(
+                $"{DirectorySetting} ('{directory}') lies inside Storage:DataDirectory ('{data}'): keys are never kept beside the data they open.");
+        return (directory, data);
     }
 
     /// <summary>The key file in <paramref name="directory"/>, created once (owner-only). Earlier versions kept it in the

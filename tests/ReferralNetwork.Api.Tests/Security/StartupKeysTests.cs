@@ -85,7 +85,8 @@ public sealed partial class StartupKeysTests
     [Fact]
     public async Task In_development_keys_are_generated_outside_the_data_folder_and_seed_demo_prints_keys_that_work()
     {
-        var development = new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Development" };
+        // No log key either (the test processes get one by default): the transparency log's development key must land in dev-keys/ too.
+        var development = new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Development", ["Audit__LogSigningKey"] = "" };
         string output, directory;
         await using (var seed = await ApiProcess.StartAsync(development, "seed-demo"))
         {
@@ -105,7 +106,8 @@ public sealed partial class StartupKeysTests
         }
         Assert.Contains("DEVELOPMENT key", api.Output);
         Assert.Empty(KeyFiles(Path.Combine(directory, "data")));
-        Assert.Equal(["dev-checkpoint-signing-key.pem", "dev-master-key.b64"], Directory.GetFiles(Path.Combine(directory, "dev-keys")).Select(Path.GetFileName).Order());
+        Assert.Equal(["dev-checkpoint-signing-key.pem", "dev-log-signing-key.pem", "dev-master-key.b64"],
+            Directory.GetFiles(Path.Combine(directory, "dev-keys")).Select(Path.GetFileName).Order());
     }
 
     [Fact]

@@ -31,26 +31,19 @@ public sealed class LogIdentity : IDisposable
     public string VerifierKey => Signer.VerifierKey;
     public IReadOnlyList<Witness> Witnesses { get; }
 
-    public const string DevelopmentKeyFile = "dev-log-signing-key.pem";
-
     /// <summary>
-    /// The configured key; in Development only, a generated key kept in the data folder with a loud warning. Outside
-    /// Development a missing key is an error: <see cref="LogKeyStartupCheck"/> stops a process that would sign without one.
+    /// The configured key; in Development only, the generated key of the development keys folder
+    /// (<see cref="Crypto.DevelopmentKeys"/>, never the data folder) with a loud warning. Outside Development a missing key
+    /// is an error: <see cref="LogKeyStartupCheck"/> stops a process that would sign without one.
     /// </summary>
-    public static LogIdentity Create(TransparencyLogOptions options, string dataDirectory, bool development, ILogger logger)
+    public static LogIdentity Create(TransparencyLogOptions options, Func<(string Pem, string Path)>? developmentKey, ILogger logger)
     {
         if (!string.IsNullOrWhiteSpace(options.LogSigningKey)) return new LogIdentity(options, options.LogSigningKey);
-        if (!development)
+        if (developmentKey is null)
             throw new InvalidOperationException("Audit:LogSigningKey is required outside Development: the PEM of an Ed25519 key (openssl genpkey -algorithm ed25519).");
-        var path = Path.Combine(dataDirectory, DevelopmentKeyFile);
-        if (!File.Exists(path))
-        {
-            Directory.CreateDirectory(dataDirectory);
-            File.WriteAllText(path, Ed25519Key.NewPem());
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
+        var (pem, path) = developmentKey();
         logger.LogWarning("NO Audit:LogSigningKey CONFIGURED: the audit log's checkpoints are signed with a DEVELOPMENT key from {Path}. Never use this in production.", path);
-        return new LogIdentity(options, File.ReadAllText(path));
+        return new LogIdentity(options, pem);
     }
 
     public void Dispose() => _key.Dispose();

@@ -23,7 +23,10 @@ public static class TransparencyLogServices
             var options = configuration.GetSection("Audit").Get<TransparencyLogOptions>() ?? new TransparencyLogOptions();
             var storage = configuration.GetSection("Storage").Get<StorageOptions>() ?? new StorageOptions();
             var loggers = sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
-            return LogIdentity.Create(options, storage.DataDirectory, sp.GetService<IHostEnvironment>()?.IsDevelopment() == true, loggers.CreateLogger("ReferralNetwork.Audit"));
+            Func<(string, string)>? development = sp.GetService<IHostEnvironment>()?.IsDevelopment() == true
+                ? () => (Crypto.DevelopmentKeys.LogSigningKey(configuration, storage.DataDirectory, out var path), path)
+                : null;
+            return LogIdentity.Create(options, development, loggers.CreateLogger("ReferralNetwork.Audit"));
         });
         services.AddSingleton<LogSequencer>();
         services.AddSingleton<WitnessClient>();

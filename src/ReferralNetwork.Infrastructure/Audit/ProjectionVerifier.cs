@@ -132,7 +132,6 @@ public static class ProjectionVerifier
 
     private static void Add(Row row, ProjectionReplay replay, StoredProjections stored, Action<AuditBreak> report)
     {
-        var stream = $"referral/{row.ReferralKey}";
         switch (row.Part)
         {
             case EventPart:
@@ -150,7 +149,7 @@ public static class ProjectionVerifier
                 break;
             default:
                 // The NOT NULL columns are null only if the schema itself was altered.
-                report(new AuditBreak(AuditBreakReasons.ProjectionMismatch, stream, null, null,
+                report(new AuditBreak(AuditBreakReasons.ProjectionMismatch, $"referral/{row.ReferralKey}", null, null,
                     $"A row of {ProjectionComparison.TableName((ProjectionTable)(row.Part - 1))} lacks a value its table requires."));
                 break;
         }

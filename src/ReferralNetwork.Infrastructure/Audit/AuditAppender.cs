@@ -11,7 +11,9 @@ namespace ReferralNetwork.Infrastructure.Audit;
 /// statements: the event insert and the head move guarded by the seq it read — a concurrent append to the stream
 /// makes one of them fail on the (stream_id, seq) key or the guard, and the whole change is refused (412).
 /// Without one, the head row is incremented first: that UPDATE takes the row lock, so two transactions on one stream
-/// queue up instead of forking the chain.
+/// queue up instead of forking the chain. Events that open new streams (a submission opens the person's and the
+/// referral's) need no guard: consecutive ones go in one multi-row INSERT of events and one of heads, so they cost two
+/// statements together — a second transaction opening the same stream fails on the keys, as with one.
 /// </summary>
 public sealed class AuditAppender(Clock clock) : IAuditAppender
 {
@@ -30,9 +32,20 @@ public sealed class AuditAppender(Clock clock) : IAuditAppender
         var role = actor is null ? "system" : actor.PrimaryRole.Code();
         // Heads this batch already moved: a second event on the same stream follows the first without reading again.
         var moved = new Dictionary<string, KnownHead>(StringComparer.Ordinal);
+        var opening = new List<(AuditEntry Entry, long Seq, string PrevHash, string Hash, System.Text.Json.Nodes.JsonNode? Data)>();
         foreach (var entry in entries)
         {
             var known = moved.TryGetValue(entry.StreamId, out var previous) ? previous : entry.ExpectedHead;
+            if (known is { Seq: 0 } && !moved.ContainsKey(entry.StreamId))
+            {
+                // A new stream: queued with the consecutive others, written together before any event that follows.
+                var data = CanonicalJson.ToNode(entry.Data);
+                var hash = AuditChain.Hash(AuditChain.Genesis, AuditChain.EventJson(entry.StreamId, 1, now, actor?.Id, actor?.OrganisationId, role, entry.Type, data));
+                opening.Add((entry, 1, AuditChain.Genesis, hash, data));
+                moved[entry.StreamId] = new KnownHead(1, hash);
+                continue;
+            }
+            await OpenStreamsAsync();
             try
             {
                 KnownHead head;
@@ -48,12 +61,6 @@ public sealed class AuditAppender(Clock clock) : IAuditAppender
                     head = await InsertAsync(locked.Seq, locked.Hash);
                     await connection.ExecuteAsync(new CommandDefinition("UPDATE audit_stream_heads SET hash = @Hash WHERE stream_id = @StreamId",
                         new { entry.StreamId, head.Hash }, session.Transaction, cancellationToken: ct));
-                }
-                else if (known.Seq == 0 && !moved.ContainsKey(entry.StreamId))
-                {
-                    head = await InsertAsync(1, AuditChain.Genesis);
-                    await connection.ExecuteAsync(new CommandDefinition("INSERT INTO audit_stream_heads (stream_id, seq, hash) VALUES (@StreamId, @Seq, @Hash)",
-                        new { entry.StreamId, head.Seq, head.Hash }, session.Transaction, cancellationToken: ct));
                 }
                 else
                 {
@@ -82,6 +89,46 @@ public sealed class AuditAppender(Clock clock) : IAuditAppender
                 }, session.Transaction, cancellationToken: ct));
                 return new KnownHead(seq, hash);
             }
+        }
+        await OpenStreamsAsync();
+
+        async Task OpenStreamsAsync()
+        {
+            if (opening.Count == 0) return;
+            var events = new DynamicParameters();
+            var heads = new DynamicParameters();
+            var eventRows = new List<string>(opening.Count);
+            var headRows = new List<string>(opening.Count);
+            for (var i = 0; i < opening.Count; i++)
+            {
+                var (entry, seq, prevHash, hash, data) = opening[i];
+                eventRows.Add($"(@s{i}, @q{i}, @At, @PrincipalId, @OrganisationId, @Role, @t{i}, @d{i}, @p{i}, @h{i})");
+                events.Add($"s{i}", entry.StreamId);
+                events.Add($"q{i}", seq);
+                events.Add($"t{i}", entry.Type);
+                events.Add($"d{i}", CanonicalJson.Text(data));
+                events.Add($"p{i}", prevHash);
+                events.Add($"h{i}", hash);
+                headRows.Add($"(@s{i}, @q{i}, @h{i})");
+                heads.Add($"s{i}", entry.StreamId);
+                heads.Add($"q{i}", seq);
+                heads.Add($"h{i}", hash);
+            }
+            events.AddDynamicParams(new { At = now, PrincipalId = actor?.Id, OrganisationId = actor?.OrganisationId, Role = role });
+            try
+            {
+                await connection.ExecuteAsync(new CommandDefinition($"""
+                    INSERT INTO audit_events (stream_id, seq, occurred_at, principal_id, organisation_id, role, type, data, prev_hash, hash)
+                    VALUES {string.Join(", ", eventRows)}
+                    """, events, session.Transaction, cancellationToken: ct));
+                await connection.ExecuteAsync(new CommandDefinition(
+                    $"INSERT INTO audit_stream_heads (stream_id, seq, hash) VALUES {string.Join(", ", headRows)}", heads, session.Transaction, cancellationToken: ct));
+            }
+            catch (Exception e) when (session.Dialect.IsUniqueViolation(e))
+            {
+                throw Concurrent();
+            }
+            opening.Clear();
         }
     }
 

@@ -82,8 +82,8 @@ public sealed class IdempotencyStore(IDbSession session, Clock clock, IOptions<I
     private async Task<WriteSlot?> WriteSlotAsync(CancellationToken ct)
     {
         if (factory.WriteGate is not { } gate || session.Transaction is not null) return null;
-        if (!await gate.WaitAsync(ConnectionFactory.WriteGateTimeout, ct))
-            throw new TimeoutException($"No database write slot within {ConnectionFactory.WriteGateTimeout.TotalSeconds:0} s.");
+        if (!await gate.WaitAsync(factory.WriteGateTimeout, ct))
+            throw new TimeoutException($"No database write slot within {factory.WriteGateTimeout.TotalSeconds:0} s.");
         return new WriteSlot(gate);
     }
 

@@ -42,6 +42,7 @@ public sealed class WebhookDispatcher(
                 {
                     // One broken delivery (an unreadable secret, a lost connection) must not hold up the others; its
                     // lease runs out and a later pass tries it again.
+                    factory.Observe(e);
                     logger.LogError(e, "Webhook delivery {DeliveryId} could not be attempted.", id);
                 }
             });

@@ -29,7 +29,8 @@ public sealed class WebhookDispatcherService(
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    // A database outage must not stop the worker: the next tick tries again.
+                    // A database outage must not stop the worker: the next tick tries again (on a fresh pool if it broke).
+                    using (var failed = scopes.CreateScope()) failed.ServiceProvider.GetRequiredService<Persistence.ConnectionFactory>().Observe(e);
                     logger.LogError(e, "Webhook dispatch pass failed; retrying in {Interval}.", options.Value.DispatchInterval);
                 }
             }

@@ -71,7 +71,7 @@ public abstract class FaultsUnderLoadTests(ApiFixture fixture, DatabaseFaultInje
         var referrer = await _network.OrganisationAsync("centre_for_social_work");
         var receiver = await _network.OrganisationAsync();
         var partnerClient = fixture.Client(await _network.KeyAsync(receiver.Id, "partner_system"));
-        var subscribed = await partnerClient.PostAsJsonAsync("/api/v1/webhooks", new { url = partner.Url, events = new[] { "referral.submitted", "referral.acknowledged" } });
+        var subscribed = await partnerClient.PostAsJsonAsync("/api/v1/webhooks", new { url = partner.Url, events = new[] { "referral.submitted", "referral.received" } });
         await TestNetwork.Expect(subscribed, HttpStatusCode.Created);
 
         using var stop = new CancellationTokenSource();

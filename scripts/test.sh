@@ -22,6 +22,8 @@
 #   REFERRALNET_TEST_RESULTS_DIR     keep the .trx files there (default: a temp dir removed at exit)
 # Environment exported:
 #   REFERRALNET_TEST_POSTGRES        Npgsql connection string of the throwaway cluster (not in sqlite-only mode)
+#   REFERRALNET_TEST_PG_BIN          the PostgreSQL server binaries' folder (not in sqlite-only mode): the fault suite starts
+#                                    a small cluster of its own with them, to restart it without touching the shared one
 #   REFERRALNET_TEST_SQLITE_ONLY=1   in sqlite-only mode
 #   REFERRALNET_CHROMIUM             /usr/bin/chromium, when the browser test project exists
 set -Eeuo pipefail
@@ -222,6 +224,7 @@ start_postgres() {
   fi
 
   export REFERRALNET_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres;Pooling=true"
+  export REFERRALNET_TEST_PG_BIN="$PG_BIN"
   info "throwaway cluster up on 127.0.0.1:$port (data in $PG_TMP)"
   info "REFERRALNET_TEST_POSTGRES=$REFERRALNET_TEST_POSTGRES"
 }
@@ -231,6 +234,7 @@ if [[ $SQLITE_ONLY -eq 1 ]]; then
   info "skipped: sqlite-only mode (REFERRALNET_TEST_SQLITE_ONLY=1)"
   export REFERRALNET_TEST_SQLITE_ONLY=1
   unset REFERRALNET_TEST_POSTGRES
+  unset REFERRALNET_TEST_PG_BIN
 else
   start_postgres
 fi

@@ -47,8 +47,14 @@ public static class DependencyInjection
                 Directory.CreateDirectory(storage.DataDirectory);
                 connectionString = $"Data Source={Path.Combine(storage.DataDirectory, "referralnetwork.db")};Pooling=True";
             }
+            if (configuration["Database:CommandTimeoutSeconds"] is not null)
+                connectionString = WithCommandTimeout(database.ParsedProvider, connectionString, database.CommandTimeoutSeconds);
             return new ConnectionFactory(database.ParsedProvider, connectionString)
             {
+                BusyTimeoutMilliseconds = Math.Max(0, database.BusyTimeoutMilliseconds),
+                WriteGateTimeout = TimeSpan.FromSeconds(Math.Max(1, database.WriteGateTimeoutSeconds)),
+                // Registered only by tests (see DatabaseFaultInjection); production leaves it off.
+                Faults = sp.GetService<DatabaseFaultInjection>(),
                 Counter = database.CountStatements && database.ParsedProvider == DatabaseProvider.Sqlite ? sp.GetRequiredService<StatementCounter>() : null,
             };
         });
@@ -82,6 +88,21 @@ public static class DependencyInjection
         services.AddAuditCheckpoints(configuration);
         services.AddBackups(configuration);
         return services;
+    }
+
+    /// <summary>
+    /// Database:CommandTimeoutSeconds as each provider's connection-string keyword: Npgsql and SqlClient cancel a command
+    /// after it; Microsoft.Data.Sqlite retries a locked statement that long (its only use of the timeout).
+    /// </summary>
+    private static string WithCommandTimeout(DatabaseProvider provider, string connectionString, int seconds)
+    {
+        var timeout = Math.Max(1, seconds);
+        return provider switch
+        {
+            DatabaseProvider.Postgres => new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { CommandTimeout = timeout }.ConnectionString,
+            DatabaseProvider.SqlServer => new Microsoft.Data.SqlClient.SqlConnectionStringBuilder(connectionString) { CommandTimeout = timeout }.ConnectionString,
+            _ => new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(connectionString) { DefaultTimeout = timeout }.ConnectionString,
+        };
     }
 
     /// <summary>

@@ -18,6 +18,7 @@ public static class ProblemTypes
         422 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.21",
         428 => "https://www.rfc-editor.org/rfc/rfc6585#section-3",
         429 => "https://www.rfc-editor.org/rfc/rfc6585#section-4",
+        503 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.6.4",
         _ => "https://www.rfc-editor.org/rfc/rfc9110#section-15.6.1",
     };
 }

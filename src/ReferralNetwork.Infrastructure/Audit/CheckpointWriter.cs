@@ -40,6 +40,18 @@ public sealed class CheckpointWriter(ConnectionFactory factory, CheckpointKeys k
         }
     }
 
+    /// <summary>
+    /// Now, or the latest checkpoint's time if the clock stands behind it (stepped back by NTP, a replica's clock behind
+    /// the other's): checkpoint times never decrease, so "sealed at" orders the checkpoints as their sequence does.
+    /// </summary>
+    private DateTimeOffset NotBefore(DateTimeOffset? latest)
+    {
+        var now = clock.Now();
+        if (latest is not { } previous || now >= previous) return now;
+        logger.LogWarning("The clock ({Now:O}) is behind the latest checkpoint ({Latest:O}); sealing at the latest checkpoint's time.", now, previous);
+        return previous;
+    }
+
     private async Task<CheckpointOutcome> SealAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, CancellationToken ct)
     {
         var latest = await connection.QuerySingleOrDefaultAsync<CheckpointRow>(new CommandDefinition(
@@ -61,7 +73,7 @@ public sealed class CheckpointWriter(ConnectionFactory factory, CheckpointKeys k
         }
         var delta = heads.Where(h => !sealedHeads.TryGetValue(h.StreamId, out var before) || before.Seq != h.Seq).ToList();
 
-        var statement = new CheckpointStatement((latest?.Sequence ?? 0) + 1, heads.Count, heads.Sum(h => h.Seq), root, clock.Now(), keys.KeyId,
+        var statement = new CheckpointStatement((latest?.Sequence ?? 0) + 1, heads.Count, heads.Sum(h => h.Seq), root, NotBefore(latest?.CreatedAt), keys.KeyId,
             latest?.Sequence, latest?.RootHash);
         var row = new CheckpointRow
         {

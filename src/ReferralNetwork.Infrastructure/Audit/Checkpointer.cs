@@ -27,6 +27,7 @@ public sealed class Checkpointer(IServiceProvider services, IOptions<AuditOption
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     // Keep the worker alive: a database hiccup must not stop checkpoints for good.
+                    services.GetRequiredService<Persistence.ConnectionFactory>().Observe(e);
                     logger.LogError(e, "Sealing an audit checkpoint failed; retrying in {Interval}.", options.Value.CheckpointInterval);
                 }
                 try
@@ -36,6 +37,7 @@ public sealed class Checkpointer(IServiceProvider services, IOptions<AuditOption
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
+                    services.GetRequiredService<Persistence.ConnectionFactory>().Observe(e);
                     logger.LogError(e, "Signing the audit log's checkpoint failed; retrying in {Interval}.", options.Value.CheckpointInterval);
                 }
             }

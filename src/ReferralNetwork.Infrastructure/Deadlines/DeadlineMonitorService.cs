@@ -45,6 +45,7 @@ public sealed class DeadlineMonitorService(
             }
             catch (Exception e)
             {
+                using (var failed = scopes.CreateScope()) failed.ServiceProvider.GetRequiredService<Persistence.ConnectionFactory>().Observe(e);
                 logger.LogError(e, "A deadline monitor pass failed; the next starts in {Interval}.", interval);
             }
             try

@@ -82,8 +82,8 @@ public sealed class IdempotencyStore(IDbSession session, Clock clock, IOptions<I
     private async Task<WriteSlot?> WriteSlotAsync(CancellationToken ct)
     {
         if (factory.WriteGate is not { } gate || session.Transaction is not null) return null;
-        if (!await gate.WaitAsync(ConnectionFactory.WriteGateTimeout, ct))
-            throw new TimeoutException($"No database write slot within {ConnectionFactory.WriteGateTimeout.TotalSeconds:0} s.");
+        if (!await gate.WaitAsync(factory.WriteGateTimeout, ct))
+            throw new TimeoutException($"No database write slot within {factory.WriteGateTimeout.TotalSeconds:0} s.");
         return new WriteSlot(gate);
     }
 
@@ -196,11 +196,27 @@ public sealed class IdempotencyStore(IDbSession session, Clock clock, IOptions<I
     /// <summary>Forgets a key whose request failed (nothing was committed), so a corrected retry can use it.</summary>
     public async Task ReleaseAsync(Guid organisationId, string key, DateTimeOffset token, CancellationToken ct)
     {
-        var connection = await session.ConnectionAsync(ct);
+        try
+        {
+            await ReleaseOnAsync(await session.ConnectionAsync(ct), session.Transaction, organisationId, key, token, ct);
+        }
+        catch (Exception e) when (session.Transaction is null && e is not OperationCanceledException)
+        {
+            // The request's connection died with its command (a restart, a killed backend): release on a new one, so the
+            // client's retry is served at once instead of meeting 409 until Idempotency:LockTimeout.
+            factory.Observe(e);
+            await using var fresh = await factory.OpenAsync(ct);
+            await ReleaseOnAsync(fresh, null, organisationId, key, token, ct);
+        }
+    }
+
+    private async Task ReleaseOnAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction? transaction, Guid organisationId, string key,
+        DateTimeOffset token, CancellationToken ct)
+    {
         using var slot = await WriteSlotAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition(
             "DELETE FROM idempotency_keys WHERE organisation_id = @Org AND idempotency_key = @Key AND state = @InFlight AND created_at = @Token",
-            new { Org = organisationId, Key = key, InFlight = InFlightState, Token = token }, session.Transaction, cancellationToken: ct));
+            new { Org = organisationId, Key = key, InFlight = InFlightState, Token = token }, transaction, cancellationToken: ct));
     }
 
     /// <summary>Deletes keys past their lifetime (the deadline monitor calls this each pass). Returns how many.</summary>

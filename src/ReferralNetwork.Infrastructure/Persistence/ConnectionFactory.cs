@@ -43,8 +43,37 @@ public sealed class ConnectionFactory : IDisposable
     /// </summary>
     public SemaphoreSlim? WriteGate { get; }
 
-    /// <summary>How long a writer waits for the gate: as long as SQLite's busy_timeout would have let it wait, and more.</summary>
-    public static readonly TimeSpan WriteGateTimeout = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long a writer waits for the gate (<c>Database:WriteGateTimeoutSeconds</c>, 30 s): as long as SQLite's
+    /// busy_timeout would have let it wait, and more. Past it the request is answered 503 <c>database_unavailable</c>.
+    /// </summary>
+    public TimeSpan WriteGateTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>SQLite's busy_timeout (<c>Database:BusyTimeoutMilliseconds</c>): how long a statement waits for another process's lock.</summary>
+    public int BusyTimeoutMilliseconds { get; init; } = 10_000;
+
+    /// <summary>A test seam: faults injected into new connections. Production never sets it (only tests register one).</summary>
+    public DatabaseFaultInjection? Faults { get; init; }
+
+    /// <summary>
+    /// Classifies a failure (<see cref="DatabaseFailures"/>) and, when it broke its connection, clears the pool: after a
+    /// restart or failover every idle pooled connection is dead too, and each would otherwise fail one more request.
+    /// Returns null for failures that are not the database's.
+    /// </summary>
+    public DatabaseFailure? Observe(Exception exception)
+    {
+        var failure = DatabaseFailures.Classify(exception);
+        if (failure is { ConnectionBroken: true })
+        {
+            switch (Provider)
+            {
+                case DatabaseProvider.Postgres: _postgres!.Clear(); break;
+                case DatabaseProvider.SqlServer: SqlConnection.ClearAllPools(); break;
+                default: SqliteConnection.ClearAllPools(); break;
+            }
+        }
+        return failure;
+    }
 
     public DatabaseProvider Provider { get; }
     public string ConnectionString { get; }
@@ -54,6 +83,12 @@ public sealed class ConnectionFactory : IDisposable
     public ISqlDialect Dialect { get; }
 
     public async Task<DbConnection> OpenAsync(CancellationToken ct)
+    {
+        var connection = await OpenProviderAsync(ct);
+        return Faults?.Wrap(connection, Provider) ?? connection;
+    }
+
+    private async Task<DbConnection> OpenProviderAsync(CancellationToken ct)
     {
         switch (Provider)
         {
@@ -69,9 +104,10 @@ public sealed class ConnectionFactory : IDisposable
                     // WAL lets readers run beside the writer; synchronous=FULL makes an acknowledged commit survive power loss.
                     await using (var pragma = sqlite.CreateCommand())
                     {
+                        var busy = $"PRAGMA busy_timeout={BusyTimeoutMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture)};";
                         pragma.CommandText = _sqliteReadOnly
-                            ? "PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;"
-                            : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;";
+                            ? $"{busy} PRAGMA foreign_keys=ON;"
+                            : $"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; {busy} PRAGMA foreign_keys=ON;";
                         await pragma.ExecuteNonQueryAsync(ct);
                     }
                     _configured.AddOrUpdate(sqlite.Handle!, Configured);

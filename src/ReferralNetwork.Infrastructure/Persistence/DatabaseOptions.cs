@@ -8,8 +8,24 @@ public sealed class DatabaseOptions
     public string Provider { get; set; } = "sqlite";
     public bool MigrateOnStartup { get; set; } = true;
 
-    /// <summary>Seconds a single SQL command may run before it is cancelled.</summary>
+    /// <summary>
+    /// Seconds a single SQL command may run before it is cancelled (on SQLite: how long a statement keeps retrying a
+    /// lock held by another process). Applied to the connection string when set; unset, the connection string's own
+    /// value or the provider's default (30 s for all three) holds.
+    /// </summary>
     public int CommandTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>SQLite's busy_timeout: how long one statement waits inside SQLite for another process's lock.</summary>
+    public int BusyTimeoutMilliseconds { get; set; } = 10_000;
+
+    /// <summary>SQLite: how long a write waits for this process's write gate before it is answered 503.</summary>
+    public int WriteGateTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>The Retry-After (seconds) of a 503 <c>database_unavailable</c>.</summary>
+    public int RetryAfterSeconds { get; set; } = 5;
+
+    /// <summary>The Retry-After (seconds) of a 503 <c>storage_unavailable</c> (a full disk rarely frees itself in seconds).</summary>
+    public int StorageRetryAfterSeconds { get; set; } = 60;
 
     /// <summary>
     /// Count every SQL statement the process runs (<see cref="StatementCounter"/>), for the statement-budget tests and the

@@ -22,8 +22,8 @@ public sealed class DbSession(ConnectionFactory factory) : IDbSession, IAsyncDis
         if (Transaction is not null) throw new InvalidOperationException("A transaction is already open in this scope.");
         if (factory.WriteGate is { } gate)
         {
-            if (!await gate.WaitAsync(ConnectionFactory.WriteGateTimeout, ct))
-                throw new TimeoutException($"No database write slot within {ConnectionFactory.WriteGateTimeout.TotalSeconds:0} s.");
+            if (!await gate.WaitAsync(factory.WriteGateTimeout, ct))
+                throw new TimeoutException($"No database write slot within {factory.WriteGateTimeout.TotalSeconds:0} s.");
             _holdsGate = true;
         }
         try
@@ -59,17 +59,30 @@ public sealed class DbSession(ConnectionFactory factory) : IDbSession, IAsyncDis
     public async ValueTask RollbackAsync(CancellationToken ct)
     {
         if (Transaction is null) return;
+        var transaction = Transaction;
+        Transaction = null;
         try
         {
-            await Transaction.RollbackAsync(ct);
+            await transaction.RollbackAsync(ct);
         }
-        catch (InvalidOperationException)
+        catch (Exception e) when (e is InvalidOperationException or DbException or IOException or TimeoutException)
         {
-            // Already completed or the connection broke: nothing was committed.
+            // Already completed (SQLite rolls back by itself after SQLITE_FULL), or the connection broke (the server
+            // restarted): nothing was committed, and a server rolls back a transaction whose connection is gone. The
+            // failure that led here is the one worth reporting, not this one.
         }
-        await Transaction.DisposeAsync();
-        Transaction = null;
-        ReleaseGate();
+        finally
+        {
+            try
+            {
+                await transaction.DisposeAsync();
+            }
+            catch (Exception e) when (e is InvalidOperationException or DbException or IOException or TimeoutException)
+            {
+            }
+            // The gate is released whatever happened, or every later writer of the process would wait for it in vain.
+            ReleaseGate();
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -20,49 +20,96 @@ public sealed record WebhookDispatchResult(int MessagesFannedOut, int AttemptsMa
 /// </summary>
 public sealed class WebhookDispatcher(
     ConnectionFactory factory, WebhookFanOut fanOut, WebhookSender sender, IPersonalDataProtector protector, IAuditAppender audit,
-    Clock clock, IOptions<WebhookOptions> options, ILogger<WebhookDispatcher> logger)
+    Clock clock, IOptions<WebhookOptions> options, WebhookDeliverySlots slots, ILogger<WebhookDispatcher> logger)
 {
     /// <summary>Who holds a lease: this dispatcher instance (a scope), in this process, on this machine.</summary>
     private readonly string _owner = LeaseOwner();
 
-    public async Task<WebhookDispatchResult> RunOnceAsync(CancellationToken ct = default)
+    /// <summary>One pass, awaited to its end: fan out, then attempt what is due (see <see cref="StartPassAsync"/>).</summary>
+    public async Task<WebhookDispatchResult> RunOnceAsync(CancellationToken ct = default) => await await StartPassAsync(ct);
+
+    /// <summary>
+    /// Fans out new outbox messages and starts the due deliveries; returns once they are started, with a task that ends
+    /// when they are done. Each subscription's due deliveries go out one after the other, oldest first, and one slot
+    /// (<see cref="WebhookDeliverySlots"/>, <c>Webhooks:Parallelism</c> in all) serves one subscription at a time: a
+    /// partner that accepts the connection and never answers holds one slot for one <c>Webhooks:Timeout</c> and no
+    /// more — after an attempt that got no answer its other deliveries wait for a later pass (not charged an attempt),
+    /// and a subscription still busy from an earlier pass is left alone. The hosted loop does not wait for a pass's
+    /// attempts before it starts the next, so the other subscriptions keep their own timing.
+    /// </summary>
+    public async Task<Task<WebhookDispatchResult>> StartPassAsync(CancellationToken ct = default)
     {
         var settings = options.Value;
         var fannedOut = await fanOut.RunAsync(settings.BatchSize, ct);
         var due = await DueAsync(settings.BatchSize, ct);
+        var runs = new List<Task<int>>();
+        foreach (var subscription in due.GroupBy(d => d.SubscriptionId))
+        {
+            // Busy (an attempt of an earlier pass still waits for its answer) or every slot taken: a later pass.
+            if (!slots.TryTake(subscription.Key)) continue;
+            runs.Add(RunSubscriptionAsync(subscription.Key, subscription.Select(d => d.Id).ToList(), settings.Lease, ct));
+        }
+        return Completion(fannedOut, runs);
+    }
+
+    private static async Task<WebhookDispatchResult> Completion(int fannedOut, List<Task<int>> runs) =>
+        new(fannedOut, (await Task.WhenAll(runs)).Sum());
+
+    private async Task<int> RunSubscriptionAsync(Guid subscriptionId, IReadOnlyList<Guid> deliveries, TimeSpan lease, CancellationToken ct)
+    {
+        await Task.Yield(); // the pass goes on starting the other subscriptions
         var attempts = 0;
-        await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, settings.Parallelism), CancellationToken = ct },
-            async (id, token) =>
+        try
+        {
+            foreach (var id in deliveries)
             {
                 try
                 {
-                    if (await AttemptAsync(id, settings.Lease, token)) Interlocked.Increment(ref attempts);
+                    var outcome = await AttemptAsync(id, lease, ct);
+                    if (outcome is null) continue;
+                    attempts++;
+                    // No answer (a timeout, no connection): the partner is down or hanging, and its other deliveries
+                    // would each cost the same. They stay due, unattempted, for a later pass.
+                    if (outcome.StatusCode is null) break;
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     // One broken delivery (an unreadable secret, a lost connection) must not hold up the others; its
                     // lease runs out and a later pass tries it again.
+                    factory.Observe(e);
                     logger.LogError(e, "Webhook delivery {DeliveryId} could not be attempted.", id);
                 }
-            });
-        return new WebhookDispatchResult(fannedOut, attempts);
+            }
+        }
+        finally
+        {
+            slots.Release(subscriptionId);
+        }
+        return attempts;
     }
 
-    private async Task<IReadOnlyList<Guid>> DueAsync(int batchSize, CancellationToken ct)
+    private sealed record DueDelivery
+    {
+        public Guid Id { get; init; }
+        public Guid SubscriptionId { get; init; }
+    }
+
+    private async Task<IReadOnlyList<DueDelivery>> DueAsync(int batchSize, CancellationToken ct)
     {
         await using var connection = await factory.OpenAsync(ct);
-        return (await connection.QueryAsync<Guid>(new CommandDefinition($"""
-            SELECT d.id FROM webhook_deliveries d
+        return (await connection.QueryAsync<DueDelivery>(new CommandDefinition($"""
+            SELECT d.id, d.subscription_id AS SubscriptionId FROM webhook_deliveries d
             JOIN webhook_subscriptions s ON s.id = d.subscription_id
             JOIN organisations o ON o.id = s.organisation_id
             WHERE d.state = @Pending AND d.next_attempt_at <= @Now AND (d.lease_until IS NULL OR d.lease_until < @Now) AND o.active = @Active
             ORDER BY d.next_attempt_at, d.id
             {factory.Dialect.Limit("@Take")}
-            """, new { Pending = WebhookDeliveryStates.Pending, Now = clock.Now(), Take = batchSize, Active = true }, cancellationToken: ct))).ToList();
+            """, new { Pending = WebhookDeliveryStates.Pending, Now = clock.Now(), Take = batchSize, Active = true }, cancellationToken: ct)))
+            .ToList();
     }
 
-    /// <summary>Claims, sends and records one attempt; false when another dispatcher holds the delivery or it is no longer due.</summary>
-    private async Task<bool> AttemptAsync(Guid deliveryId, TimeSpan lease, CancellationToken ct)
+    /// <summary>Claims, sends and records one attempt; null when another dispatcher holds the delivery or it is no longer due.</summary>
+    private async Task<WebhookAttemptOutcome?> AttemptAsync(Guid deliveryId, TimeSpan lease, CancellationToken ct)
     {
         await using var session = new DbSession(factory);
         var connection = await session.ConnectionAsync(ct);
@@ -72,7 +119,7 @@ public sealed class WebhookDispatcher(
             WHERE id = @Id AND state = @Pending AND next_attempt_at <= @Now AND (lease_until IS NULL OR lease_until < @Now)
             """, new { Id = deliveryId, Owner = _owner, Until = claimedAt + lease, Pending = WebhookDeliveryStates.Pending, Now = claimedAt },
             cancellationToken: ct));
-        if (claimed != 1) return false;
+        if (claimed != 1) return null;
 
         var delivery = await connection.QuerySingleAsync<ClaimedDelivery>(new CommandDefinition("""
             SELECT d.id, d.subscription_id AS SubscriptionId, d.event_type AS EventType, d.referral_id AS ReferralId, d.referral_status AS ReferralStatus,
@@ -87,7 +134,7 @@ public sealed class WebhookDispatcher(
             await connection.ExecuteAsync(new CommandDefinition(
                 "UPDATE webhook_deliveries SET lease_owner = NULL, lease_until = NULL WHERE id = @Id AND lease_owner = @Owner",
                 new { Id = deliveryId, Owner = _owner }, cancellationToken: ct));
-            return false;
+            return null;
         }
         if (!delivery.Active)
         {
@@ -95,7 +142,7 @@ public sealed class WebhookDispatcher(
                 UPDATE webhook_deliveries SET state = @Cancelled, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
                 WHERE id = @Id AND lease_owner = @Owner
                 """, new { Id = deliveryId, Owner = _owner, Cancelled = WebhookDeliveryStates.Cancelled }, cancellationToken: ct));
-            return false;
+            return null;
         }
 
         var secret = protector.Open(protector.Unwrap(delivery.WrappedKey, delivery.MasterKeyId), delivery.SecretSealed,
@@ -104,7 +151,7 @@ public sealed class WebhookDispatcher(
         var attemptedAt = clock.Now();
         var outcome = await sender.SendAsync(delivery.Url, secret, message, ct);
         await RecordAsync(session, delivery, attemptedAt, outcome, ct);
-        return true;
+        return outcome;
     }
 
     private async Task RecordAsync(DbSession session, ClaimedDelivery delivery, DateTimeOffset attemptedAt, WebhookAttemptOutcome outcome, CancellationToken ct)

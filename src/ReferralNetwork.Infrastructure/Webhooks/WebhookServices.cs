@@ -15,6 +15,8 @@ public static class WebhookServices
         services.AddSingleton<IWebhookUrlGuard>(sp => sp.GetRequiredService<WebhookAddressPolicy>());
         services.AddSingleton<WebhookSender>();
         services.AddSingleton<WebhookFanOut>();
+        // One set of delivery slots per process, shared by every dispatcher (pass) in it.
+        services.AddSingleton<WebhookDeliverySlots>();
         // Scoped: each scope is one dispatcher with its own lease owner id.
         services.AddScoped<WebhookDispatcher>();
         services.AddHttpClient(WebhookSender.HttpClientName, (sp, client) =>

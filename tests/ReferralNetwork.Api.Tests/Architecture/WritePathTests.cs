@@ -14,6 +14,8 @@ public sealed partial class WritePathTests
         "src/ReferralNetwork.Application/Abstractions/UnitOfWork.cs", "src/ReferralNetwork.Infrastructure/Persistence/DbSession.cs",
         // The statement-counting wrapper forwards the driver's BeginTransaction; it opens nothing itself.
         "src/ReferralNetwork.Infrastructure/Persistence/CountingConnection.cs",
+        // So does the write-fault test seam.
+        "src/ReferralNetwork.Infrastructure/Persistence/DatabaseFaultInjection.cs",
     ];
 
     private const string ReferralRepositoryFile = "src/ReferralNetwork.Application/Features/Referrals/ReferralRepository.cs";

@@ -33,6 +33,9 @@ public abstract class ApiFixture : IAsyncLifetime
 
     protected abstract Task<ITestDatabase> CreateDatabaseAsync();
 
+    /// <summary>Extra services for a test class (e.g. a fault injection seam).</summary>
+    protected virtual void ConfigureServices(IServiceCollection services) { }
+
     public async Task InitializeAsync()
     {
         Database = await CreateDatabaseAsync();
@@ -53,6 +56,7 @@ public abstract class ApiFixture : IAsyncLifetime
             {
                 services.AddSingleton<TimeProvider>(Time);
                 services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(Logs);
+                ConfigureServices(services);
             });
         });
         _ = _factory.Server; // start: migrations and bootstrap run now

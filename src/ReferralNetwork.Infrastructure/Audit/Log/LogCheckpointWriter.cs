@@ -66,7 +66,9 @@ public sealed class LogCheckpointWriter(ConnectionFactory factory, LogSequencer 
         var text = new Checkpoint(identity.Origin, size, root).Text();
         var row = new LogCheckpointRow
         {
-            TreeSize = size, RootHash = Convert.ToHexStringLower(root), Note = new SignedNote(text, [identity.Signer.Sign(text)]).ToString(), CreatedAt = clock.Now(),
+            TreeSize = size, RootHash = Convert.ToHexStringLower(root), Note = new SignedNote(text, [identity.Signer.Sign(text)]).ToString(),
+            // Never before the head signed last, even when the clock stepped back: signed heads' times never decrease.
+            CreatedAt = latest is not null && latest.CreatedAt > clock.Now() ? latest.CreatedAt : clock.Now(),
         };
         try
         {

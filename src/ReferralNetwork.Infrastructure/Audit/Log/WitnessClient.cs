@@ -111,7 +111,7 @@ public sealed class WitnessClient(ConnectionFactory factory, LogIdentity identit
             return;
         }
         var gate = factory.WriteGate;
-        if (gate is not null && !await gate.WaitAsync(ConnectionFactory.WriteGateTimeout, ct)) throw new TimeoutException("No database write slot for a cosignature.");
+        if (gate is not null && !await gate.WaitAsync(factory.WriteGateTimeout, ct)) throw new TimeoutException("No database write slot for a cosignature.");
         try
         {
             await using var connection = await factory.OpenAsync(ct);

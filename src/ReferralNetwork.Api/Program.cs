@@ -34,7 +34,14 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 var startup = StartupChecks.Run(builder.Configuration, builder.Environment, command);
 if (startup.Problems.Count > 0) return StartupChecks.Refuse(builder.Configuration, startup.Problems);
 var limits = builder.Configuration.GetSection("Limits").Get<LimitsOptions>() ?? new LimitsOptions();
-builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes);
+builder.WebHost.ConfigureKestrel(k =>
+{
+    k.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes;
+    // Kestrel drops a request with a non-ASCII header value before any middleware runs (400, empty body). The
+    // Idempotency-Key is read as Latin-1 instead, so its own check answers with a problem naming the header.
+    k.RequestHeaderEncodingSelector = name => string.Equals(name, ReferralNetwork.Api.Idempotency.IdempotencyMiddleware.Header, StringComparison.OrdinalIgnoreCase)
+        ? System.Text.Encoding.Latin1 : null;
+});
 
 BackupCommands.Configure(command, args, builder.Configuration); // verify-backup: a read-only connection to the copy
 builder.Services.AddReferralNetworkInfrastructure(builder.Configuration);
@@ -94,6 +101,7 @@ app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();
 app.UseAuditReceipts();
+app.UseMiddleware<ReferralNetwork.Api.Strictness.StrictBodyMiddleware>();
 app.UseIdempotency();
 // Protocol step texts are answered in the reader's language (issue 23).
 app.Use((context, next) =>

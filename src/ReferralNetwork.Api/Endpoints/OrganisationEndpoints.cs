@@ -6,10 +6,12 @@ using ReferralNetwork.Application.Features.Organisations;
 
 namespace ReferralNetwork.Api.Endpoints;
 
+[ReferralNetwork.Api.OpenApi.ValidatedAs(typeof(UpdateOrganisationCommand))]
 public sealed record UpdateOrganisationRequest(string? Name = null, string? Municipality = null, IReadOnlyList<string>? Services = null,
     IReadOnlyList<string>? Languages = null, int? Capacity = null, string? ContactEmail = null, string? ContactPhone = null, bool? Active = null);
 
 /// <summary>Body of <c>POST /organisations/{id}/api-keys</c>: <c>expiresAt</c> (optional, in the future) ends the key by itself.</summary>
+[ReferralNetwork.Api.OpenApi.ValidatedAs(typeof(CreateApiKeyCommand))]
 public sealed record CreateApiKeyRequest(string? Name, IReadOnlyList<string>? Roles, DateTimeOffset? ExpiresAt = null);
 
 public static class OrganisationEndpoints

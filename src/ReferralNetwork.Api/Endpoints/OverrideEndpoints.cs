@@ -3,8 +3,10 @@ using ReferralNetwork.Application.Features.Referrals;
 
 namespace ReferralNetwork.Api.Endpoints;
 
+[ReferralNetwork.Api.OpenApi.ValidatedAs(typeof(ReferralNetwork.Application.Features.Referrals.ReviewOverrideCommand))]
 public sealed record OverrideReviewRequest(bool? Approved, string? Note);
 
+[ReferralNetwork.Api.OpenApi.ValidatedAs(typeof(ReferralNetwork.Application.Features.Referrals.ConfirmGuardianCommand))]
 public sealed record GuardianConfirmationRequest(bool? Confirmed, string? Note);
 
 public static class OverrideEndpoints

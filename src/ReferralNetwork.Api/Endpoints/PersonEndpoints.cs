@@ -4,10 +4,13 @@ using ReferralNetwork.Application.Features.Persons;
 
 namespace ReferralNetwork.Api.Endpoints;
 
+[ReferralNetwork.Api.OpenApi.ValidatedAs(typeof(ReferralNetwork.Application.Features.Persons.RecordConsentCommand))]
 public sealed record RecordConsentRequest(string? GivenBy, string? Method, DateTimeOffset? GivenAt = null, ConsentScopeInput? Scope = null);
 
+[ReferralNetwork.Api.OpenApi.ValidatedAs(typeof(ReferralNetwork.Application.Features.Persons.WithdrawConsentCommand))]
 public sealed record WithdrawConsentRequest(string? Reason);
 
+[ReferralNetwork.Api.OpenApi.ValidatedAs(typeof(ReferralNetwork.Application.Features.Persons.ErasePersonCommand))]
 public sealed record ErasePersonRequest(string? Reason);
 
 public static class PersonEndpoints

@@ -142,16 +142,21 @@ public static class ReferralEndpoints
 }
 
 /// <summary>Body of <c>POST /referrals/{id}/decline</c>: reasonCode is one of no_capacity, not_eligible, service_not_offered, client_unreachable, duplicate, other.</summary>
+[ReferralNetwork.Api.OpenApi.ValidatedAs(typeof(DeclineReferralCommand))]
 public sealed record DeclineReferralBody(string? ReasonCode, string? Note);
 
 /// <summary>Body of <c>POST /referrals/{id}/complete</c>: outcome is one of service_provided, partially_provided (→ completed), client_declined, lost_contact, client_moved, not_eligible (→ failed).</summary>
+[ReferralNetwork.Api.OpenApi.ValidatedAs(typeof(CompleteReferralCommand))]
 public sealed record CompleteReferralBody(string? Outcome, string? Note);
 
 /// <summary>Body of <c>POST /referrals/{id}/redirect</c>.</summary>
+[ReferralNetwork.Api.OpenApi.ValidatedAs(typeof(RedirectReferralCommand))]
 public sealed record RedirectReferralBody(Guid? TargetOrganisationId, string? Note);
 
 /// <summary>Body of <c>POST /referrals/{id}/hold</c> and <c>/withdraw</c>.</summary>
+[ReferralNetwork.Api.OpenApi.ValidatedAs(typeof(WithdrawReferralCommand))]
 public sealed record ReferralReasonBody(string? Reason);
 
 /// <summary>Body of <c>POST /referrals/{id}/notes</c>.</summary>
+[ReferralNetwork.Api.OpenApi.ValidatedAs(typeof(AddReferralNoteCommand))]
 public sealed record AddReferralNoteBody(string? Text);

@@ -59,11 +59,19 @@ public sealed class WireCodesSchemaFilter : ISchemaFilter
     public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
     {
         if (schema.Properties is null || context.Type.Namespace?.StartsWith("ReferralNetwork", StringComparison.Ordinal) != true) return;
-        foreach (var (name, property) in schema.Properties)
+        foreach (var (name, property) in schema.Properties.ToList())
         {
-            // A nullable reference (allOf + nullable) needs its type beside `nullable` in OpenAPI 3.0.
-            if (property is OpenApiSchema { AllOf.Count: > 0 } wrapper && wrapper.Type == JsonSchemaType.Null)
-                wrapper.Type = JsonSchemaType.Object | JsonSchemaType.Null;
+            // A nullable reference: the referenced schema or null, in JSON Schema's own terms (an allOf beside a null
+            // type would still demand the object).
+            if (property is OpenApiSchema { AllOf.Count: 1 } wrapper && wrapper.Type is { } t && t.HasFlag(JsonSchemaType.Null))
+            {
+                schema.Properties[name] = new OpenApiSchema
+                {
+                    Description = wrapper.Description,
+                    AnyOf = [wrapper.AllOf[0], new OpenApiSchema { Type = JsonSchemaType.Null }],
+                };
+                continue;
+            }
             if (WireCodes.ByName.TryGetValue(name, out var codes)) WireCodes.Restrict(property, codes);
             else if (name == "status" && context.Type.Name.StartsWith("Referral", StringComparison.Ordinal)) WireCodes.Restrict(property, WireCodes.ReferralStatuses);
         }

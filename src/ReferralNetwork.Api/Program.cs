@@ -85,7 +85,7 @@ builder.Services.AddPerKeyRateLimiting(builder.Configuration);
 var corsOrigins = builder.Configuration.GetSection("Cors:AllowedOrigins").Get<string[]>() ?? [];
 if (corsOrigins.Length > 0)
     builder.Services.AddCors(o => o.AddDefaultPolicy(p => p.WithOrigins(corsOrigins).AllowAnyHeader().WithMethods("GET", "POST", "PATCH", "DELETE")
-        .WithExposedHeaders("ETag", "Location", "Retry-After", "Idempotent-Replayed")));
+        .WithExposedHeaders("ETag", "Location", "Retry-After", "Idempotent-Replayed", "RateLimit", "RateLimit-Policy")));
 builder.Services.AddHsts(o => o.MaxAge = TimeSpan.FromDays(365));
 
 var app = builder.Build();
@@ -98,6 +98,7 @@ if (corsOrigins.Length > 0) app.UseCors();
 app.UseThinClient();
 app.UseMiddleware<RequestLimitsMiddleware>(limits);
 app.UseAuthentication();
+app.UseRateLimitHeaders();
 app.UseRateLimiter();
 app.UseAuthorization();
 app.UseAuditReceipts();

@@ -68,7 +68,8 @@ public sealed class WireCodesSchemaFilter : ISchemaFilter
                 schema.Properties[name] = new OpenApiSchema
                 {
                     Description = wrapper.Description,
-                    AnyOf = [wrapper.AllOf[0], new OpenApiSchema { Type = JsonSchemaType.Null }],
+                    // null first, in oneOf: the form JSON Schema code generators (NJsonSchema, openapi-typescript) read as "nullable reference".
+                    OneOf = [new OpenApiSchema { Type = JsonSchemaType.Null }, wrapper.AllOf[0]],
                 };
                 continue;
             }

@@ -50,7 +50,11 @@ public static class WireCodes
     {
         var target = schema is OpenApiSchema concrete && concrete.Type?.HasFlag(JsonSchemaType.Array) == true ? concrete.Items : schema;
         if (target is OpenApiSchema s && (s.Type?.HasFlag(JsonSchemaType.String) ?? false) && (s.Enum is null || s.Enum.Count == 0))
+        {
             s.Enum = codes.Select(c => (JsonNode)JsonValue.Create(c)!).ToList();
+            // JSON Schema checks enum on its own: a nullable code lists null among its values, or a null answer breaks it.
+            if (s.Type.Value.HasFlag(JsonSchemaType.Null)) s.Enum.Add(null!);
+        }
     }
 }
 

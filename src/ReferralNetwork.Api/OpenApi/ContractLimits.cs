@@ -48,6 +48,9 @@ public sealed class ContractLimits
             var validated = b.GetGenericArguments()[0];
             if (scoped.GetService(typeof(IValidator<>).MakeGenericType(validated)) is not IValidator validator) continue;
             var descriptor = validator.CreateDescriptor();
+            // Bounds computed from the clock (a birth year within the last 120 years) would make the committed contract
+            // change with the calendar: such a validator's integer bounds stay out (its messages still say them).
+            var timeDependent = type.GetConstructors().Any(c => c.GetParameters().Any(p => p.ParameterType == typeof(TimeProvider)));
             var members = new Dictionary<string, MemberLimits>(StringComparer.OrdinalIgnoreCase);
             foreach (var group in descriptor.GetMembersWithValidators())
             {
@@ -68,7 +71,7 @@ public sealed class ContractLimits
                             if (length.Max > 0) maxLength = Math.Min(maxLength ?? int.MaxValue, length.Max);
                             if (length.Min > 0 && unconditional) minLength = length.Min;
                             break;
-                        case IBetweenValidator between when between.From is IConvertible from && between.To is IConvertible to:
+                        case IBetweenValidator between when !timeDependent && between.From is IConvertible from && between.To is IConvertible to:
                             minimum = Convert.ToDecimal(from, System.Globalization.CultureInfo.InvariantCulture);
                             maximum = Convert.ToDecimal(to, System.Globalization.CultureInfo.InvariantCulture);
                             break;

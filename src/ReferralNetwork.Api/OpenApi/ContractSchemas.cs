@@ -187,8 +187,9 @@ public sealed class ProblemsAndHeadersOperationFilter : IOperationFilter
                 p.Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = 20, Pattern = "^(W/)?\"[0-9]+\"$" };
             }
         operation.Responses ??= [];
-        var authenticated = !context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<Microsoft.AspNetCore.Authorization.IAllowAnonymous>().Any()
-            && context.ApiDescription.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true;
+        operation.Description ??= operation.Summary;
+        // Everything under /api is rate limited (per key, or per address for anonymous calls); the health probes are not.
+        var authenticated = context.ApiDescription.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true;
         if (authenticated && !operation.Responses.ContainsKey("429"))
             operation.Responses["429"] = new OpenApiResponse
             {

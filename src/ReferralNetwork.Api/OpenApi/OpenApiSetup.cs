@@ -18,6 +18,7 @@ public static class OpenApiSetup
                 Version = "v1",
                 Description = "Referrals of vulnerable people between the organisations that protect migrants in Serbia, under shared protocols and accountability rules.",
                 License = new OpenApiLicense { Name = "Proprietary — ReferralNetwork members only" },
+                Contact = new OpenApiContact { Name = "The network coordinator that operates this deployment (see README, For partner systems)" },
             });
             // x-internal: false — the contract is for partner systems outside the operator (OWASP API9 asks it be said).
             o.AddServer(new OpenApiServer
@@ -35,6 +36,7 @@ public static class OpenApiSetup
             o.SchemaFilter<RequiredAndLimitsSchemaFilter>();
             o.OperationFilter<ProblemsAndHeadersOperationFilter>();
             o.DocumentFilter<LimitsDocumentFilter>();
+            o.DocumentFilter<WebhooksDocumentFilter>();
             o.AddSecurityDefinition("bearer", new OpenApiSecurityScheme
             {
                 Type = SecuritySchemeType.Http,

@@ -86,10 +86,20 @@ var corsOrigins = builder.Configuration.GetSection("Cors:AllowedOrigins").Get<st
 if (corsOrigins.Length > 0)
     builder.Services.AddCors(o => o.AddDefaultPolicy(p => p.WithOrigins(corsOrigins).AllowAnyHeader().WithMethods("GET", "POST", "PATCH", "DELETE")
         .WithExposedHeaders("ETag", "Location", "Retry-After", "Idempotent-Replayed", "RateLimit", "RateLimit-Policy")));
+// Problem titles and validation messages follow Accept-Language (issue 15); formatting stays invariant English.
+builder.Services.AddRequestLocalization(o =>
+{
+    o.DefaultRequestCulture = new Microsoft.AspNetCore.Localization.RequestCulture("en");
+    o.SupportedCultures = [new System.Globalization.CultureInfo("en")];
+    o.SupportedUICultures = ReferralNetwork.Api.Resources.ProblemTexts.Languages.Select(l => new System.Globalization.CultureInfo(l)).ToList();
+    o.RequestCultureProviders = [new Microsoft.AspNetCore.Localization.AcceptLanguageHeaderRequestCultureProvider()];
+});
 builder.Services.AddHsts(o => o.MaxAge = TimeSpan.FromDays(365));
 
 var app = builder.Build();
 foreach (var warning in startup.Warnings) app.Logger.LogWarning("{Warning}", warning);
+// First, so that the problems the exception handler and status pages write are in the caller's language too.
+app.UseRequestLocalization();
 app.UseSecurityHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();

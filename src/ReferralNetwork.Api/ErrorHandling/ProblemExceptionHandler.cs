@@ -25,27 +25,29 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
 
     public static (int Status, string Title, string? Detail, IReadOnlyDictionary<string, object?> Extensions) Map(Exception exception) => exception switch
     {
-        ValidationException v => (400, "The request is not valid.", "See errors for each field.",
+        ValidationException v => (400, T("Invalid"), T("SeeErrors"),
             new Dictionary<string, object?> { ["errors"] = v.Errors.GroupBy(e => FieldName(e.PropertyName)).ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).Distinct().ToArray()) }),
-        BadHttpRequestException { StatusCode: 400 } b when FieldOf(b) is { } field => (400, "The request is not valid.", "See errors for each field.",
+        BadHttpRequestException { StatusCode: 400 } b when FieldOf(b) is { } field => (400, T("Invalid"), T("SeeErrors"),
             new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [field.Name] = [field.Message] } }),
-        BadHttpRequestException b => (b.StatusCode, b.StatusCode switch { 413 => "The request body is too large.", 415 => "Unsupported media type.", _ => "The request could not be read." },
+        BadHttpRequestException b => (b.StatusCode, b.StatusCode switch { 413 => T("TooLarge"), 415 => T("UnsupportedMediaType"), _ => T("Unreadable") },
             DescribeBadRequest(b), NoExtensions),
-        NotFoundException n => (404, "Not found.", n.Message, NoExtensions),
-        ForbiddenException f => (403, "Forbidden.", f.Message, NoExtensions),
-        ConflictException c => (409, "Conflict.", c.Message, c.Extensions),
-        GoneException g => (410, "Gone.", g.Message, new Dictionary<string, object?> { ["rule"] = g.Rule }),
-        PreconditionFailedException p => (412, "Precondition failed.", p.Message, NoExtensions),
-        PreconditionRequiredException p => (428, "Precondition required.", p.Message, NoExtensions),
-        RuleViolationException r => (422, "A rule of the network forbids this.", r.Message, new Dictionary<string, object?> { ["rule"] = r.Rule }),
+        NotFoundException n => (404, T("NotFound"), n.Message, NoExtensions),
+        ForbiddenException f => (403, T("Forbidden"), f.Message, NoExtensions),
+        ConflictException c => (409, T("Conflict"), c.Message, c.Extensions),
+        GoneException g => (410, T("Gone"), g.Message, new Dictionary<string, object?> { ["rule"] = g.Rule }),
+        PreconditionFailedException p => (412, T("PreconditionFailed"), p.Message, NoExtensions),
+        PreconditionRequiredException p => (428, T("PreconditionRequired"), p.Message, NoExtensions),
+        RuleViolationException r => (422, T("RuleForbids"), r.Message, new Dictionary<string, object?> { ["rule"] = r.Rule }),
         // DESIGN §4: a refused transition lists what the caller's party may do instead (wire codes).
-        IllegalTransitionException t => (409, "The referral's status does not allow this action.", t.Message, Refusal(t)),
-        WrongPartyException w => (403, "This action belongs to the other party.", w.Message, Refusal(w)),
-        DomainConflictException c => (409, "Conflict.", c.Message, NoExtensions),
-        DomainForbiddenException f => (403, "Forbidden.", f.Message, NoExtensions),
-        DomainRuleException r => (422, "A rule of the network forbids this.", r.Message, new Dictionary<string, object?>(r.Details) { ["rule"] = r.Rule }),
-        _ => (500, "An unexpected error occurred.", "The error was logged; quote the traceId when reporting it.", NoExtensions),
+        IllegalTransitionException t => (409, T("StatusForbids"), t.Message, Refusal(t)),
+        WrongPartyException w => (403, T("OtherParty"), w.Message, Refusal(w)),
+        DomainConflictException c => (409, T("Conflict"), c.Message, NoExtensions),
+        DomainForbiddenException f => (403, T("Forbidden"), f.Message, NoExtensions),
+        DomainRuleException r => (422, T("RuleForbids"), r.Message, new Dictionary<string, object?>(r.Details) { ["rule"] = r.Rule }),
+        _ => (500, T("Unexpected"), T("UnexpectedDetail"), NoExtensions),
     };
+
+    private static string T(string key) => Resources.ProblemTexts.Get(key);
 
     private static readonly IReadOnlyDictionary<string, object?> NoExtensions = new Dictionary<string, object?>();
 
@@ -78,7 +80,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         var (type, name, rest) = (match.Groups["type"].Value, match.Groups["name"].Value, match.Groups["rest"].Value);
         if (rest.Contains("from body", StringComparison.Ordinal) || rest.Contains("request body", StringComparison.Ordinal))
             return ("body", Strictness.StrictMessages.BodyRequired);
-        if (exception.Message.StartsWith("Required parameter", StringComparison.Ordinal)) return (name, "This parameter is required.");
+        if (exception.Message.StartsWith("Required parameter", StringComparison.Ordinal)) return (name, Strictness.StrictMessages.ParameterRequired);
         return (name, Strictness.StrictMessages.WrongType(Describe(type)));
     }
 

@@ -52,7 +52,7 @@ public static class RateLimiting
                 await problems.WriteAsync(new ProblemDetailsContext
                 {
                     HttpContext = context.HttpContext,
-                    ProblemDetails = { Status = 429, Title = "Too many requests.", Type = ProblemTypes.For(429),
+                    ProblemDetails = { Status = 429, Title = ReferralNetwork.Api.Resources.ProblemTexts.Get("TooManyRequests"), Type = ProblemTypes.For(429),
                         Detail = $"This API key is over its limit of {options.PermitsPerMinute} requests a minute; retry after {seconds} s." },
                 });
             };

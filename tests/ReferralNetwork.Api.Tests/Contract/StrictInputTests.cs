@@ -183,6 +183,41 @@ public abstract class StrictInputTests(ApiFixture fixture)
         await TestNetwork.Expect(await from.Caseworker.GetAsync("/api/v1/referrals?box=inbox&service=legal_aid"), HttpStatusCode.OK);
     }
 
+    [Theory]
+    [InlineData(null, "The request is not valid.", "This member is not part of the request")]
+    [InlineData("en", "The request is not valid.", "This member is not part of the request")]
+    [InlineData("sr-Latn", "Zahtev nije ispravan.", "Ovo polje nije deo zahteva")]
+    [InlineData("sr-Cyrl", "Захтев није исправан.", "Ово поље није део захтева")]
+    [InlineData("sr-Latn-RS;q=0.9, en;q=0.5", "Zahtev nije ispravan.", "Ovo polje nije deo zahteva")]
+    public async Task Problems_and_validation_messages_follow_accept_language(string? language, string title, string unknownMember)
+    {
+        var network = new TestNetwork(fixture);
+        var from = await network.OrganisationAsync("centre_for_social_work");
+        var to = await network.OrganisationAsync();
+        var body = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(TestNetwork.Referral(to.Id, TestNetwork.Person(birthYear: 1700)), TestNetwork.Json))!.AsObject();
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/referrals") { Content = Json(body.ToJsonString()) };
+        if (language is not null) request.Headers.TryAddWithoutValidation("Accept-Language", language);
+        var unknown = await ProblemAsync(await from.Caseworker.SendAsync(CloneWith(request, body, "statuss")));
+        Assert.Equal(title, unknown["title"]!.GetValue<string>());
+        Assert.StartsWith(unknownMember, Errors(unknown)["statuss"]![0]!.GetValue<string>());
+
+        // FluentValidation's own messages follow the same language; member names and codes stay English.
+        var invalid = await ProblemAsync(await from.Caseworker.SendAsync(request));
+        Assert.Equal(title, invalid["title"]!.GetValue<string>());
+        var birthYear = Errors(invalid)["person.birthYear"]![0]!.GetValue<string>();
+        Assert.Equal(language is null or "en", birthYear.Contains("must be between", StringComparison.Ordinal));
+        if (language == "sr-Cyrl") Assert.Contains(birthYear, c => c is >= '\u0400' and <= '\u04FF');
+    }
+
+    private static HttpRequestMessage CloneWith(HttpRequestMessage original, JsonObject body, string stray)
+    {
+        var copy = body.DeepClone().AsObject();
+        copy[stray] = 1;
+        var request = new HttpRequestMessage(original.Method, original.RequestUri) { Content = Json(copy.ToJsonString()) };
+        foreach (var header in original.Headers) request.Headers.TryAddWithoutValidation(header.Key, header.Value);
+        return request;
+    }
+
     [Fact]
     public async Task Every_list_has_the_same_shape()
     {

@@ -9,7 +9,8 @@
 #      REFERRALNET_TEST_POSTGRES for the tests. The cluster and its temp dir are removed on every exit path.
 #   2. If tests/ReferralNetwork.Browser.Tests exists, ensures /usr/bin/chromium (Debian `chromium`) and exports
 #      REFERRALNET_CHROMIUM.
-#   3. Builds ReferralNetwork.sln once (Release, -warnaserror).
+#   3. Installs the contract tools pinned in tools/contract/package-lock.json (npm ci) and builds ReferralNetwork.sln
+#      once (Release, -warnaserror).
 #   4. Runs every tests/*/*.csproj marked <IsTestProject>true</IsTestProject>, one after the other, each writing a .trx.
 #   5. Sums the .trx counters and ends with exactly one line: `N passed, N failed[, N skipped]`.
 #      Exit 0 only if nothing failed, at least one test passed and every project produced a .trx.
@@ -252,6 +253,17 @@ if [[ -d tests/ReferralNetwork.Browser.Tests ]]; then
   export REFERRALNET_CHROMIUM=/usr/bin/chromium
   info "REFERRALNET_CHROMIUM=$REFERRALNET_CHROMIUM ($(/usr/bin/chromium --version 2>/dev/null || echo 'version unknown'))"
 fi
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Contract tools (Spectral, Prism, openapi-typescript + openapi-fetch), pinned by tools/contract/package-lock.json
+# ---------------------------------------------------------------------------------------------------------------------
+section "Contract tools (npm ci in tools/contract)"
+command -v npm >/dev/null || die "npm (Node.js) is needed for the contract tests: install Node.js 20+ with npm"
+# --ignore-scripts: nothing of these packages needs an install script (one would only send usage statistics).
+if ! (cd tools/contract && SCARF_ANALYTICS=false npm ci --ignore-scripts --no-audit --no-fund --loglevel=error </dev/null); then
+  die "npm ci in tools/contract failed"
+fi
+info "installed: $(cd tools/contract && node -e 'const p=require("./package.json");console.log(Object.entries(p.devDependencies).map(([n,v])=>n+"@"+v).join(" "))')"
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Build

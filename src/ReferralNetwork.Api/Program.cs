@@ -35,7 +35,14 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 var startup = StartupChecks.Run(builder.Configuration, builder.Environment, command);
 if (startup.Problems.Count > 0) return StartupChecks.Refuse(builder.Configuration, startup.Problems);
 var limits = builder.Configuration.GetSection("Limits").Get<LimitsOptions>() ?? new LimitsOptions();
-builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes);
+builder.WebHost.ConfigureKestrel(k =>
+{
+    k.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes;
+    // Kestrel drops a request with a non-ASCII header value before any middleware runs (400, empty body). The
+    // Idempotency-Key is read as Latin-1 instead, so its own check answers with a problem naming the header.
+    k.RequestHeaderEncodingSelector = name => string.Equals(name, ReferralNetwork.Api.Idempotency.IdempotencyMiddleware.Header, StringComparison.OrdinalIgnoreCase)
+        ? System.Text.Encoding.Latin1 : null;
+});
 
 BackupCommands.Configure(command, args, builder.Configuration); // verify-backup: a read-only connection to the copy
 builder.Services.AddReferralNetworkInfrastructure(builder.Configuration);
@@ -79,11 +86,21 @@ builder.Services.AddPerKeyRateLimiting(builder.Configuration);
 var corsOrigins = builder.Configuration.GetSection("Cors:AllowedOrigins").Get<string[]>() ?? [];
 if (corsOrigins.Length > 0)
     builder.Services.AddCors(o => o.AddDefaultPolicy(p => p.WithOrigins(corsOrigins).AllowAnyHeader().WithMethods("GET", "POST", "PATCH", "DELETE")
-        .WithExposedHeaders("ETag", "Location", "Retry-After", "Idempotent-Replayed")));
+        .WithExposedHeaders("ETag", "Location", "Retry-After", "Idempotent-Replayed", "RateLimit", "RateLimit-Policy")));
+// Problem titles and validation messages follow Accept-Language (issue 15); formatting stays invariant English.
+builder.Services.AddRequestLocalization(o =>
+{
+    o.DefaultRequestCulture = new Microsoft.AspNetCore.Localization.RequestCulture("en");
+    o.SupportedCultures = [new System.Globalization.CultureInfo("en")];
+    o.SupportedUICultures = ReferralNetwork.Api.Resources.ProblemTexts.Languages.Select(l => new System.Globalization.CultureInfo(l)).ToList();
+    o.RequestCultureProviders = [new Microsoft.AspNetCore.Localization.AcceptLanguageHeaderRequestCultureProvider()];
+});
 builder.Services.AddHsts(o => o.MaxAge = TimeSpan.FromDays(365));
 
 var app = builder.Build();
 foreach (var warning in startup.Warnings) app.Logger.LogWarning("{Warning}", warning);
+// First, so that the problems the exception handler and status pages write are in the caller's language too.
+app.UseRequestLocalization();
 app.UseSecurityHeaders();
 app.UseStatementCountHeader();
 app.UseExceptionHandler();
@@ -93,9 +110,11 @@ if (corsOrigins.Length > 0) app.UseCors();
 app.UseThinClient();
 app.UseMiddleware<RequestLimitsMiddleware>(limits);
 app.UseAuthentication();
+app.UseRateLimitHeaders();
 app.UseRateLimiter();
 app.UseAuthorization();
 app.UseAuditReceipts();
+app.UseMiddleware<ReferralNetwork.Api.Strictness.StrictBodyMiddleware>();
 app.UseIdempotency();
 // Protocol step texts are answered in the reader's language (issue 23).
 app.Use((context, next) =>

@@ -86,8 +86,9 @@ public sealed class PartnerScenarioTests : IAsyncLifetime
 
         var accepted = await receiver.AcceptReferralAsync(referral.Id, $"\"{referral.Version}\"");
         var started = await receiver.StartReferralAsync(referral.Id, $"\"{accepted.Version}\"");
-        await receiver.CompleteReferralAsync(referral.Id, new CompleteReferralBody { Outcome = CompleteReferralBodyOutcome.Service_provided, Note = "Treated; follow-up in two weeks" },
-            $"\"{started.Version}\"");
+        // If-Match is a required parameter of every action (missing: 428), so it comes before the body.
+        await receiver.CompleteReferralAsync(referral.Id, $"\"{started.Version}\"",
+            new CompleteReferralBody { Outcome = CompleteReferralBodyOutcome.Service_provided, Note = "Treated; follow-up in two weeks" });
 
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (_receiver.Received.Count < 2 && DateTime.UtcNow < deadline) await Task.Delay(100);

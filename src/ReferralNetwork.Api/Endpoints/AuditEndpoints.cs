@@ -20,12 +20,12 @@ public static class AuditEndpoints
                 + "breaches auditors read, and checks an anchor kept outside (checkpoint and root); reports the first broken stream and seq, and why.")
             .Problems(400, 403);
 
-        group.MapGet("/referrals/{id:guid}/responsibility", async (Guid id, IMediator mediator, CancellationToken ct) =>
+        group.MapGet("/referrals/{id}/responsibility", async (Guid id, IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new GetReferralResponsibilityQuery(id), ct)))
             .WithName("GetReferralResponsibility").WithSummary("Which organisation was responsible for the referral at every instant.")
             .Problems(403, 404);
 
-        group.MapGet("/referrals/{id:guid}/events", async (Guid id, IMediator mediator, CancellationToken ct) =>
+        group.MapGet("/referrals/{id}/events", async (Guid id, IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new ListReferralAuditEventsQuery(id), ct)))
             .WithName("ListReferralAuditEvents").WithSummary("The referral's audit events in order, with prevHash and hash.")
             .Problems(403, 404);

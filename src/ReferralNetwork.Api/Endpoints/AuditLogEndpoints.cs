@@ -39,7 +39,7 @@ public static class AuditLogEndpoints
             .WithSummary("RFC 9162 consistency proof from tree size from to tree size to (to at most the newest signed size); empty from 0 or when from = to.")
             .Problems(400, 403);
 
-        group.MapGet("/receipts/{eventId:long}", async Task<Results<ContentHttpResult, Accepted<AuditReceiptView>>> (long eventId, IMediator mediator, HttpContext http,
+        group.MapGet("/receipts/{eventId}", async Task<Results<ContentHttpResult, Accepted<AuditReceiptView>>> (long eventId, IMediator mediator, HttpContext http,
                 CancellationToken ct) =>
             {
                 var receipt = await mediator.Send(new GetAuditReceiptQuery(eventId), ct);

@@ -5,7 +5,7 @@ public static class EndpointConventions
     /// <summary>Documents the problem+json answers an operation can give (OpenAPI shows every status).</summary>
     public static RouteHandlerBuilder Problems(this RouteHandlerBuilder builder, params int[] statuses)
     {
-        foreach (var status in statuses.Concat([401]).Distinct().Order())
+        foreach (var status in statuses.Concat([400, 401]).Distinct().Order())
             builder.ProducesProblem(status);
         return builder;
     }

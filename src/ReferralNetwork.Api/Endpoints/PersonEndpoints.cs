@@ -4,10 +4,13 @@ using ReferralNetwork.Application.Features.Persons;
 
 namespace ReferralNetwork.Api.Endpoints;
 
+[ReferralNetwork.Api.OpenApi.ValidatedAs(typeof(ReferralNetwork.Application.Features.Persons.RecordConsentCommand))]
 public sealed record RecordConsentRequest(string? GivenBy, string? Method, DateTimeOffset? GivenAt = null, ConsentScopeInput? Scope = null);
 
+[ReferralNetwork.Api.OpenApi.ValidatedAs(typeof(ReferralNetwork.Application.Features.Persons.WithdrawConsentCommand))]
 public sealed record WithdrawConsentRequest(string? Reason);
 
+[ReferralNetwork.Api.OpenApi.ValidatedAs(typeof(ReferralNetwork.Application.Features.Persons.ErasePersonCommand))]
 public sealed record ErasePersonRequest(string? Reason);
 
 public static class PersonEndpoints
@@ -24,12 +27,12 @@ public static class PersonEndpoints
             .WithName("CreatePerson").WithSummary("Registers a person in the caller's organisation; the identity is encrypted under a new per-person key.")
             .Problems(400, 403, 409, 413, 415, 422);
 
-        group.MapGet("/{id:guid}", async (Guid id, IMediator mediator, CancellationToken ct, Guid? referralId = null) =>
+        group.MapGet("/{id}", async (Guid id, IMediator mediator, CancellationToken ct, Guid? referralId = null) =>
                 TypedResults.Ok(await mediator.Send(new GetPersonCommand(id, referralId), ct)))
             .WithName("GetPerson").WithSummary("A person's identity, for the owning organisation or one involved in their referrals. Every call is recorded in the access log.")
             .Problems(400, 403, 404);
 
-        group.MapPost("/{id:guid}/consents", async Task<Created<ConsentView>> (Guid id, RecordConsentRequest body, IMediator mediator, CancellationToken ct) =>
+        group.MapPost("/{id}/consents", async Task<Created<ConsentView>> (Guid id, RecordConsentRequest body, IMediator mediator, CancellationToken ct) =>
             {
                 var consent = await mediator.Send(new RecordConsentCommand(id, body.GivenBy, body.Method, body.GivenAt, body.Scope), ct);
                 return TypedResults.Created($"/api/v1/persons/{id}/consents/{consent.Id}", consent);
@@ -37,17 +40,17 @@ public static class PersonEndpoints
             .WithName("RecordConsent").WithSummary("Records a consent the caller's organisation obtained: who gave it, how, when, and its scope (services, organisations; empty = any).")
             .Problems(400, 403, 404, 413, 415, 422);
 
-        group.MapGet("/{id:guid}/consents", async (Guid id, IMediator mediator, CancellationToken ct) =>
+        group.MapGet("/{id}/consents", async (Guid id, IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new ListConsentsQuery(id), ct)))
             .WithName("ListConsents").WithSummary("The person's consent records, withdrawn ones included.")
             .Problems(403, 404);
 
-        group.MapPost("/{id:guid}/consents/{consentId:guid}/withdraw", async (Guid id, Guid consentId, WithdrawConsentRequest body, IMediator mediator, CancellationToken ct) =>
+        group.MapPost("/{id}/consents/{consentId}/withdraw", async (Guid id, Guid consentId, WithdrawConsentRequest body, IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new WithdrawConsentCommand(id, consentId, body.Reason), ct)))
             .WithName("WithdrawConsent").WithSummary("Withdraws a consent: new referrals under its scope are refused; open referrals relying on it are told (timeline, notification).")
             .Problems(400, 403, 404, 409, 413, 415);
 
-        group.MapPost("/{id:guid}/erasure", async (Guid id, ErasePersonRequest body, IMediator mediator, CancellationToken ct) =>
+        group.MapPost("/{id}/erasure", async (Guid id, ErasePersonRequest body, IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new ErasePersonCommand(id, body.Reason), ct)))
             .WithName("ErasePerson").WithSummary("Erases a person by destroying their data key: identity, reasons and notes become unreadable; statistics and the audit trail stay.")
             .Problems(400, 403, 404, 409, 413, 415);

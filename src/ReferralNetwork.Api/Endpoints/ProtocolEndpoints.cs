@@ -19,7 +19,7 @@ public static class ProtocolEndpoints
             .WithName("GetProtocol").WithSummary("A protocol's latest version, with the list of all its versions.")
             .Problems(403, 404);
 
-        group.MapGet("/{code}/versions/{version:int}", async (string code, int version, IMediator mediator, CancellationToken ct) =>
+        group.MapGet("/{code}/versions/{version}", async (string code, int version, IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new GetProtocolVersionQuery(code, version), ct)))
             .WithName("GetProtocolVersion").WithSummary("One published version, as referrals pinned to it follow it.")
             .Problems(403, 404);

@@ -22,7 +22,7 @@ public static class ReferralEndpoints
             .WithName("SubmitReferral").WithSummary("Submits a referral (status requested) under a protocol, with consent or an emergency override.")
             .Problems(400, 403, 409, 413, 415, 422).WithIdempotency();
 
-        group.MapGet("/{id:guid}", async (Guid id, IMediator mediator, HttpContext http, CancellationToken ct) =>
+        group.MapGet("/{id}", async (Guid id, IMediator mediator, HttpContext http, CancellationToken ct) =>
             {
                 var referral = await mediator.Send(new GetReferralQuery(id), ct);
                 http.Response.Headers.ETag = ETag(referral.Version);
@@ -40,12 +40,12 @@ public static class ReferralEndpoints
 
         MapActions(group);
 
-        group.MapGet("/{id:guid}/timeline", async (Guid id, IMediator mediator, CancellationToken ct) =>
+        group.MapGet("/{id}/timeline", async (Guid id, IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new GetReferralTimelineQuery(id), ct)))
             .WithName("GetReferralTimeline").WithSummary("Every transition of a referral (codes and ids, no free text), for its parties and observers.")
             .Problems(403, 404);
 
-        group.MapPost("/{id:guid}/notes", async Task<Created<NoteView>> (Guid id, AddReferralNoteBody body, IMediator mediator, CancellationToken ct) =>
+        group.MapPost("/{id}/notes", async Task<Created<NoteView>> (Guid id, AddReferralNoteBody body, IMediator mediator, CancellationToken ct) =>
             {
                 var note = await mediator.Send(new AddReferralNoteCommand(id, body.Text), ct);
                 return TypedResults.Created($"/api/v1/referrals/{id}/notes", note);
@@ -53,7 +53,7 @@ public static class ReferralEndpoints
             .WithName("AddReferralNote").WithSummary("A note between referrer and receiver, stored encrypted with the person's data key. Observers may not.")
             .Problems(400, 403, 404, 413, 415, 422);
 
-        group.MapGet("/{id:guid}/notes", async (Guid id, IMediator mediator, CancellationToken ct) =>
+        group.MapGet("/{id}/notes", async (Guid id, IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new ListReferralNotesQuery(id), ct)))
             .WithName("ListReferralNotes").WithSummary("The notes of a referral, oldest first, for its referrer and receiver (observers: 403).")
             .Problems(403, 404);
@@ -69,53 +69,53 @@ public static class ReferralEndpoints
         int[] noBody = [400, 403, 404, 409, 412, 428];
         int[] withBody = [400, 403, 404, 409, 412, 413, 415, 422, 428];
 
-        group.MapPost("/{id:guid}/acknowledge", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, IMediator mediator, HttpContext http, CancellationToken ct) =>
+        group.MapPost("/{id}/acknowledge", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, [FromBody] Strictness.EmptyBody? body, IMediator mediator, HttpContext http, CancellationToken ct) =>
                 Act(new AcknowledgeReferralCommand(id, ifMatch), mediator, http, ct))
-            .WithName("AcknowledgeReferral").WithSummary("The receiver confirms receipt (requested → received); stops the acknowledge deadline. No body.")
+            .WithName("AcknowledgeReferral").WithSummary("The receiver confirms receipt (requested → received); stops the acknowledge deadline. Body: nothing or {}.")
             .Problems(noBody).WithIdempotency();
 
-        group.MapPost("/{id:guid}/accept", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, IMediator mediator, HttpContext http, CancellationToken ct) =>
+        group.MapPost("/{id}/accept", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, [FromBody] Strictness.EmptyBody? body, IMediator mediator, HttpContext http, CancellationToken ct) =>
                 Act(new AcceptReferralCommand(id, ifMatch), mediator, http, ct))
-            .WithName("AcceptReferral").WithSummary("The receiver takes the referral on (→ accepted) and becomes responsible; sets followUpBy. No body.")
+            .WithName("AcceptReferral").WithSummary("The receiver takes the referral on (→ accepted) and becomes responsible; sets followUpBy. Body: nothing or {}.")
             .Problems(noBody).WithIdempotency();
 
-        group.MapPost("/{id:guid}/decline", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, DeclineReferralBody body, IMediator mediator, HttpContext http,
+        group.MapPost("/{id}/decline", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, DeclineReferralBody body, IMediator mediator, HttpContext http,
                 CancellationToken ct) => Act(new DeclineReferralCommand(id, ifMatch, body.ReasonCode, body.Note), mediator, http, ct))
             .WithName("DeclineReferral").WithSummary("The receiver declines (→ rejected) with a reason code; a note is required for 'other'.")
             .Problems(withBody).WithIdempotency();
 
-        group.MapPost("/{id:guid}/redirect", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, RedirectReferralBody body, IMediator mediator, HttpContext http,
+        group.MapPost("/{id}/redirect", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, RedirectReferralBody body, IMediator mediator, HttpContext http,
                 CancellationToken ct) => Act(new RedirectReferralCommand(id, ifMatch, body.TargetOrganisationId, body.Note), mediator, http, ct))
             .WithName("RedirectReferral").WithSummary("The receiver forwards the referral (→ redirected) and submits the onward referral to the target in the same step.")
             .Problems(withBody).WithIdempotency();
 
-        group.MapPost("/{id:guid}/start", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, IMediator mediator, HttpContext http, CancellationToken ct) =>
+        group.MapPost("/{id}/start", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, [FromBody] Strictness.EmptyBody? body, IMediator mediator, HttpContext http, CancellationToken ct) =>
                 Act(new StartReferralCommand(id, ifMatch), mediator, http, ct))
-            .WithName("StartReferral").WithSummary("The receiver begins the service (accepted → in-progress). No body.")
+            .WithName("StartReferral").WithSummary("The receiver begins the service (accepted → in-progress). Body: nothing or {}.")
             .Problems(noBody).WithIdempotency();
 
-        group.MapPost("/{id:guid}/hold", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, ReferralReasonBody body, IMediator mediator, HttpContext http,
+        group.MapPost("/{id}/hold", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, ReferralReasonBody body, IMediator mediator, HttpContext http,
                 CancellationToken ct) => Act(new HoldReferralCommand(id, ifMatch, body.Reason), mediator, http, ct))
             .WithName("HoldReferral").WithSummary("The receiver pauses the service (→ on-hold); the reason is stored as a note.")
             .Problems(withBody).WithIdempotency();
 
-        group.MapPost("/{id:guid}/resume", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, IMediator mediator, HttpContext http, CancellationToken ct) =>
+        group.MapPost("/{id}/resume", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, [FromBody] Strictness.EmptyBody? body, IMediator mediator, HttpContext http, CancellationToken ct) =>
                 Act(new ResumeReferralCommand(id, ifMatch), mediator, http, ct))
-            .WithName("ResumeReferral").WithSummary("The receiver resumes the service (on-hold → in-progress). No body.")
+            .WithName("ResumeReferral").WithSummary("The receiver resumes the service (on-hold → in-progress). Body: nothing or {}.")
             .Problems(noBody).WithIdempotency();
 
-        group.MapPost("/{id:guid}/complete", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, CompleteReferralBody body, IMediator mediator, HttpContext http,
+        group.MapPost("/{id}/complete", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, CompleteReferralBody body, IMediator mediator, HttpContext http,
                 CancellationToken ct) => Act(new CompleteReferralCommand(id, ifMatch, body.Outcome, body.Note), mediator, http, ct))
             .WithName("CompleteReferral").WithSummary("The receiver closes the loop with an outcome (→ completed or failed); the note is for the referrer.")
             .Problems(withBody).WithIdempotency();
 
-        group.MapPost("/{id:guid}/steps/{code}", (Guid id, string code, [FromHeader(Name = "If-Match")] string? ifMatch, RecordReferralStepBody? body, IMediator mediator,
+        group.MapPost("/{id}/steps/{code}", (Guid id, string code, [FromHeader(Name = "If-Match")] string? ifMatch, RecordReferralStepBody? body, IMediator mediator,
                 HttpContext http, CancellationToken ct) => Act(new RecordReferralStepCommand(id, ifMatch, code, body?.Note), mediator, http, ct))
             .WithName("RecordReferralStep")
             .WithSummary("The receiver records a step of the pinned protocol as done, with an optional note (409: unknown or already done step).")
             .Problems(withBody).WithIdempotency();
 
-        group.MapPost("/{id:guid}/withdraw", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, ReferralReasonBody body, IMediator mediator, HttpContext http,
+        group.MapPost("/{id}/withdraw", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, ReferralReasonBody body, IMediator mediator, HttpContext http,
                 CancellationToken ct) => Act(new WithdrawReferralCommand(id, ifMatch, body.Reason), mediator, http, ct))
             .WithName("WithdrawReferral").WithSummary("The referrer withdraws a referral that is not final (→ cancelled), giving a reason.")
             .Problems(withBody).WithIdempotency();
@@ -142,16 +142,21 @@ public static class ReferralEndpoints
 }
 
 /// <summary>Body of <c>POST /referrals/{id}/decline</c>: reasonCode is one of no_capacity, not_eligible, service_not_offered, client_unreachable, duplicate, other.</summary>
+[ReferralNetwork.Api.OpenApi.ValidatedAs(typeof(DeclineReferralCommand))]
 public sealed record DeclineReferralBody(string? ReasonCode, string? Note);
 
 /// <summary>Body of <c>POST /referrals/{id}/complete</c>: outcome is one of service_provided, partially_provided (→ completed), client_declined, lost_contact, client_moved, not_eligible (→ failed).</summary>
+[ReferralNetwork.Api.OpenApi.ValidatedAs(typeof(CompleteReferralCommand))]
 public sealed record CompleteReferralBody(string? Outcome, string? Note);
 
 /// <summary>Body of <c>POST /referrals/{id}/redirect</c>.</summary>
+[ReferralNetwork.Api.OpenApi.ValidatedAs(typeof(RedirectReferralCommand))]
 public sealed record RedirectReferralBody(Guid? TargetOrganisationId, string? Note);
 
 /// <summary>Body of <c>POST /referrals/{id}/hold</c> and <c>/withdraw</c>.</summary>
+[ReferralNetwork.Api.OpenApi.ValidatedAs(typeof(WithdrawReferralCommand))]
 public sealed record ReferralReasonBody(string? Reason);
 
 /// <summary>Body of <c>POST /referrals/{id}/notes</c>.</summary>
+[ReferralNetwork.Api.OpenApi.ValidatedAs(typeof(AddReferralNoteCommand))]
 public sealed record AddReferralNoteBody(string? Text);

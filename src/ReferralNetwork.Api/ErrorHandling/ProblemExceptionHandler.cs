@@ -25,25 +25,29 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
 
     public static (int Status, string Title, string? Detail, IReadOnlyDictionary<string, object?> Extensions) Map(Exception exception) => exception switch
     {
-        ValidationException v => (400, "The request is not valid.", "See errors for each field.",
+        ValidationException v => (400, T("Invalid"), T("SeeErrors"),
             new Dictionary<string, object?> { ["errors"] = v.Errors.GroupBy(e => FieldName(e.PropertyName)).ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).Distinct().ToArray()) }),
-        BadHttpRequestException b => (b.StatusCode, b.StatusCode switch { 413 => "The request body is too large.", 415 => "Unsupported media type.", _ => "The request could not be read." },
+        BadHttpRequestException { StatusCode: 400 } b when FieldOf(b) is { } field => (400, T("Invalid"), T("SeeErrors"),
+            new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [field.Name] = [field.Message] } }),
+        BadHttpRequestException b => (b.StatusCode, b.StatusCode switch { 413 => T("TooLarge"), 415 => T("UnsupportedMediaType"), _ => T("Unreadable") },
             DescribeBadRequest(b), NoExtensions),
-        NotFoundException n => (404, "Not found.", n.Message, NoExtensions),
-        ForbiddenException f => (403, "Forbidden.", f.Message, NoExtensions),
-        ConflictException c => (409, "Conflict.", c.Message, c.Extensions),
-        GoneException g => (410, "Gone.", g.Message, new Dictionary<string, object?> { ["rule"] = g.Rule }),
-        PreconditionFailedException p => (412, "Precondition failed.", p.Message, NoExtensions),
-        PreconditionRequiredException p => (428, "Precondition required.", p.Message, NoExtensions),
-        RuleViolationException r => (422, "A rule of the network forbids this.", r.Message, new Dictionary<string, object?> { ["rule"] = r.Rule }),
+        NotFoundException n => (404, T("NotFound"), n.Message, NoExtensions),
+        ForbiddenException f => (403, T("Forbidden"), f.Message, NoExtensions),
+        ConflictException c => (409, T("Conflict"), c.Message, c.Extensions),
+        GoneException g => (410, T("Gone"), g.Message, new Dictionary<string, object?> { ["rule"] = g.Rule }),
+        PreconditionFailedException p => (412, T("PreconditionFailed"), p.Message, NoExtensions),
+        PreconditionRequiredException p => (428, T("PreconditionRequired"), p.Message, NoExtensions),
+        RuleViolationException r => (422, T("RuleForbids"), r.Message, new Dictionary<string, object?> { ["rule"] = r.Rule }),
         // DESIGN §4: a refused transition lists what the caller's party may do instead (wire codes).
-        IllegalTransitionException t => (409, "The referral's status does not allow this action.", t.Message, Refusal(t)),
-        WrongPartyException w => (403, "This action belongs to the other party.", w.Message, Refusal(w)),
-        DomainConflictException c => (409, "Conflict.", c.Message, NoExtensions),
-        DomainForbiddenException f => (403, "Forbidden.", f.Message, NoExtensions),
-        DomainRuleException r => (422, "A rule of the network forbids this.", r.Message, new Dictionary<string, object?>(r.Details) { ["rule"] = r.Rule }),
-        _ => (500, "An unexpected error occurred.", "The error was logged; quote the traceId when reporting it.", NoExtensions),
+        IllegalTransitionException t => (409, T("StatusForbids"), t.Message, Refusal(t)),
+        WrongPartyException w => (403, T("OtherParty"), w.Message, Refusal(w)),
+        DomainConflictException c => (409, T("Conflict"), c.Message, NoExtensions),
+        DomainForbiddenException f => (403, T("Forbidden"), f.Message, NoExtensions),
+        DomainRuleException r => (422, T("RuleForbids"), r.Message, new Dictionary<string, object?>(r.Details) { ["rule"] = r.Rule }),
+        _ => (500, T("Unexpected"), T("UnexpectedDetail"), NoExtensions),
     };
+
+    private static string T(string key) => Resources.ProblemTexts.Get(key);
 
     private static readonly IReadOnlyDictionary<string, object?> NoExtensions = new Dictionary<string, object?>();
 
@@ -58,13 +62,61 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
     public static string FieldName(string propertyName) =>
         string.Join('.', propertyName.Split('.').Select(p => p.Length == 0 ? p : char.ToLowerInvariant(p[0]) + p[1..]));
 
-    private static string DescribeBadRequest(BadHttpRequestException exception)
+    private static readonly System.Text.RegularExpressions.Regex BindFailure = new(
+        "parameter \"(?<type>[^\"]+) (?<name>[^ \"]+)\"(?<rest>.*)$", System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
+
+    /// <summary>
+    /// The member or parameter a binding failure is about, with a message in JSON terms. Binder and parser messages
+    /// name CLR types ("Nullable&lt;Guid&gt; personId", "…SubmitReferralCommand"); none of that reaches the client.
+    /// </summary>
+    public static (string Name, string Message)? FieldOf(BadHttpRequestException exception)
     {
-        for (Exception? inner = exception; inner is not null; inner = inner.InnerException)
+        for (Exception? inner = exception.InnerException; inner is not null; inner = inner.InnerException)
             if (inner is JsonException json)
-                return $"The body is not valid JSON for this operation{(json.Path is { Length: > 1 } path ? $" at '{path}'" : "")}: {Sanitise(json.Message)}";
-        return Sanitise(exception.Message);
+                return (JsonPath(json.Path), JsonMessage(json.Message));
+        if (exception.Message.StartsWith("Implicit body inferred", StringComparison.Ordinal)) return ("body", Strictness.StrictMessages.BodyRequired);
+        var match = BindFailure.Match(exception.Message);
+        if (!match.Success) return null;
+        var (type, name, rest) = (match.Groups["type"].Value, match.Groups["name"].Value, match.Groups["rest"].Value);
+        if (rest.Contains("from body", StringComparison.Ordinal) || rest.Contains("request body", StringComparison.Ordinal))
+            return ("body", Strictness.StrictMessages.BodyRequired);
+        if (exception.Message.StartsWith("Required parameter", StringComparison.Ordinal)) return (name, Strictness.StrictMessages.ParameterRequired);
+        return (name, Strictness.StrictMessages.WrongType(Describe(type)));
     }
+
+    private static readonly System.Text.RegularExpressions.Regex ConvertedTo = new(
+        "could not be converted to (?<type>[^ .]+(\\.[^ .]+)*)\\.", System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
+
+    /// <summary>Our own converters' messages are for clients (a time out of bounds); the parser's name CLR types.</summary>
+    private static string JsonMessage(string message)
+    {
+        if (message.StartsWith("A time must lie", StringComparison.Ordinal)) return Sanitise(message.Split(" Path:")[0]);
+        var converted = ConvertedTo.Match(message);
+        if (!converted.Success)
+            return message.Contains("ReferralNetwork", StringComparison.Ordinal) || message.Contains("System.", StringComparison.Ordinal)
+                ? Strictness.StrictMessages.Unreadable : Sanitise(message.Split(" Path:")[0]);
+        var type = converted.Groups["type"].Value;
+        var last = type[(type.LastIndexOf('.') + 1)..];
+        return last is "Guid" or "Int32" or "Int64" or "Int16" or "Byte" or "Boolean" or "DateTimeOffset" or "DateTime" or "DateOnly" or "Double" or "Decimal" or "String"
+            || type.StartsWith("System.Nullable", StringComparison.Ordinal)
+            ? Strictness.StrictMessages.WrongType(Describe(type)) : Strictness.StrictMessages.Unreadable;
+    }
+
+    /// <summary>"$.person.birthYear" → "person.birthYear"; "$" → "body".</summary>
+    private static string JsonPath(string? path) => path is null or "$" ? "body" : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
+
+    private static string Describe(string clrType) => clrType switch
+    {
+        _ when clrType.Contains("Guid", StringComparison.Ordinal) => Strictness.StrictMessages.KindUuid,
+        _ when clrType.Contains("Int", StringComparison.Ordinal) => Strictness.StrictMessages.KindInteger,
+        _ when clrType.Contains("Bool", StringComparison.Ordinal) => Strictness.StrictMessages.KindBoolean,
+        _ when clrType.Contains("DateTimeOffset", StringComparison.Ordinal) || clrType.Contains("DateTime", StringComparison.Ordinal) => Strictness.StrictMessages.KindDateTime,
+        _ when clrType.Contains("DateOnly", StringComparison.Ordinal) => Strictness.StrictMessages.KindDate,
+        _ when clrType.Contains("Double", StringComparison.Ordinal) || clrType.Contains("Decimal", StringComparison.Ordinal) => Strictness.StrictMessages.KindNumber,
+        _ => Strictness.StrictMessages.KindString,
+    };
+
+    private static string DescribeBadRequest(BadHttpRequestException exception) => Sanitise(exception.Message);
 
     // Parser messages may echo bytes of the input; keep them printable and short.
     private static string Sanitise(string message)

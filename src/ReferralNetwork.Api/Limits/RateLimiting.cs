@@ -23,10 +23,7 @@ public static class RateLimiting
     public static IServiceCollection AddPerKeyRateLimiting(this IServiceCollection services, IConfiguration configuration)
     {
         var options = configuration.GetSection("RateLimiting").Get<RateLimitingOptions>() ?? new RateLimitingOptions();
-        services.AddRateLimiter(limiter =>
-        {
-            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+        var buckets = PartitionedRateLimiter.Create<HttpContext, string>(context =>
             {
                 if (!options.Enabled || !context.Request.Path.StartsWithSegments("/api")) return RateLimitPartition.GetNoLimiter("unlimited");
                 var principal = context.User.FindFirstValue(ClaimTypes.NameIdentifier);
@@ -41,6 +38,11 @@ public static class RateLimiting
                     AutoReplenishment = true,
                 });
             });
+        services.AddSingleton(new RateLimitHeaders(buckets, options));
+        services.AddRateLimiter(limiter =>
+        {
+            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            limiter.GlobalLimiter = buckets;
             limiter.OnRejected = async (context, ct) =>
             {
                 var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
@@ -50,11 +52,46 @@ public static class RateLimiting
                 await problems.WriteAsync(new ProblemDetailsContext
                 {
                     HttpContext = context.HttpContext,
-                    ProblemDetails = { Status = 429, Title = "Too many requests.", Type = ProblemTypes.For(429),
+                    ProblemDetails = { Status = 429, Title = ReferralNetwork.Api.Resources.ProblemTexts.Get("TooManyRequests"), Type = ProblemTypes.For(429),
                         Detail = $"This API key is over its limit of {options.PermitsPerMinute} requests a minute; retry after {seconds} s." },
                 });
             };
         });
         return services;
+    }
+
+    /// <summary>Every answer under /api says how much of the caller's bucket is left (IETF RateLimit headers), so a partner can slow down before a 429.</summary>
+    public static IApplicationBuilder UseRateLimitHeaders(this IApplicationBuilder app)
+    {
+        var headers = app.ApplicationServices.GetRequiredService<RateLimitHeaders>();
+        return app.Use((context, next) =>
+        {
+            if (headers.Options.Enabled && context.Request.Path.StartsWithSegments("/api"))
+                context.Response.OnStarting(() =>
+                {
+                    headers.Write(context);
+                    return Task.CompletedTask;
+                });
+            return next(context);
+        });
+    }
+}
+
+/// <summary>
+/// <c>RateLimit-Policy: "per-key";q=&lt;burst&gt;;w=&lt;seconds to refill&gt;</c> and <c>RateLimit: "per-key";r=&lt;left&gt;;t=&lt;seconds until full&gt;</c>
+/// (draft-ietf-httpapi-ratelimit-headers), from the caller's own token bucket.
+/// </summary>
+public sealed class RateLimitHeaders(PartitionedRateLimiter<HttpContext> buckets, RateLimitingOptions options)
+{
+    public RateLimitingOptions Options => options;
+
+    public void Write(HttpContext context)
+    {
+        var perSecond = Math.Max(1, options.PermitsPerMinute / 60);
+        var burst = Math.Max(1, options.PermitsPerMinute / 6);
+        var left = buckets.GetStatistics(context)?.CurrentAvailablePermits ?? burst;
+        var full = (int)Math.Ceiling((burst - left) / (double)perSecond);
+        context.Response.Headers["RateLimit-Policy"] = $"\"per-key\";q={burst};w={(int)Math.Ceiling(burst / (double)perSecond)}";
+        context.Response.Headers["RateLimit"] = $"\"per-key\";r={Math.Max(0, left)};t={Math.Max(0, full)}";
     }
 }

@@ -18,7 +18,7 @@ public sealed class RequestLimitsMiddleware(RequestDelegate next, LimitsOptions 
             await problems.WriteAsync(new ProblemDetailsContext
             {
                 HttpContext = context,
-                ProblemDetails = { Status = 413, Title = "The request body is too large.", Type = ProblemTypes.For(413),
+                ProblemDetails = { Status = 413, Title = ReferralNetwork.Api.Resources.ProblemTexts.Get("TooLarge"), Type = ProblemTypes.For(413),
                     Detail = $"The body may be at most {limits.MaxRequestBodyBytes} bytes." },
             });
             return;

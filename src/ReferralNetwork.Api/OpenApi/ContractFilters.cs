@@ -50,7 +50,11 @@ public static class WireCodes
     {
         var target = schema is OpenApiSchema concrete && concrete.Type?.HasFlag(JsonSchemaType.Array) == true ? concrete.Items : schema;
         if (target is OpenApiSchema s && (s.Type?.HasFlag(JsonSchemaType.String) ?? false) && (s.Enum is null || s.Enum.Count == 0))
+        {
             s.Enum = codes.Select(c => (JsonNode)JsonValue.Create(c)!).ToList();
+            // JSON Schema checks enum on its own: a nullable code lists null among its values, or a null answer breaks it.
+            if (s.Type.Value.HasFlag(JsonSchemaType.Null)) s.Enum.Add(null!);
+        }
     }
 }
 
@@ -59,11 +63,20 @@ public sealed class WireCodesSchemaFilter : ISchemaFilter
     public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
     {
         if (schema.Properties is null || context.Type.Namespace?.StartsWith("ReferralNetwork", StringComparison.Ordinal) != true) return;
-        foreach (var (name, property) in schema.Properties)
+        foreach (var (name, property) in schema.Properties.ToList())
         {
-            // A nullable reference (allOf + nullable) needs its type beside `nullable` in OpenAPI 3.0.
-            if (property is OpenApiSchema { AllOf.Count: > 0 } wrapper && wrapper.Type == JsonSchemaType.Null)
-                wrapper.Type = JsonSchemaType.Object | JsonSchemaType.Null;
+            // A nullable reference: the referenced schema or null, in JSON Schema's own terms (an allOf beside a null
+            // type would still demand the object).
+            if (property is OpenApiSchema { AllOf.Count: 1 } wrapper && wrapper.Type is { } t && t.HasFlag(JsonSchemaType.Null))
+            {
+                schema.Properties[name] = new OpenApiSchema
+                {
+                    Description = wrapper.Description,
+                    // null first, in oneOf: the form JSON Schema code generators (NJsonSchema, openapi-typescript) read as "nullable reference".
+                    OneOf = [new OpenApiSchema { Type = JsonSchemaType.Null }, wrapper.AllOf[0]],
+                };
+                continue;
+            }
             if (WireCodes.ByName.TryGetValue(name, out var codes)) WireCodes.Restrict(property, codes);
             else if (name == "status" && context.Type.Name.StartsWith("Referral", StringComparison.Ordinal)) WireCodes.Restrict(property, WireCodes.ReferralStatuses);
         }

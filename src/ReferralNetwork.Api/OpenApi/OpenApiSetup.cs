@@ -9,6 +9,7 @@ public static class OpenApiSetup
     public static IServiceCollection AddReferralNetworkOpenApi(this IServiceCollection services)
     {
         services.AddEndpointsApiExplorer();
+        services.AddSingleton<ContractLimits>();
         services.AddSwaggerGen(o =>
         {
             o.SwaggerDoc(DocumentName, new OpenApiInfo
@@ -17,8 +18,14 @@ public static class OpenApiSetup
                 Version = "v1",
                 Description = "Referrals of vulnerable people between the organisations that protect migrants in Serbia, under shared protocols and accountability rules.",
                 License = new OpenApiLicense { Name = "Proprietary — ReferralNetwork members only" },
+                Contact = new OpenApiContact { Name = "The network coordinator that operates this deployment (see README, For partner systems)" },
             });
-            o.AddServer(new OpenApiServer { Url = "/", Description = "This deployment" });
+            // x-internal: false — the contract is for partner systems outside the operator (OWASP API9 asks it be said).
+            o.AddServer(new OpenApiServer
+            {
+                Url = "/", Description = "This deployment (production, or a test deployment: the contract is the same)",
+                Extensions = new Dictionary<string, IOpenApiExtension> { ["x-internal"] = new JsonNodeExtension(System.Text.Json.Nodes.JsonValue.Create(false)) },
+            });
             // Nullable reference types decide `nullable`; a nullable reference to another schema is written as
             // allOf + nullable (OpenAPI 3.0), so generated clients accept the null the API sends.
             o.SupportNonNullableReferenceTypes();
@@ -26,6 +33,10 @@ public static class OpenApiSetup
             o.SchemaFilter<WireCodesSchemaFilter>();
             o.OperationFilter<ContractOperationFilter>();
             o.DocumentFilter<TagsDocumentFilter>();
+            o.SchemaFilter<RequiredAndLimitsSchemaFilter>();
+            o.OperationFilter<ProblemsAndHeadersOperationFilter>();
+            o.DocumentFilter<LimitsDocumentFilter>();
+            o.DocumentFilter<WebhooksDocumentFilter>();
             o.AddSecurityDefinition("bearer", new OpenApiSecurityScheme
             {
                 Type = SecuritySchemeType.Http,
@@ -58,7 +69,9 @@ public static class OpenApiSetup
     public static void UseReferralNetworkOpenApi(this WebApplication app)
     {
         if (!IsPublic(app.Configuration, app.Environment)) return;
-        app.UseSwagger();
+        // OpenAPI 3.1: nullability is JSON Schema's own ("type": ["string", "null"], anyOf with {"type": "null"}), which
+        // validating tools (Prism, Spectral) honour; 3.0's "nullable" beside an allOf is ignored by them (issue 15).
+        app.UseSwagger(o => o.OpenApiVersion = OpenApiSpecVersion.OpenApi3_1);
         app.UseSwaggerUI(o => o.SwaggerEndpoint($"/swagger/{DocumentName}/swagger.json", "ReferralNetwork v1"));
     }
 }

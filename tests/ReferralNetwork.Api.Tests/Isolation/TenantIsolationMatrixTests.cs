@@ -120,7 +120,7 @@ public abstract class TenantIsolationMatrixTests(ApiFixture fixture)
         }
         var observing = await world.Clients["observer"].GetFromJsonAsync<JsonObject>("/api/v1/referrals?box=observing&limit=100");
         Assert.Contains(observing!["items"]!.AsArray(), i => i!["id"]!.GetValue<Guid>() == world.Referral);
-        var webhooks = await world.Clients["outadmin"].GetFromJsonAsync<JsonArray>("/api/v1/webhooks");
+        var webhooks = (await world.Clients["outadmin"].GetFromJsonAsync<JsonObject>("/api/v1/webhooks"))!["items"]!.AsArray();
         Assert.DoesNotContain(webhooks!, h => h!["id"]!.GetValue<Guid>() == world.Webhook);
     }
 

@@ -37,12 +37,20 @@ public sealed class LimitsTests(LimitedApiFixture fixture) : IClassFixture<Limit
         var busy = await network.OrganisationAsync();
         var calm = await network.OrganisationAsync();
         HttpResponseMessage? limited = null;
+        var remaining = new List<int>();
         for (var i = 0; i < 40 && limited is null; i++)
         {
             var response = await busy.Caseworker.GetAsync("/api/v1/me");
             if (response.StatusCode == HttpStatusCode.TooManyRequests) limited = response;
+            // Every answer says what is left of the key's bucket (IETF RateLimit headers), the 429 included.
+            var header = response.Headers.GetValues("RateLimit").Single();
+            Assert.Matches("^\"per-key\";r=[0-9]+;t=[0-9]+$", header);
+            remaining.Add(int.Parse(header.Split(";r=")[1].Split(';')[0]));
+            Assert.Matches("^\"per-key\";q=[0-9]+;w=[0-9]+$", response.Headers.GetValues("RateLimit-Policy").Single());
         }
         Assert.NotNull(limited);
+        Assert.Equal(0, remaining[^1]);
+        Assert.True(remaining[0] > remaining[^1], string.Join(',', remaining));
         Assert.True(int.Parse(limited.Headers.GetValues("Retry-After").Single()) >= 1);
         var problem = await limited.Content.ReadFromJsonAsync<JsonObject>();
         Assert.Equal(429, problem!["status"]!.GetValue<int>());

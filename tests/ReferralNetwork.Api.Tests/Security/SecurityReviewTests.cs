@@ -217,7 +217,7 @@ public abstract class SecurityReviewTests(ApiFixture fixture)
         await TestNetwork.Expect(created, HttpStatusCode.Created);
         var view = (await created.Content.ReadFromJsonAsync<JsonObject>())!;
         Assert.Equal(expiresAt, view["expiresAt"]!.GetValue<DateTimeOffset>());
-        var listed = await orgAdmin.GetFromJsonAsync<JsonArray>($"/api/v1/organisations/{organisation.Id}/api-keys");
+        var listed = (await orgAdmin.GetFromJsonAsync<JsonObject>($"/api/v1/organisations/{organisation.Id}/api-keys"))!["items"]!.AsArray();
         Assert.Contains(listed!, k => k!["id"]!.GetValue<Guid>() == view.Id() && k["expiresAt"]!.GetValue<DateTimeOffset>() == expiresAt);
         var temporary = fixture.Client(view["key"]!.GetValue<string>());
         await TestNetwork.Expect(await temporary.GetAsync("/api/v1/me"), HttpStatusCode.OK);

@@ -172,9 +172,9 @@ public abstract class WebhookSubscriptionTests(ApiFixture fixture)
         var subscription = await _api.SubscribeAsync(partnerA, LoopbackUrl);
         await _api.SubscribeAsync(adminB, LoopbackUrl);
 
-        var listA = await adminA.GetFromJsonAsync<JsonArray>("/api/v1/webhooks");
+        var listA = (await adminA.GetFromJsonAsync<JsonObject>("/api/v1/webhooks"))!["items"]!.AsArray();
         Assert.Equal([subscription.Id], listA!.Select(w => w!["id"]!.GetValue<Guid>()));
-        var listB = await adminB.GetFromJsonAsync<JsonArray>("/api/v1/webhooks");
+        var listB = (await adminB.GetFromJsonAsync<JsonObject>("/api/v1/webhooks"))!["items"]!.AsArray();
         Assert.DoesNotContain(listB!, w => w!["id"]!.GetValue<Guid>() == subscription.Id);
 
         Assert.Equal(HttpStatusCode.NotFound, (await adminB.GetAsync($"/api/v1/webhooks/{subscription.Id}")).StatusCode);
@@ -185,7 +185,7 @@ public abstract class WebhookSubscriptionTests(ApiFixture fixture)
         Assert.Equal(before, await fixture.RowCountsAsync());
 
         Assert.Equal(HttpStatusCode.NoContent, (await adminA.DeleteAsync($"/api/v1/webhooks/{subscription.Id}")).StatusCode);
-        Assert.Empty((await adminA.GetFromJsonAsync<JsonArray>("/api/v1/webhooks"))!);
+        Assert.Empty((await adminA.GetFromJsonAsync<JsonObject>("/api/v1/webhooks"))!["items"]!.AsArray());
         Assert.Equal(HttpStatusCode.NotFound, (await adminA.GetAsync($"/api/v1/webhooks/{subscription.Id}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await adminA.DeleteAsync($"/api/v1/webhooks/{subscription.Id}")).StatusCode);
         Assert.Equal(1, await _api.CountAsync("SELECT COUNT(*) FROM audit_events WHERE stream_id = @Stream AND type = 'webhook.deleted'",

@@ -89,7 +89,7 @@ function renderSignIn() {
 
 async function loadMe() {
   state.me = await get('/me');
-  state.services = await get('/services');
+  state.services = (await get('/services')).items;
 }
 
 // ---- boxes ---------------------------------------------------------------------------------------------------

@@ -7,6 +7,21 @@ namespace ReferralNetwork.Application.Features.Common;
 
 public static class ServiceCodes
 {
+    /// <summary>
+    /// A filter by service names one of the catalogue's codes, or it is a 400 listing them: an unknown code would
+    /// otherwise answer an empty list, which a partner cannot tell from "none yet".
+    /// </summary>
+    public static IRuleBuilderOptionsConditions<T, string?> IsKnownServiceFilter<T>(this IRuleBuilder<T, string?> rule, IDbSession session) =>
+        rule.CustomAsync(async (code, context, ct) =>
+        {
+            if (code is null) return;
+            var connection = await session.ConnectionAsync(ct);
+            var known = (await connection.QueryAsync<string>(new CommandDefinition(
+                "SELECT code FROM services WHERE active = @Active ORDER BY code", new { Active = true }, session.Transaction, cancellationToken: ct))).ToList();
+            if (!known.Contains(code))
+                context.AddFailure(new ValidationFailure(context.PropertyPath, $"'{code}' is not one of: {string.Join(", ", known)}."));
+        });
+
     /// <summary>Rejects codes the catalogue does not hold, naming each offending element (400).</summary>
     public static async Task EnsureKnownAsync(IDbSession session, IReadOnlyList<string> codes, string field, CancellationToken ct)
     {

@@ -14,11 +14,11 @@ public sealed record ListOrganisationsQuery(
 
 public sealed class ListOrganisationsValidator : AbstractValidator<ListOrganisationsQuery>
 {
-    public ListOrganisationsValidator()
+    public ListOrganisationsValidator(IDbSession session)
     {
         RuleFor(q => q.Kind).IsCode<ListOrganisationsQuery, OrganisationKind>();
         RuleFor(q => q.Municipality).IsText(100);
-        RuleFor(q => q.Service).IsServiceCode().When(q => q.Service is not null);
+        RuleFor(q => q.Service).IsKnownServiceFilter(session);
         RuleFor(q => q.Language).IsLanguageTag().When(q => q.Language is not null);
         RuleFor(q => q.Q).IsText(100);
         RuleFor(q => q.Limit).IsLimit();

@@ -23,12 +23,12 @@ public sealed class ListReferralsValidator : AbstractValidator<ListReferralsQuer
 {
     public static readonly string[] Boxes = ["inbox", "outbox", "observing", "escalated"];
 
-    public ListReferralsValidator()
+    public ListReferralsValidator(IDbSession session)
     {
         RuleFor(q => q.Box).NotEmpty().Must(b => b is null || Boxes.Contains(b)).WithMessage("box is one of: inbox, outbox, observing, escalated.");
         RuleFor(q => q.Status).IsCode<ListReferralsQuery, ReferralStatus>();
         RuleFor(q => q.Urgency).IsCode<ListReferralsQuery, Urgency>();
-        RuleFor(q => q.Service).IsServiceCode().When(q => q.Service is not null);
+        RuleFor(q => q.Service).IsKnownServiceFilter(session);
         RuleFor(q => q.Limit).IsLimit();
         RuleFor(q => q.Cursor).MaximumLength(200);
     }

@@ -1,0 +1,267 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using ReferralNetwork.Api.Tests.Infrastructure;
+
+namespace ReferralNetwork.Partner.Tests;
+
+/// <summary>
+/// Tools no one here wrote judge the committed contract (issue 15), installed by <c>npm ci</c> in tools/contract
+/// (scripts/test.sh does it; the versions are pinned in its package-lock.json). Missing tools fail these tests:
+/// (a) Spectral with spectral:oas and the OWASP ruleset reports no error; (b) Prism's validating proxy sees a partner's
+/// calls — successes and refusals — and finds no answer that breaks the contract; (c) a TypeScript client generated
+/// with openapi-typescript runs the partner scenario through openapi-fetch under Node's test runner.
+/// </summary>
+public sealed class ContractToolsTests : IAsyncLifetime
+{
+    private static readonly string Tools = Path.Combine(Repository.Root, "tools", "contract");
+    private static readonly string Contract = Path.Combine(Repository.Root, "openapi", "referral-network.v1.json");
+    private readonly string _adminKey = "rn_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    private ApiProcess _api = null!;
+
+    public async Task InitializeAsync()
+    {
+        _api = await ApiProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["Bootstrap__NetworkAdminKey"] = _adminKey,
+            ["Encryption__MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["Audit__CheckpointSigningKey"] = ApiProcess.CheckpointSigningKeyPem,
+            // Rate limiting stays on (its headers are part of the contract), generous enough for the scenarios.
+            ["RateLimiting__PermitsPerMinute"] = "6000",
+        });
+    }
+
+    public async Task DisposeAsync() => await _api.DisposeAsync();
+
+    private static string Tool(string name)
+    {
+        var path = Path.Combine(Tools, "node_modules", ".bin", name);
+        Assert.True(File.Exists(path), $"{path} is missing: run `npm ci` in tools/contract (scripts/test.sh does it before the tests).");
+        return path;
+    }
+
+    private static ProcessStartInfo Start(string file, params string[] arguments)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Tools };
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        info.Environment["SCARF_ANALYTICS"] = "false";
+        info.Environment["NO_UPDATE_NOTIFIER"] = "1";
+        return info;
+    }
+
+    private static async Task<(int Exit, string Output, string Error)> RunAsync(ProcessStartInfo info, TimeSpan timeout)
+    {
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"{info.FileName} did not start");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{info.FileName} {string.Join(' ', info.ArgumentList)} ran longer than {timeout}: {await output}{await error}");
+        }
+        return (process.ExitCode, await output, await error);
+    }
+
+    [Fact]
+    public async Task Spectral_with_the_owasp_ruleset_finds_no_error_in_the_committed_contract()
+    {
+        var (exit, output, error) = await RunAsync(Start(Tool("spectral"), "lint", "--ruleset", ".spectral.yaml", "--format", "json", "--fail-severity", "error", Contract),
+            TimeSpan.FromMinutes(3));
+        var start = output.IndexOf('[');
+        Assert.True(start >= 0, $"spectral printed no report (exit {exit}): {output}{error}");
+        var findings = JsonNode.Parse(output[start..])!.AsArray();
+        var errors = findings.Where(f => f!["severity"]!.GetValue<int>() == 0).Select(f => $"{f!["code"]} at {string.Join('.', f["path"]!.AsArray())}: {f["message"]}").ToList();
+        Assert.True(errors.Count == 0, string.Join('\n', errors));
+        Assert.Equal(0, exit);
+        // The ruleset really ran: the OWASP rules report their warnings (each listed in openapi/README.md).
+        Assert.Contains(findings, f => f!["code"]!.GetValue<string>().StartsWith("owasp:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Prism_validating_proxy_finds_no_answer_outside_the_contract()
+    {
+        var port = ApiProcess.FreePort();
+        using var prism = Process.Start(Start(Tool("prism"), "proxy", Contract, _api.BaseAddress.ToString().TrimEnd('/'), "--host", "127.0.0.1", "--port",
+            port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--errors", "false"))!;
+        var log = new StringBuilder();
+        prism.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
+        prism.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
+        prism.BeginOutputReadLine();
+        prism.BeginErrorReadLine();
+        try
+        {
+            var proxy = new Uri($"http://127.0.0.1:{port}");
+            await WaitForAsync(proxy, log);
+            var scenario = new PartnerCalls(proxy, _adminKey);
+            await scenario.RunAsync();
+            Assert.True(scenario.Calls >= 25, $"only {scenario.Calls} calls");
+            Assert.True(scenario.Violations.Count == 0, string.Join('\n', scenario.Violations));
+        }
+        finally
+        {
+            if (!prism.HasExited) prism.Kill(entireProcessTree: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_typescript_client_generated_from_the_contract_runs_the_partner_scenario()
+    {
+        var generate = await RunAsync(Start(Tool("openapi-typescript"), Contract, "-o", "generated/referral-network.d.ts"), TimeSpan.FromMinutes(2));
+        Assert.True(generate.Exit == 0, generate.Output + generate.Error);
+        // Type-checked against the generated types before it runs: a contract the client cannot be written against fails here.
+        var compile = await RunAsync(Start(Tool("tsc"), "-p", "tsconfig.json"), TimeSpan.FromMinutes(2));
+        Assert.True(compile.Exit == 0, compile.Output + compile.Error);
+        var test = Start("node", "--test", "generated/partner-scenario.test.js");
+        test.Environment["REFERRALNET_API"] = _api.BaseAddress.ToString().TrimEnd('/');
+        test.Environment["REFERRALNET_ADMIN_KEY"] = _adminKey;
+        var run = await RunAsync(test, TimeSpan.FromMinutes(2));
+        Assert.True(run.Exit == 0, run.Output + run.Error);
+        Assert.Contains("# fail 0", run.Output);
+        Assert.DoesNotContain("# pass 0", run.Output);
+    }
+
+    /// <summary>Kestrel drops a request with a non-ASCII header before any middleware; the Idempotency-Key is read so its own check answers with a problem.</summary>
+    [Fact]
+    public async Task A_non_ascii_idempotency_key_gets_a_problem_body_from_the_real_server()
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, _api.Port);
+        await using var stream = tcp.GetStream();
+        var body = "{}"u8.ToArray();
+        var head = Encoding.ASCII.GetBytes($"POST /api/v1/referrals HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {_adminKey}\r\nContent-Type: application/json\r\n" +
+                                          $"Content-Length: {body.Length}\r\nConnection: close\r\nIdempotency-Key: ");
+        await stream.WriteAsync(head);
+        await stream.WriteAsync(Encoding.UTF8.GetBytes("ključ-☃\r\n\r\n"));
+        await stream.WriteAsync(body);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        var answer = await reader.ReadToEndAsync();
+        Assert.StartsWith("HTTP/1.1 400", answer);
+        Assert.Contains("Content-Type: application/problem+json", answer);
+        Assert.Contains("Idempotency-Key", answer[answer.IndexOf("\r\n\r\n", StringComparison.Ordinal)..]);
+    }
+
+    private static async Task WaitForAsync(Uri proxy, StringBuilder log)
+    {
+        using var http = new HttpClient { BaseAddress = proxy, Timeout = TimeSpan.FromSeconds(2) };
+        for (var deadline = DateTime.UtcNow.AddSeconds(60); DateTime.UtcNow < deadline; await Task.Delay(250))
+        {
+            try
+            {
+                if ((await http.GetAsync("/health/live")).IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) { }
+        }
+        lock (log) throw new TimeoutException("prism proxy did not start: " + log);
+    }
+}
+
+/// <summary>
+/// A partner's workload through Prism: every answer's <c>sl-violations</c> header must be empty of response violations;
+/// requests the scenario sends wrong on purpose (to see the refusal) may carry request violations, nothing else.
+/// </summary>
+internal sealed class PartnerCalls(Uri proxy, string adminKey)
+{
+    public List<string> Violations { get; } = [];
+    public int Calls { get; private set; }
+
+    private HttpClient Client(string key)
+    {
+        var http = new HttpClient { BaseAddress = proxy };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return http;
+    }
+
+    private async Task<JsonNode?> CallAsync(HttpClient client, HttpMethod method, string path, string? json = null, int expect = 200, string? ifMatch = null,
+        bool wrongOnPurpose = false, string? idempotencyKey = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        if (ifMatch is not null) request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+        if (idempotencyKey is not null) request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
+        using var response = await client.SendAsync(request);
+        Calls++;
+        var text = await response.Content.ReadAsStringAsync();
+        if ((int)response.StatusCode != expect) Violations.Add($"{method} {path}: expected {expect}, got {(int)response.StatusCode}: {text}");
+        if (response.Headers.TryGetValues("sl-violations", out var values))
+            foreach (var violation in JsonNode.Parse(string.Join("", values))!.AsArray())
+            {
+                var location = violation!["location"]?.AsArray().FirstOrDefault()?.GetValue<string>();
+                if (wrongOnPurpose && location == "request") continue;
+                Violations.Add($"{method} {path} → {(int)response.StatusCode}: {violation.ToJsonString()}");
+            }
+        return text.Length == 0 ? null : JsonNode.Parse(text);
+    }
+
+    public async Task RunAsync()
+    {
+        var admin = Client(adminKey);
+        var csw = (await CallAsync(admin, HttpMethod.Post, "/api/v1/organisations",
+            """{"name":"Centar za socijalni rad","kind":"centre_for_social_work","municipality":"Beograd","services":["guardianship","child_protection"],"languages":["sr","en"]}""",
+            201))!["id"]!.GetValue<string>();
+        var ngo = (await CallAsync(admin, HttpMethod.Post, "/api/v1/organisations",
+            """{"name":"Pravna pomoć","kind":"ngo","municipality":"Beograd","services":["legal_aid"],"languages":["sr","ar"]}""", 201))!["id"]!.GetValue<string>();
+        await CallAsync(admin, HttpMethod.Post, "/api/v1/organisations", """{"name":"X","kind":"ngo","status":"active"}""", 400, wrongOnPurpose: true);
+        var cswAdmin = Client((await CallAsync(admin, HttpMethod.Post, $"/api/v1/organisations/{csw}/api-keys", """{"name":"admin","roles":["org_admin"]}""", 201))!["key"]!.GetValue<string>());
+        var ngoAdmin = Client((await CallAsync(admin, HttpMethod.Post, $"/api/v1/organisations/{ngo}/api-keys", """{"name":"admin","roles":["org_admin"]}""", 201))!["key"]!.GetValue<string>());
+        var partner = Client((await CallAsync(cswAdmin, HttpMethod.Post, $"/api/v1/organisations/{csw}/api-keys", """{"name":"cms","roles":["partner_system"]}""", 201))!["key"]!.GetValue<string>());
+        var receiver = Client((await CallAsync(ngoAdmin, HttpMethod.Post, $"/api/v1/organisations/{ngo}/api-keys", """{"name":"cw","roles":["caseworker"]}""", 201))!["key"]!.GetValue<string>());
+
+        await CallAsync(partner, HttpMethod.Get, "/api/v1/me");
+        await CallAsync(partner, HttpMethod.Get, "/api/v1/services");
+        await CallAsync(partner, HttpMethod.Get, "/api/v1/protocols");
+        await CallAsync(partner, HttpMethod.Get, "/api/v1/organisations?service=legal_aid&limit=10");
+        await CallAsync(partner, HttpMethod.Get, $"/api/v1/organisations/{ngo}");
+        await CallAsync(cswAdmin, HttpMethod.Get, $"/api/v1/organisations/{csw}/api-keys");
+        await CallAsync(partner, HttpMethod.Get, "/api/v1/webhooks");
+
+        var submission = $$$"""
+            {"receiverOrganisationId":"{{{ngo}}}","services":["legal_aid"],"urgency":"urgent","reason":"Needs advice before the asylum interview",
+             "person":{"givenName":"Zainab","familyName":"Al-Hassan","birthYear":1994,"sex":"female","nationality":"SY","languages":["ar"],
+                       "legalStatus":"asylum_seeker","vulnerabilities":["single_parent"]},
+             "consent":{"givenBy":"person","method":"verbal_with_interpreter"}}
+            """;
+        var key = Guid.NewGuid().ToString();
+        var referral = (await CallAsync(partner, HttpMethod.Post, "/api/v1/referrals", submission, 201, idempotencyKey: key))!;
+        var id = referral["id"]!.GetValue<string>();
+        await CallAsync(partner, HttpMethod.Post, "/api/v1/referrals", submission, 201, idempotencyKey: key); // the replay
+        await CallAsync(partner, HttpMethod.Post, "/api/v1/referrals", submission.Replace("\"urgency\":\"urgent\"", "\"urgency\":\"urgent\",\"status\":\"accepted\""), 400,
+            wrongOnPurpose: true);
+        await CallAsync(partner, HttpMethod.Post, "/api/v1/referrals", submission.Replace("\"birthYear\":1994", "\"birthYear\":\"1994\""), 400, wrongOnPurpose: true);
+        await CallAsync(partner, HttpMethod.Get, "/api/v1/referrals?box=bogus", expect: 400, wrongOnPurpose: true);
+        await CallAsync(partner, HttpMethod.Get, "/api/v1/referrals/not-a-uuid", expect: 400, wrongOnPurpose: true);
+        await CallAsync(partner, HttpMethod.Get, $"/api/v1/referrals/{Guid.NewGuid()}", expect: 404);
+        await CallAsync(Client("rn_" + new string('x', 43)), HttpMethod.Get, "/api/v1/me", expect: 401);
+
+        await CallAsync(receiver, HttpMethod.Get, "/api/v1/referrals?box=inbox&limit=5");
+        await CallAsync(receiver, HttpMethod.Get, $"/api/v1/referrals/{id}");
+        await CallAsync(receiver, HttpMethod.Post, $"/api/v1/referrals/{id}/acknowledge", "{}", 428, wrongOnPurpose: true);
+        await CallAsync(receiver, HttpMethod.Post, $"/api/v1/referrals/{id}/acknowledge", "{}", 412, ifMatch: "\"9\"");
+        await CallAsync(receiver, HttpMethod.Post, $"/api/v1/referrals/{id}/acknowledge", "{}", ifMatch: "\"1\"");
+        await CallAsync(receiver, HttpMethod.Post, $"/api/v1/referrals/{id}/acknowledge", "{}", 409, ifMatch: "\"2\"");
+        await CallAsync(receiver, HttpMethod.Post, $"/api/v1/referrals/{id}/accept", null, ifMatch: "\"2\"");
+        await CallAsync(receiver, HttpMethod.Post, $"/api/v1/referrals/{id}/start", "{}", ifMatch: "\"3\"");
+        await CallAsync(receiver, HttpMethod.Post, $"/api/v1/referrals/{id}/notes", """{"text":"Appointment on Monday"}""", 201);
+        await CallAsync(partner, HttpMethod.Get, $"/api/v1/referrals/{id}/notes");
+        await CallAsync(receiver, HttpMethod.Post, $"/api/v1/referrals/{id}/complete", """{"outcome":"service_provided","note":"Represented at the interview"}""",
+            ifMatch: "\"4\"");
+        await CallAsync(partner, HttpMethod.Get, $"/api/v1/referrals/{id}");
+        await CallAsync(partner, HttpMethod.Get, $"/api/v1/referrals/{id}/timeline");
+        await CallAsync(partner, HttpMethod.Get, "/api/v1/referrals?box=outbox&status=completed");
+
+        // A referral the receiver declines, and one the referrer withdraws.
+        var second = (await CallAsync(partner, HttpMethod.Post, "/api/v1/referrals", submission, 201))!["id"]!.GetValue<string>();
+        await CallAsync(receiver, HttpMethod.Post, $"/api/v1/referrals/{second}/decline", """{"reasonCode":"no_capacity","note":"Full this month"}""", ifMatch: "\"1\"");
+        var third = (await CallAsync(partner, HttpMethod.Post, "/api/v1/referrals", submission, 201))!["id"]!.GetValue<string>();
+        await CallAsync(partner, HttpMethod.Post, $"/api/v1/referrals/{third}/withdraw", """{"reason":"Sent to the wrong organisation"}""", ifMatch: "\"1\"");
+    }
+}

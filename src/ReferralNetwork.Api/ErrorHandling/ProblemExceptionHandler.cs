@@ -29,6 +29,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             new Dictionary<string, object?> { ["errors"] = v.Errors.GroupBy(e => FieldName(e.PropertyName)).ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).Distinct().ToArray()) }),
         BadHttpRequestException b => (b.StatusCode, b.StatusCode switch { 413 => "The request body is too large.", 415 => "Unsupported media type.", _ => "The request could not be read." },
             DescribeBadRequest(b), NoExtensions),
+        UnauthorizedException u => (401, "Unauthorized", u.Message, new Dictionary<string, object?> { ["reason"] = u.Reason }),
         NotFoundException n => (404, "Not found.", n.Message, NoExtensions),
         ForbiddenException f => (403, "Forbidden.", f.Message, NoExtensions),
         ConflictException c => (409, "Conflict.", c.Message, c.Extensions),

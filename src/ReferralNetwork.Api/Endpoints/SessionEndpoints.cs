@@ -36,8 +36,8 @@ public static class SessionEndpoints
                 http.Response.Cookies.Append(SessionAuthenticationHandler.CookieName, outcome.SessionId!, new CookieOptions
                 {
                     HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/", IsEssential = true,
+                    // No Expires: a browser-session cookie. The server enforces the idle and absolute limits itself.
                     Secure = !environment.IsDevelopment() || http.Request.IsHttps,
-                    Expires = outcome.Session.AbsoluteExpiresAt,
                 });
                 http.Response.Headers.CacheControl = "no-store";
                 return TypedResults.Ok(outcome.Session);

@@ -70,6 +70,7 @@ public static class DependencyInjection
         services.AddScoped<EscalationTargets>();
         services.AddScoped<ReferralNotes>();
         services.AddScoped<ReferralTransitions>();
+        services.AddScoped<ReferralAssignment>();
         services.AddScoped<ApiKeyAuthenticator>();
         services.AddScoped<SessionAuthenticator>();
         services.AddScoped<ReferralNetwork.Application.Features.Users.UserStore>();

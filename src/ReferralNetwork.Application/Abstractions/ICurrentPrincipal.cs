@@ -13,6 +13,9 @@ public sealed record Principal(Guid Id, Guid OrganisationId, IReadOnlySet<Role> 
     public bool Has(Role role) => Roles.Contains(role);
     public bool HasAny(params Role[] roles) => roles.Any(Roles.Contains);
 
+    /// <summary>The principal as the domain names an actor: organisation, principal and (for a person) user.</summary>
+    public Domain.Referrals.Actor AsActor() => new(OrganisationId, Id, UserId);
+
     /// <summary>The role recorded in audit events: the most privileged one held.</summary>
     public Role PrimaryRole => Roles.Min();
 }

@@ -11,7 +11,11 @@ namespace ReferralNetwork.Application.Features.Referrals;
 /// <see cref="UserDisplayName"/> is given only to readers of that person's own organisation.
 /// </remarks>
 public sealed record TimelineEntryView(DateTimeOffset At, string Action, string? From, string To, Guid? OrganisationId, string? Code, int ProtocolVersion,
-    long? LateBySeconds, Guid? UserId = null, string? UserDisplayName = null);
+    long? LateBySeconds, Guid? UserId = null, string? UserDisplayName = null)
+{
+    /// <summary>For <c>assign</c>/<c>unassign</c>: the person assigned or unassigned (<c>code</c> says which side).</summary>
+    public Guid? AssigneeUserId { get; init; }
+}
 
 public sealed record TimelineView(Guid ReferralId, IReadOnlyList<TimelineEntryView> Items);
 
@@ -33,12 +37,12 @@ public sealed class GetReferralTimelineHandler(IDbSession session, ReferralReade
         var entries = await connection.QueryAsync<EntryRow>(new CommandDefinition("""
             SELECT t.occurred_at AS OccurredAt, t.action, t.from_status AS FromStatus, t.to_status AS ToStatus, t.organisation_id AS OrganisationId,
                    t.code, t.protocol_version AS ProtocolVersion, t.late_by_seconds AS LateBySeconds, u.id AS UserId,
-                   u.organisation_id AS UserOrganisationId, u.display_name AS UserDisplayName
+                   u.organisation_id AS UserOrganisationId, u.display_name AS UserDisplayName, t.subject_user_id AS SubjectUserId
             FROM referral_timeline t LEFT JOIN users u ON u.id = t.principal_id WHERE t.referral_id = @Id ORDER BY t.seq
             """, new { row.Id }, session.Transaction, cancellationToken: ct));
         return new TimelineView(row.Id, entries.Select(e =>
             new TimelineEntryView(e.OccurredAt, e.Action, e.FromStatus, e.ToStatus, e.OrganisationId, e.Code, e.ProtocolVersion, e.LateBySeconds,
-                e.UserId, e.UserOrganisationId == readerOrganisation ? e.UserDisplayName : null)).ToList());
+                e.UserId, e.UserOrganisationId == readerOrganisation ? e.UserDisplayName : null) { AssigneeUserId = e.SubjectUserId }).ToList());
     }
 
     private sealed record EntryRow
@@ -54,5 +58,6 @@ public sealed class GetReferralTimelineHandler(IDbSession session, ReferralReade
         public Guid? UserId { get; init; }
         public Guid? UserOrganisationId { get; init; }
         public string? UserDisplayName { get; init; }
+        public Guid? SubjectUserId { get; init; }
     }
 }

@@ -432,7 +432,11 @@ public sealed class Referral
 
         public Duty Breach(Duty duty)
         {
-            var breached = duty with { BreachedAt = now, ResponsibleAtDue = referral.Trail.ResponsibleAt(duty.DueAt) };
+            var breached = duty with
+            {
+                BreachedAt = now, ResponsibleAtDue = referral.Trail.ResponsibleAt(duty.DueAt),
+                HolderAssignee = referral.AssigneeOf(referral.PartyOf(duty.HolderOrganisationId) ?? Party.Observer),
+            };
             Replace(breached, DutyChangeKind.Breached);
             referral.State = referral.State with { Overdue = true };
             var recipients = new List<Guid> { referral.State.Referrer, referral.State.Receiver, duty.HolderOrganisationId };
@@ -521,6 +525,8 @@ public sealed class Referral
             if (change.Kind == DutyChangeKind.Breached)
             {
                 described["responsibleOrganisationId"] = d.ResponsibleAtDue;
+                // Only when someone was assigned, so the events of referrals without assignment read as before.
+                if (d.HolderAssignee is { } assignee) described["holderAssigneeUserId"] = assignee;
                 described["lateBySeconds"] = d.LateBySeconds(change.At);
             }
             return described;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using ReferralNetwork.Api.Tests.Infrastructure;
 using ReferralNetwork.Api.Tests.Lifecycle;
 using ReferralNetwork.Api.Tests.People;
@@ -74,6 +75,37 @@ public abstract class AssignmentTests(ApiFixture fixture)
         var auditor = fixture.Client(await _network.KeyAsync(referrer.Id, "auditor"));
         var verify = await auditor.GetFromJsonAsync<JsonObject>("/api/v1/audit/verify");
         Assert.True(verify!["ok"]!.GetValue<bool>(), verify.ToJsonString());
+    }
+
+    [Fact]
+    public async Task A_breach_names_the_person_assigned_on_the_holders_side_and_the_replay_agrees()
+    {
+        var (referrer, receiver, id) = await ReferralAsync();
+        var worker = await fixture.SignedInUserAsync(_network, receiver.Id, "caseworker");
+        var (_, etag) = await worker.Client.ReadAsync(id);
+        await TestNetwork.Expect(await worker.Client.ActAsync(id, "take", etag), HttpStatusCode.OK);
+        fixture.Time.Advance(TimeSpan.FromHours(25)); // past the standard protocol's urgent acknowledge deadline (24 h)
+        await using (var scope = fixture.Factory.Services.CreateAsyncScope())
+            await scope.ServiceProvider.GetRequiredService<ReferralNetwork.Infrastructure.Deadlines.DeadlineMonitor>().RunOnceAsync(CancellationToken.None);
+
+        var auditor = fixture.Client(await _network.KeyAsync(referrer.Id, "auditor"));
+        var breaches = (await auditor.GetFromJsonAsync<JsonObject>($"/api/v1/audit/deadline-breaches?referralId={id}"))!["items"]!.AsArray();
+        var breach = Assert.Single(breaches, b => b!["deadline"]!.GetValue<string>() == "acknowledge")!;
+        Assert.Equal(worker.Id, breach["holderAssigneeUserId"]!.GetValue<Guid>());
+        Assert.Equal(receiver.Id, breach["holderOrganisationId"]!.GetValue<Guid>());
+        Assert.Equal(1, await fixture.CountAsync("SELECT COUNT(*) FROM audit_events WHERE stream_id = @S AND type = 'referral.deadline_missed' AND data LIKE @D",
+            new { S = $"referral/{id}", D = $"%\"holderAssigneeUserId\":\"{worker.Id}\"%" }));
+        var verify = await auditor.GetFromJsonAsync<JsonObject>("/api/v1/audit/verify");
+        Assert.True(verify!["ok"]!.GetValue<bool>(), verify.ToJsonString());
+
+        // A stored assignee that the events do not carry is a projection mismatch.
+        await using (var connection = await fixture.OpenAsync())
+            await Dapper.SqlMapper.ExecuteAsync(connection, "UPDATE deadline_breaches SET holder_assignee_id = NULL WHERE referral_id = @Id", new { Id = id });
+        var tampered = await auditor.GetFromJsonAsync<JsonObject>("/api/v1/audit/verify");
+        Assert.False(tampered!["ok"]!.GetValue<bool>());
+        Assert.Contains("holder_assignee_id", tampered.ToJsonString());
+        await using (var connection = await fixture.OpenAsync())
+            await Dapper.SqlMapper.ExecuteAsync(connection, "UPDATE deadline_breaches SET holder_assignee_id = @U WHERE referral_id = @Id", new { Id = id, U = worker.Id });
     }
 
     [Fact]

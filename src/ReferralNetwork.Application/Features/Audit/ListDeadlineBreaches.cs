@@ -18,7 +18,11 @@ namespace ReferralNetwork.Application.Features.Audit;
 /// </summary>
 public sealed record DeadlineBreachView(Guid ReferralId, string Deadline, Guid HolderOrganisationId, Guid ResponsibleOrganisationId, DateTimeOffset DueAt,
     DateTimeOffset DetectedAt, DateTimeOffset? ActedAt, bool Open, long LateBySeconds, string LateBy, Guid? EscalationOrganisationId, string ProtocolCode,
-    int ProtocolVersion);
+    int ProtocolVersion)
+{
+    /// <summary>The person assigned on the holder's side when the breach was recorded (issue 16; a pseudonymous user id), null when nobody was.</summary>
+    public Guid? HolderAssigneeUserId { get; init; }
+}
 
 /// <summary>
 /// Breaches network-wide, oldest due first, filtered by the duty's holder (<c>organisationId</c>), the referral, the
@@ -46,7 +50,8 @@ public sealed class ListDeadlineBreachesHandler(IDbSession session, Clock clock)
     private const string Columns = """
         b.referral_id AS ReferralId, b.deadline, b.due_at AS DueAt, b.detected_at AS DetectedAt, b.acted_at AS ActedAt,
         b.holder_organisation_id AS HolderOrganisationId, b.responsible_organisation_id AS ResponsibleOrganisationId,
-        b.escalation_organisation_id AS EscalationOrganisationId, b.protocol_code AS ProtocolCode, b.protocol_version AS ProtocolVersion
+        b.escalation_organisation_id AS EscalationOrganisationId, b.protocol_code AS ProtocolCode, b.protocol_version AS ProtocolVersion,
+        b.holder_assignee_id AS HolderAssigneeUserId
         """;
 
     public async ValueTask<Page<DeadlineBreachView>> Handle(ListDeadlineBreachesQuery query, CancellationToken ct)
@@ -110,12 +115,16 @@ public sealed class ListDeadlineBreachesHandler(IDbSession session, Clock clock)
         public Guid? EscalationOrganisationId { get; init; }
         public string ProtocolCode { get; init; } = "";
         public int ProtocolVersion { get; init; }
+        public Guid? HolderAssigneeUserId { get; init; }
 
         public DeadlineBreachView ToView(DateTimeOffset now)
         {
             var seconds = Duty.LateBy(DueAt, ActedAt ?? now) ?? 0;
             return new DeadlineBreachView(ReferralId, Deadline, HolderOrganisationId ?? ResponsibleOrganisationId, ResponsibleOrganisationId, DueAt, DetectedAt,
-                ActedAt, ActedAt is null, seconds, XmlConvert.ToString(TimeSpan.FromSeconds(seconds)), EscalationOrganisationId, ProtocolCode, ProtocolVersion);
+                ActedAt, ActedAt is null, seconds, XmlConvert.ToString(TimeSpan.FromSeconds(seconds)), EscalationOrganisationId, ProtocolCode, ProtocolVersion)
+            {
+                HolderAssigneeUserId = HolderAssigneeUserId,
+            };
         }
     }
 }

@@ -72,19 +72,21 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
         // A step duty's key is its kind plus its step code; every other duty has the empty step code.
         var duties = LatestPerKey(change.Duties, d => (d.Duty.Deadline, d.Duty.Step ?? "")).Select(d => d.Duty).ToList();
         await UpsertRowsAsync(connection, "referral_duties",
-            ["referral_id", "deadline", "step_code", "holder_organisation_id", "opened_at", "due_at", "closed_at", "closed_basis", "breached_at", "responsible_at_due"],
+            ["referral_id", "deadline", "step_code", "holder_organisation_id", "opened_at", "due_at", "closed_at", "closed_basis", "breached_at", "responsible_at_due",
+             "holder_assignee_id"],
             ["referral_id", "deadline", "step_code"], duties.Select(d => new object?[]
             {
                 state.Id, d.Deadline.Code(), d.Step ?? "", d.HolderOrganisationId, d.OpenedAt, d.DueAt, d.ClosedAt, d.ClosedBasis, d.BreachedAt, d.ResponsibleAtDue,
+                d.HolderAssignee,
             }), ct);
         await UpsertRowsAsync(connection, "deadline_breaches",
             ["referral_id", "deadline", "step_code", "due_at", "detected_at", "responsible_organisation_id", "holder_organisation_id", "acted_at",
-             "escalation_organisation_id", "protocol_code", "protocol_version"],
+             "escalation_organisation_id", "protocol_code", "protocol_version", "holder_assignee_id"],
             ["referral_id", "deadline", "step_code"], duties.Where(d => d.IsBreached).Select(d => new object?[]
             {
                 state.Id, d.Deadline.Code(), d.Step ?? "", d.DueAt, d.BreachedAt, d.ResponsibleAtDue, d.HolderOrganisationId, d.ClosedAt,
                 EscalationOf(referral),
-                state.ProtocolCode, state.ProtocolVersion,
+                state.ProtocolCode, state.ProtocolVersion, d.HolderAssignee,
             }), ct);
         await InsertRowsAsync(connection, "referral_observers", ["referral_id", "organisation_id", "basis"],
             change.ObserversAdded.Select(o => new object?[] { state.Id, o.OrganisationId, o.Basis }), ct);
@@ -311,7 +313,7 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
                    closed_basis AS C2, NULL AS C3
             FROM responsibility_periods WHERE referral_id = @Id
             UNION ALL
-            SELECT 2, 0, holder_organisation_id, responsible_at_due, NULL, opened_at, due_at, closed_at, breached_at, deadline, closed_basis, step_code
+            SELECT 2, 0, holder_organisation_id, responsible_at_due, holder_assignee_id, opened_at, due_at, closed_at, breached_at, deadline, closed_basis, step_code
             FROM referral_duties WHERE referral_id = @Id
             UNION ALL
             SELECT 3, 0, organisation_id, NULL, NULL, NULL, NULL, NULL, NULL, basis, NULL, NULL FROM referral_observers WHERE referral_id = @Id
@@ -336,7 +338,7 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
 
         public Duty ToDuty() => new(Wire.Parse<DeadlineKind>(C1!), Org, T1!.Value, T2!.Value)
         {
-            Step = string.IsNullOrEmpty(C3) ? null : C3, ClosedAt = T3, ClosedBasis = C2, BreachedAt = T4, ResponsibleAtDue = Org2,
+            Step = string.IsNullOrEmpty(C3) ? null : C3, ClosedAt = T3, ClosedBasis = C2, BreachedAt = T4, ResponsibleAtDue = Org2, HolderAssignee = Id3,
         };
     }
 }

@@ -50,3 +50,4 @@ CREATE INDEX ix_referrals_receiver_assignee ON referrals (receiver_assignee_id, 
 CREATE INDEX ix_referrals_referrer_assignee ON referrals (referrer_assignee_id, created_at, id);
 ALTER TABLE deadline_breaches ADD COLUMN holder_assignee_id UUID NULL;
 ALTER TABLE referral_timeline ADD COLUMN subject_user_id UUID NULL;
+ALTER TABLE referral_duties ADD COLUMN holder_assignee_id UUID NULL;

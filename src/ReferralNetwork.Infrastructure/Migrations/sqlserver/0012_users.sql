@@ -52,3 +52,4 @@ CREATE INDEX ix_referrals_receiver_assignee ON referrals (receiver_assignee_id, 
 CREATE INDEX ix_referrals_referrer_assignee ON referrals (referrer_assignee_id, created_at, id);
 ALTER TABLE deadline_breaches ADD holder_assignee_id UNIQUEIDENTIFIER NULL;
 ALTER TABLE referral_timeline ADD subject_user_id UNIQUEIDENTIFIER NULL;
+ALTER TABLE referral_duties ADD holder_assignee_id UNIQUEIDENTIFIER NULL;

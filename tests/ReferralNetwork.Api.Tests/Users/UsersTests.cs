@@ -161,6 +161,19 @@ public abstract class UsersTests(ApiFixture fixture)
     }
 
     [Fact]
+    public async Task The_organisation_policy_makes_a_second_factor_due_for_every_person()
+    {
+        var (organisation, orgAdmin) = await OrganisationAsync();
+        var patch = await orgAdmin.PatchAsJsonAsync($"/api/v1/organisations/{organisation.Id}", new { requireSecondFactor = true });
+        await TestNetwork.Expect(patch, HttpStatusCode.OK);
+        var created = await orgAdmin.CreateUserAsync(organisation.Id, ["org_admin"]);
+        var activation = await fixture.ActivateAsync(created["username"]!.GetValue<string>(), created["activationSecret"]!.GetValue<string>());
+        Assert.NotNull(activation["totpSecret"]);
+        var refused = await fixture.Client().SignInAsync(created["username"]!.GetValue<string>(), UsersApi.Password);
+        Assert.Equal("totp_required", (await PeopleApi.ProblemAsync(refused, HttpStatusCode.Unauthorized))["reason"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Sign_in_sets_an_HttpOnly_SameSite_Strict_cookie_and_returns_the_csrf_token_and_the_user()
     {
         var user = await fixture.SignedInUserAsync(_network, (await _network.OrganisationAsync()).Id, "caseworker");
@@ -257,6 +270,19 @@ public abstract class UsersTests(ApiFixture fixture)
         var response = await fixture.Client().SignInAsync(user.Username, user.Password, user.TotpSecret is null ? null : fixture.Code(user.TotpSecret));
         await TestNetwork.Expect(response, HttpStatusCode.OK);
         return _sessionIds[user.Id] = response.Headers.GetValues("Set-Cookie").Single().Split(';')[0]["rn_session=".Length..];
+    }
+
+    [Fact]
+    public async Task A_session_survives_a_restart_of_the_API()
+    {
+        var user = await fixture.SignedInUserAsync(_network, (await _network.OrganisationAsync()).Id, "caseworker");
+        var sessionId = await SessionIdAsync(user);
+        // A second host over the same database and settings: nothing of the session lives in the first one's memory.
+        await using var restarted = fixture.Factory.WithWebHostBuilder(_ => { });
+        var client = restarted.CreateClient();
+        client.DefaultRequestHeaders.Add("Cookie", "rn_session=" + sessionId);
+        var session = await client.GetFromJsonAsync<JsonObject>("/api/v1/session");
+        Assert.Equal(user.Id, session!["user"]!["id"]!.GetValue<Guid>());
     }
 
     [Fact]

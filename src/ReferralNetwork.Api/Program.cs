@@ -63,8 +63,14 @@ builder.Services.AddMediator((MediatorOptions options) =>
 builder.Services.AddValidatorsFromAssemblyContaining<SubmitReferralValidator>(ServiceLifetime.Scoped);
 builder.Services.AddScoped<CurrentPrincipal>();
 builder.Services.AddScoped<ICurrentPrincipal>(sp => sp.GetRequiredService<CurrentPrincipal>());
-builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-    .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+// One default scheme that picks the credentials a request carries: an Authorization header is an API key (partner
+// systems); otherwise the thin client's session cookie; with neither, the API-key scheme answers the 401.
+builder.Services.AddAuthentication("Credentials")
+    .AddPolicyScheme("Credentials", null, o => o.ForwardDefaultSelector = context =>
+        context.Request.Headers.Authorization.Count == 0 && context.Request.Cookies.ContainsKey(SessionAuthenticationHandler.CookieName)
+            ? SessionAuthenticationHandler.SchemeName : ApiKeyAuthenticationHandler.SchemeName)
+    .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null)
+    .AddScheme<AuthenticationSchemeOptions, SessionAuthenticationHandler>(SessionAuthenticationHandler.SchemeName, null);
 builder.Services.AddAuthorization();
 builder.Services.Configure<JsonOptions>(o =>
 {
@@ -111,6 +117,7 @@ app.UseThinClient();
 app.UseMiddleware<RequestLimitsMiddleware>(limits);
 app.UseAuthentication();
 app.UseRateLimitHeaders();
+SessionAuthenticationHandler.UseCsrfProtection(app);
 app.UseRateLimiter();
 app.UseAuthorization();
 app.UseAuditReceipts();

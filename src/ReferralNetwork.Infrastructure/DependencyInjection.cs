@@ -76,7 +76,11 @@ public static class DependencyInjection
         services.AddScoped<EscalationTargets>();
         services.AddScoped<ReferralNotes>();
         services.AddScoped<ReferralTransitions>();
+        services.AddScoped<ReferralAssignment>();
         services.AddScoped<ApiKeyAuthenticator>();
+        services.AddScoped<SessionAuthenticator>();
+        services.AddScoped<ReferralNetwork.Application.Features.Users.UserStore>();
+        services.Configure<ReferralNetwork.Application.Features.Users.UserSecurityOptions>(configuration.GetSection("Authentication"));
         services.AddScoped<NetworkAdminBootstrap>();
         services.AddReferralNetworkWebhooks(configuration);
         services.AddScoped<IdempotencyContext>();

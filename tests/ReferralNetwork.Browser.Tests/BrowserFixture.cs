@@ -27,6 +27,7 @@ public sealed class BrowserFixture : IAsyncLifetime
     public string NgoKey { get; private set; } = "";
     public string NgoKey2 { get; private set; } = "";
     public string NgoSupervisorKey { get; private set; } = "";
+    public string NgoAdminKey { get; private set; } = "";
 
     public async Task InitializeAsync()
     {
@@ -45,6 +46,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         NgoKey = await keys.KeyAsync(NgoId, "caseworker");
         NgoKey2 = await keys.KeyAsync(NgoId, "caseworker");
         NgoSupervisorKey = await keys.KeyAsync(NgoId, "supervisor");
+        NgoAdminKey = await keys.KeyAsync(NgoId, "org_admin");
 
         var executable = Environment.GetEnvironmentVariable(ChromiumVariable) ?? "/usr/bin/chromium";
         if (!File.Exists(executable))
@@ -86,6 +88,8 @@ public sealed class BrowserFixture : IAsyncLifetime
         await page.GotoAsync(new Uri(Api.BaseAddress, "/app/").ToString());
         await page.EvaluateAsync($"localStorage.setItem('rn.lang', '{language}')");
         await page.ReloadAsync();
+        // People sign in with username, password and code (PeopleInBrowserTests); these tests use the partner-key form.
+        await page.ClickAsync("details summary");
         await page.FillAsync("#sign-in input[name=key]", key);
         await page.ClickAsync("#sign-in button[type=submit]");
         await page.WaitForSelectorAsync("#referral-list");

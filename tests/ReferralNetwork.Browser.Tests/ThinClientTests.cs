@@ -26,6 +26,7 @@ public sealed class ThinClientTests(BrowserFixture fixture)
         var context = await fixture.Browser.NewContextAsync();
         var page = await context.NewPageAsync();
         await page.GotoAsync(new Uri(fixture.Api.BaseAddress, "/app/").ToString());
+        await page.ClickAsync("details summary");
         await page.FillAsync("#sign-in input[name=key]", "rn_not_a_real_key_not_a_real_key");
         await page.ClickAsync("#sign-in button[type=submit]");
         await page.WaitForSelectorAsync("#status[data-kind=error]");
@@ -33,7 +34,7 @@ public sealed class ThinClientTests(BrowserFixture fixture)
 
         var signedIn = await fixture.SignedInPageAsync(fixture.NgoKey);
         await signedIn.ClickAsync("#sign-out");
-        await signedIn.WaitForSelectorAsync("#sign-in");
+        await signedIn.WaitForSelectorAsync("#sign-in-person");
         Assert.Null(await signedIn.EvaluateAsync<string?>("sessionStorage.getItem('rn.key')"));
         await context.CloseAsync();
         await signedIn.Context.CloseAsync();

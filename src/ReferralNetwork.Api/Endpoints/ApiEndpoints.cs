@@ -8,6 +8,7 @@ public static class ApiEndpoints
         app.MapHealthEndpoints();
         app.MapDirectoryEndpoints();
         app.MapOrganisationEndpoints();
+        app.MapSessionEndpoints();
         app.MapReferralEndpoints();
         app.MapPersonEndpoints();
         app.MapWebhookEndpoints();

@@ -8,7 +8,8 @@ namespace ReferralNetwork.Api.Endpoints;
 
 [ReferralNetwork.Api.OpenApi.ValidatedAs(typeof(UpdateOrganisationCommand))]
 public sealed record UpdateOrganisationRequest(string? Name = null, string? Municipality = null, IReadOnlyList<string>? Services = null,
-    IReadOnlyList<string>? Languages = null, int? Capacity = null, string? ContactEmail = null, string? ContactPhone = null, bool? Active = null);
+    IReadOnlyList<string>? Languages = null, int? Capacity = null, string? ContactEmail = null, string? ContactPhone = null, bool? Active = null,
+    bool? RequireSecondFactor = null);
 
 /// <summary>Body of <c>POST /organisations/{id}/api-keys</c>: <c>expiresAt</c> (optional, in the future) ends the key by itself.</summary>
 [ReferralNetwork.Api.OpenApi.ValidatedAs(typeof(CreateApiKeyCommand))]
@@ -41,7 +42,7 @@ public static class OrganisationEndpoints
 
         group.MapPatch("/{id}", async (Guid id, UpdateOrganisationRequest body, IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new UpdateOrganisationCommand(id, body.Name, body.Municipality, body.Services, body.Languages,
-                    body.Capacity, body.ContactEmail, body.ContactPhone, body.Active), ct)))
+                    body.Capacity, body.ContactEmail, body.ContactPhone, body.Active, body.RequireSecondFactor), ct)))
             .WithName("UpdateOrganisation").WithSummary("Changes an organisation's profile (its own org admin, or the network admin).")
             .Problems(400, 403, 404, 413, 415);
 

@@ -89,6 +89,22 @@ public static class ReferralEndpoints
             .WithName("RedirectReferral").WithSummary("The receiver forwards the referral (→ redirected) and submits the onward referral to the target in the same step.")
             .Problems(withBody).WithIdempotency();
 
+        // Issue 16: who holds the case on the caller's side.
+        group.MapPost("/{id}/assign", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, AssignReferralBody body, IMediator mediator, HttpContext http,
+                CancellationToken ct) => Act(new AssignReferralCommand(id, ifMatch, body.UserId), mediator, http, ct))
+            .WithName("AssignReferral").WithSummary("A supervisor assigns (or reassigns) a caseworker or supervisor of their own side to the referral.")
+            .Problems(withBody).WithIdempotency();
+
+        group.MapPost("/{id}/take", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, [FromBody] Strictness.EmptyBody? body, IMediator mediator, HttpContext http, CancellationToken ct) =>
+                Act(new TakeReferralCommand(id, ifMatch), mediator, http, ct))
+            .WithName("TakeReferral").WithSummary("A person signed in takes the referral on their side (assigns themself). Body: nothing or {}.")
+            .Problems(noBody).WithIdempotency();
+
+        group.MapPost("/{id}/unassign", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, [FromBody] Strictness.EmptyBody? body, IMediator mediator, HttpContext http, CancellationToken ct) =>
+                Act(new UnassignReferralCommand(id, ifMatch), mediator, http, ct))
+            .WithName("UnassignReferral").WithSummary("Nobody holds the referral on the caller's side any more (a supervisor, or the assignee). Body: nothing or {}.")
+            .Problems(noBody).WithIdempotency();
+
         group.MapPost("/{id}/start", (Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, [FromBody] Strictness.EmptyBody? body, IMediator mediator, HttpContext http, CancellationToken ct) =>
                 Act(new StartReferralCommand(id, ifMatch), mediator, http, ct))
             .WithName("StartReferral").WithSummary("The receiver begins the service (accepted → in-progress). Body: nothing or {}.")
@@ -156,6 +172,9 @@ public sealed record RedirectReferralBody(Guid? TargetOrganisationId, string? No
 /// <summary>Body of <c>POST /referrals/{id}/hold</c> and <c>/withdraw</c>.</summary>
 [ReferralNetwork.Api.OpenApi.ValidatedAs(typeof(WithdrawReferralCommand))]
 public sealed record ReferralReasonBody(string? Reason);
+
+/// <summary>Body of <c>POST /referrals/{id}/assign</c>: the person (a user id of the caller's organisation) who holds the case.</summary>
+public sealed record AssignReferralBody(Guid? UserId);
 
 /// <summary>Body of <c>POST /referrals/{id}/notes</c>.</summary>
 [ReferralNetwork.Api.OpenApi.ValidatedAs(typeof(AddReferralNoteCommand))]

@@ -31,6 +31,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [field.Name] = [field.Message] } }),
         BadHttpRequestException b => (b.StatusCode, b.StatusCode switch { 413 => T("TooLarge"), 415 => T("UnsupportedMediaType"), _ => T("Unreadable") },
             DescribeBadRequest(b), NoExtensions),
+        UnauthorizedException u => (401, T("Unauthorized"), u.Message, new Dictionary<string, object?> { ["reason"] = u.Reason }),
         NotFoundException n => (404, T("NotFound"), n.Message, NoExtensions),
         ForbiddenException f => (403, T("Forbidden"), f.Message, NoExtensions),
         ConflictException c => (409, T("Conflict"), c.Message, c.Extensions),

@@ -34,7 +34,7 @@ public static class WireCodes
         ["relation"] = Relations,
         ["box"] = Boxes,
         // The system's own role is never granted to a key or a user, so no answer carries it.
-        ["roles"] = Wire.Codes<Role>().Where(r => r != Role.System.Code()).ToArray(),
+        ["roles"] = Wire.Codes<Role>().Where(r => r != Role.System.Code() && r != Role.Anonymous.Code()).ToArray(),
         ["deadline"] = Wire.Codes<DeadlineKind>(),
         ["consentBasis"] = Wire.Codes<ConsentBasis>(),
         ["closedBasis"] = new[] { DutyClosure.Met, DutyClosure.Discharged },

@@ -6,6 +6,12 @@ public abstract class ApplicationProblem(string message) : Exception(message);
 /// <summary>404: absent, or not visible to the caller (never leak existence).</summary>
 public sealed class NotFoundException(string what) : ApplicationProblem($"{what} was not found.");
 
+/// <summary>401: the credentials presented are not accepted (named by <see cref="Reason"/>, e.g. <c>invalid_credentials</c>).</summary>
+public sealed class UnauthorizedException(string reason, string message) : ApplicationProblem(message)
+{
+    public string Reason { get; } = reason;
+}
+
 /// <summary>403: visible, but the caller's role or party may not do this.</summary>
 public sealed class ForbiddenException(string message) : ApplicationProblem(message);
 

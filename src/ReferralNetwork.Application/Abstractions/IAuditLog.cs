@@ -42,4 +42,5 @@ public static class AuditStreams
     public static string Organisation(Guid id) => $"organisation/{id}";
     public static string Person(Guid id) => $"person/{id}";
     public static string Protocol(string code) => $"protocol/{code}";
+    public static string User(Guid id) => $"user/{id}";
 }

@@ -2,11 +2,19 @@ using ReferralNetwork.Domain.Access;
 
 namespace ReferralNetwork.Application.Abstractions;
 
-/// <summary>Who is calling: always one organisation, one or more roles (DESIGN §1).</summary>
-public sealed record Principal(Guid Id, Guid OrganisationId, IReadOnlySet<Role> Roles, string Name)
+/// <summary>
+/// Who is calling: always one organisation, one or more roles (DESIGN §1). A named person (issue 16) has
+/// <see cref="UserId"/> — then <see cref="Id"/> is the user's id too, so audit events, timeline entries and notes name
+/// the user — and, when signed in with a cookie, the hash of the session (<see cref="SessionIdHash"/>). An API key
+/// (a partner system) has no user: <see cref="Id"/> is the key's id.
+/// </summary>
+public sealed record Principal(Guid Id, Guid OrganisationId, IReadOnlySet<Role> Roles, string Name, Guid? UserId = null, byte[]? SessionIdHash = null)
 {
     public bool Has(Role role) => Roles.Contains(role);
     public bool HasAny(params Role[] roles) => roles.Any(Roles.Contains);
+
+    /// <summary>The principal as the domain names an actor: organisation, principal and (for a person) user.</summary>
+    public Domain.Referrals.Actor AsActor() => new(OrganisationId, Id, UserId);
 
     /// <summary>The role recorded in audit events: the most privileged one held.</summary>
     public Role PrimaryRole => Roles.Min();

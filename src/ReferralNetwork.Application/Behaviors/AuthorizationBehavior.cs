@@ -17,6 +17,8 @@ public sealed class AuthorizationBehavior<TMessage, TResponse>(ICurrentPrincipal
     {
         if (Allowed is null)
             throw new InvalidOperationException($"{typeof(TMessage).Name} declares no [AllowedRoles]; refusing it.");
+        // Sign-in and activation: declared anonymous (Role.Anonymous), checked by their handlers.
+        if (Allowed.Contains(Role.Anonymous)) return next(message, cancellationToken);
         var principal = current.Principal ?? throw new ForbiddenException("Authentication is required.");
         if (!Allowed.Any(principal.Has))
             throw new ForbiddenException($"This action needs one of the roles: {string.Join(", ", Allowed.Select(r => Domain.Wire.Code(r)))}.");

@@ -24,6 +24,9 @@ public sealed record Duty(DeadlineKind Deadline, Guid HolderOrganisationId, Date
     /// <summary>The organisation responsible for the referral at <see cref="DueAt"/>, recorded with the breach.</summary>
     public Guid? ResponsibleAtDue { get; init; }
 
+    /// <summary>The person assigned on the holder's side when the breach was recorded (issue 16); null when nobody was.</summary>
+    public Guid? HolderAssignee { get; init; }
+
     public bool IsOpen => ClosedAt is null;
     public bool IsBreached => BreachedAt is not null;
 

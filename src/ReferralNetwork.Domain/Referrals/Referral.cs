@@ -338,6 +338,48 @@ public sealed class Referral
         return change.Build();
     }
 
+    // ------------------------------------------------------------------------------------------------------------------
+    // Assignment (issue 16)
+    // ------------------------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Names the person of <paramref name="side"/> who holds the case there (null: nobody). Each side has its own assignee;
+    /// the handler checked that the person belongs to that side's organisation and may work cases. Assigning the one
+    /// already assigned is refused (never a silent no-op), and nobody is assigned to a closed referral (unassigning is
+    /// always possible). The parties are told with <c>referral.assigned</c>.
+    /// </summary>
+    public ReferralChange Assign(Party side, Guid? assignee, Actor actor, DateTimeOffset now)
+    {
+        if (side == Party.Observer) throw new DomainForbiddenException("Only the referrer's and the receiver's people are assigned to a referral.");
+        var current = AssigneeOf(side);
+        if (current == assignee)
+            throw new DomainConflictException(assignee is null ? "Nobody is assigned to this referral on your side." : "That person is assigned to this referral already.");
+        if (assignee is not null && ReferralStateMachine.IsFinal(Status))
+            throw new DomainConflictException($"The referral is {Status.Code()}: nobody can be assigned to it any more.");
+        var change = new Builder(this, now, assignee is null ? ReferralEvents.Unassigned : ReferralEvents.Assigned, State.Version);
+        State = side == Party.Referrer ? State with { ReferrerAssignee = assignee } : State with { ReceiverAssignee = assignee };
+        change.Timeline = new TimelineItem(assignee is null ? "unassign" : "assign", Status, Status, actor.OrganisationId, actor.PrincipalId, side.Code(), null)
+        {
+            SubjectUserId = assignee ?? current,
+        };
+        change.Data["side"] = side.Code();
+        change.Data["assigneeUserId"] = assignee;
+        change.Data["previousAssigneeUserId"] = current;
+        change.Notify(ReferralEvents.Assigned, [State.Referrer, State.Receiver], new Dictionary<string, object?>
+        {
+            ["side"] = side.Code(), ["assigneeUserId"] = assignee, ["previousAssigneeUserId"] = current,
+        });
+        return change.Build();
+    }
+
+    /// <summary>The person assigned on a side (null for an observer, or when nobody is).</summary>
+    public Guid? AssigneeOf(Party side) => side switch
+    {
+        Party.Referrer => State.ReferrerAssignee,
+        Party.Receiver => State.ReceiverAssignee,
+        _ => null,
+    };
+
     /// <summary>The organisations every event of this referral is announced to: referrer, receiver, observers.</summary>
     public IReadOnlyList<Guid> Parties() => [State.Referrer, State.Receiver, .. _observers.Select(o => o.OrganisationId)];
 
@@ -390,7 +432,11 @@ public sealed class Referral
 
         public Duty Breach(Duty duty)
         {
-            var breached = duty with { BreachedAt = now, ResponsibleAtDue = referral.Trail.ResponsibleAt(duty.DueAt) };
+            var breached = duty with
+            {
+                BreachedAt = now, ResponsibleAtDue = referral.Trail.ResponsibleAt(duty.DueAt),
+                HolderAssignee = referral.AssigneeOf(referral.PartyOf(duty.HolderOrganisationId) ?? Party.Observer),
+            };
             Replace(breached, DutyChangeKind.Breached);
             referral.State = referral.State with { Overdue = true };
             var recipients = new List<Guid> { referral.State.Referrer, referral.State.Receiver, duty.HolderOrganisationId };
@@ -479,6 +525,8 @@ public sealed class Referral
             if (change.Kind == DutyChangeKind.Breached)
             {
                 described["responsibleOrganisationId"] = d.ResponsibleAtDue;
+                // Only when someone was assigned, so the events of referrals without assignment read as before.
+                if (d.HolderAssignee is { } assignee) described["holderAssigneeUserId"] = assignee;
                 described["lateBySeconds"] = d.LateBySeconds(change.At);
             }
             return described;
@@ -514,6 +562,10 @@ public sealed record ReferralState
     public required DateTimeOffset CreatedAt { get; init; }
     public required DateTimeOffset UpdatedAt { get; init; }
     public required int Version { get; init; }
+
+    /// <summary>The people holding the case on each side (issue 16).</summary>
+    public Guid? ReferrerAssignee { get; init; }
+    public Guid? ReceiverAssignee { get; init; }
     public IReadOnlyList<Duty> Duties { get; init; } = [];
     public IReadOnlyList<Observer> Observers { get; init; } = [];
     public IReadOnlyList<Guid> Escalations { get; init; } = [];
@@ -539,6 +591,8 @@ public static class ReferralEvents
     public const string GuardianConfirmed = "referral.guardian_confirmed";
     public const string GuardianDisputed = "referral.guardian_disputed";
     public const string StepDone = "referral.step_done";
+    public const string Assigned = "referral.assigned";
+    public const string Unassigned = "referral.unassigned";
 
     public static string For(ReferralAction action, ReferralStatus to) => action switch
     {

@@ -1,7 +1,10 @@
 namespace ReferralNetwork.Domain.Referrals;
 
-/// <summary>Who acts: an organisation and, unless the system acts (the deadline monitor), the principal.</summary>
-public sealed record Actor(Guid OrganisationId, Guid? PrincipalId)
+/// <summary>
+/// Who acts: an organisation and, unless the system acts (the deadline monitor), the principal — for a named person
+/// (issue 16) also their <see cref="UserId"/> (then the principal id is the user's id); null for a partner system's key.
+/// </summary>
+public sealed record Actor(Guid OrganisationId, Guid? PrincipalId, Guid? UserId = null)
 {
     public static Actor System(Guid organisationId) => new(organisationId, null);
 
@@ -51,7 +54,11 @@ public enum GuardianClaimStatus
 public sealed record Notification(string EventType, IReadOnlyList<Guid> Recipients, IReadOnlyDictionary<string, object?> Data);
 
 /// <summary>What the parties' timeline shows of a change: codes only, never free text.</summary>
-public sealed record TimelineItem(string Action, ReferralStatus? From, ReferralStatus To, Guid OrganisationId, Guid? PrincipalId, string? Code, long? LateBySeconds);
+public sealed record TimelineItem(string Action, ReferralStatus? From, ReferralStatus To, Guid OrganisationId, Guid? PrincipalId, string? Code, long? LateBySeconds)
+{
+    /// <summary>The person an entry is about (issue 16: the user assigned, or unassigned).</summary>
+    public Guid? SubjectUserId { get; init; }
+}
 
 /// <summary>
 /// Everything one change of a referral consists of, for the one persistence path to write in one transaction: the

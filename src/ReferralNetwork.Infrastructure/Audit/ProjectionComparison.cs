@@ -45,6 +45,7 @@ public static class ProjectionComparison
                          ("responsible_organisation_id", Show(s?.ResponsibleOrganisationId), Show(e?.ResponsibleOrganisationId)),
                          ("due_at", Show(s?.DueAt), Show(e?.DueAt)), ("detected_at", Show(s?.DetectedAt), Show(e?.DetectedAt)), ("acted_at", Show(s?.ActedAt), Show(e?.ActedAt)),
                          ("protocol_code", s?.ProtocolCode, e?.ProtocolCode), ("protocol_version", Show(s?.ProtocolVersion), Show(e?.ProtocolVersion)),
+                         ("holder_assignee_id", Show(s?.HolderAssigneeUserId), Show(e?.HolderAssigneeUserId)),
                      ]))
             yield return difference;
     }

@@ -13,7 +13,11 @@ public sealed record DutyProjection(string Deadline, Guid HolderOrganisationId, 
 /// <summary>A row of <c>deadline_breaches</c> (one per breached duty). The protocol is null when no <c>referral.submitted</c> event
 /// named it; the holder only in a row written before breaches named their holder (the column is nullable).</summary>
 public sealed record BreachProjection(string Deadline, Guid? HolderOrganisationId, Guid ResponsibleOrganisationId, DateTimeOffset DueAt, DateTimeOffset DetectedAt,
-    DateTimeOffset? ActedAt, string? ProtocolCode, int? ProtocolVersion);
+    DateTimeOffset? ActedAt, string? ProtocolCode, int? ProtocolVersion)
+{
+    /// <summary>The person assigned on the holder's side at the breach (issue 16): the breached change's <c>holderAssigneeUserId</c>.</summary>
+    public Guid? HolderAssigneeUserId { get; init; }
+}
 
 /// <summary>An event whose accountability data cannot be folded (malformed, or a change of something never opened).</summary>
 public sealed record ReplayProblem(long Seq, string Detail);
@@ -163,7 +167,10 @@ public sealed class ProjectionReplay
                 return;
             }
             _duties[deadline] = duty with { BreachedAt = at };
-            _breaches[deadline] = new BreachProjection(deadline, holder.Value, responsible, due.Value, at.Value, null, _protocolCode, _protocolVersion);
+            _breaches[deadline] = new BreachProjection(deadline, holder.Value, responsible, due.Value, at.Value, null, _protocolCode, _protocolVersion)
+            {
+                HolderAssigneeUserId = Id(change, "holderAssigneeUserId"),
+            };
             _lastEvent[(ProjectionTable.DeadlineBreaches, deadline)] = seq;
         }
         else

@@ -46,7 +46,8 @@ public static class ProjectionVerifier
         FROM referral_duties d
         UNION ALL
         SELECT LOWER(CAST(b.referral_id AS VARCHAR(36))), 3, 0, b.deadline,
-               CAST(b.holder_organisation_id AS VARCHAR(36)), CAST(b.responsible_organisation_id AS VARCHAR(36)), b.protocol_code, CAST(NULL AS VARCHAR(40)),
+               CAST(b.holder_organisation_id AS VARCHAR(36)), CAST(b.responsible_organisation_id AS VARCHAR(36)), b.protocol_code,
+               CAST(b.holder_assignee_id AS VARCHAR(40)),
                b.due_at, b.detected_at, b.acted_at, NULL, b.protocol_version, b.step_code, NULL
         FROM deadline_breaches b
         ORDER BY ReferralKey, Part, Seq, Code
@@ -145,7 +146,7 @@ public static class ProjectionVerifier
                 break;
             case BreachPart when Guid.TryParse(row.Responsible, out var responsible) && row.At1 is { } due && row.At2 is { } detected:
                 stored.Breaches.Add(new BreachProjection(ProjectionReplay.DutyKey(row.Code ?? "", row.Step), Guid.TryParse(row.Organisation, out var breachHolder) ? breachHolder : null, responsible, due, detected,
-                    row.At3, row.Basis, row.Number));
+                    row.At3, row.Basis, row.Number) { HolderAssigneeUserId = Guid.TryParse(row.ClosedBasis, out var assignee) ? assignee : null });
                 break;
             default:
                 // The NOT NULL columns are null only if the schema itself was altered.

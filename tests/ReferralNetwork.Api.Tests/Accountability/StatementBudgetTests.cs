@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using ReferralNetwork.Api.Tests.Infrastructure;
 using ReferralNetwork.Api.Tests.Lifecycle;
+using ReferralNetwork.Api.Tests.Users;
 using ReferralNetwork.Infrastructure.Persistence;
 
 namespace ReferralNetwork.Api.Tests.Accountability;
@@ -68,5 +69,21 @@ public sealed class StatementBudgetTests(StatementBudgetTests.CountingFixture fi
         var header = int.Parse(Assert.Single(response.Headers.GetValues("SQL-Statements")), System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(header, 3, accept.Count);
         output.WriteLine($"submit: {submit.Count} statements ({keyedSubmit.Count} with an Idempotency-Key), accept: {accept.Count} statements (authentication included)");
+    }
+
+    [Fact]
+    public async Task Session_authentication_costs_one_statement_as_an_API_key_does_and_moves_the_idle_expiry_at_most_once_a_minute()
+    {
+        var organisation = await _network.OrganisationAsync();
+        var user = await fixture.SignedInUserAsync(_network, organisation.Id, "caseworker");
+        await organisation.Caseworker.GetStringAsync("/api/v1/me");
+        var (_, byKey) = await CountAsync(() => organisation.Caseworker.GetStringAsync("/api/v1/me"));
+        var (_, bySession) = await CountAsync(() => user.Client.GetStringAsync("/api/v1/me"));
+        Assert.Equal(byKey.Count, bySession.Count);
+        Assert.Single(bySession, s => s.Contains("user_sessions", StringComparison.Ordinal));
+        fixture.Time.Advance(TimeSpan.FromMinutes(2));
+        var (_, touched) = await CountAsync(() => user.Client.GetStringAsync("/api/v1/me"));
+        Assert.Equal(byKey.Count + 1, touched.Count);
+        Assert.Single(touched, s => s.StartsWith("UPDATE user_sessions", StringComparison.Ordinal));
     }
 }

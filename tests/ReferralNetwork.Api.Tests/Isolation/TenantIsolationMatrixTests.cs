@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using ReferralNetwork.Api.Tests.Infrastructure;
+using ReferralNetwork.Api.Tests.Users;
 using ReferralNetwork.Infrastructure.Audit.Log;
 
 namespace ReferralNetwork.Api.Tests.Isolation;
@@ -16,16 +17,28 @@ namespace ReferralNetwork.Api.Tests.Isolation;
 public abstract class TenantIsolationMatrixTests(ApiFixture fixture)
 {
     /// <summary>The columns of the table, in order.</summary>
-    private static readonly string[] Actors = ["referrer", "supervisor", "receiver", "observer", "outsider", "auditor", "netadmin", "refadmin", "outadmin"];
+    /// <summary>"refuser" (issue 16) is a caseworker of the referrer signed in with a session cookie (and its CSRF token): it gets what
+    /// the referrer's caseworker key gets unless a case says otherwise.</summary>
+    private static readonly string[] Actors = ["referrer", "supervisor", "receiver", "observer", "outsider", "auditor", "netadmin", "refadmin", "outadmin", "refuser"];
 
     private sealed record World(Guid Referrer, Guid Receiver, Guid Observer, Guid Outsider, Guid Referral, Guid Person, Guid Webhook,
         IReadOnlyDictionary<string, HttpClient> Clients)
     {
+        /// <summary>Another person of the referrer (not the signed-in one).</summary>
+        public Guid User { get; init; }
+
         /// <summary>The audit event (globalSeq) of the referral's submission, in a signed log head.</summary>
         public long SubmissionEvent { get; init; }
     }
 
-    private sealed record Case(string Name, Func<World, HttpRequestMessage> Request, string Expected);
+    private sealed record Case(string Name, Func<World, HttpRequestMessage> Request, string Expected, string? UserExpected = null)
+    {
+        public string[] Statuses()
+        {
+            var statuses = Expected.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return [.. statuses, UserExpected ?? statuses[0]];
+        }
+    }
 
     private static HttpRequestMessage Get(string path) => new(HttpMethod.Get, path);
 
@@ -63,6 +76,17 @@ public abstract class TenantIsolationMatrixTests(ApiFixture fixture)
         new("GET api keys", w => Get($"/api/v1/organisations/{w.Referrer}/api-keys"),                        "403 403 403 403 403 403 200 200 404"),
         // The network admin never grants a role that reads personal data (it makes only an organisation's first org_admin).
         new("POST api key", w => Send(HttpMethod.Post, $"/api/v1/organisations/{w.Outsider}/api-keys", new { name = "x", roles = new[] { "caseworker" } }), "403 403 403 403 403 403 403 404 201"),
+        // Issue 16: people are managed by their own organisation's admin only; a session is only the cookie's.
+        new("GET users", w => Get($"/api/v1/organisations/{w.Referrer}/users"),                             "403 403 403 403 403 403 403 200 404"),
+        new("GET user", w => Get($"/api/v1/organisations/{w.Referrer}/users/{w.User}"),                      "403 403 403 403 403 403 403 200 404"),
+        new("POST user", w => Send(HttpMethod.Post, $"/api/v1/organisations/{w.Referrer}/users",
+            new { username = "m" + Guid.NewGuid().ToString("N")[..10], displayName = "M", roles = new[] { "caseworker" } }), "403 403 403 403 403 403 403 201 404"),
+        new("PATCH user", w => Send(HttpMethod.Patch, $"/api/v1/organisations/{w.Referrer}/users/{w.User}", new { displayName = "N" }),
+                                                                                                              "403 403 403 403 403 403 403 200 404"),
+        new("POST user reset", w => Send(HttpMethod.Post, $"/api/v1/organisations/{w.Referrer}/users/{w.User}/reset"), "403 403 403 403 403 403 403 200 404"),
+        new("DELETE user sessions", w => Send(HttpMethod.Delete, $"/api/v1/organisations/{w.Referrer}/users/{w.User}/sessions"),
+                                                                                                              "404 404 404 404 404 404 403 200 404"),
+        new("GET session", w => Get("/api/v1/session"),                                                      "404 404 404 404 404 404 403 404 404", "200"),
         new("GET webhook", w => Get($"/api/v1/webhooks/{w.Webhook}"),                                        "403 403 403 403 403 403 403 200 404"),
         new("GET webhooks", w => Get("/api/v1/webhooks"),                                                    "403 403 403 403 403 403 403 200 200"),
         new("POST protocol", w => Send(HttpMethod.Post, "/api/v1/protocols", new { code = "x" }),            "403 403 403 403 403 403 400 403 403"),
@@ -91,7 +115,7 @@ public abstract class TenantIsolationMatrixTests(ApiFixture fixture)
         var checkedCells = 0;
         foreach (var @case in Cases)
         {
-            var expected = @case.Expected.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var expected = @case.Statuses();
             Assert.Equal(Actors.Length, expected.Length);
             for (var i = 0; i < Actors.Length; i++)
             {
@@ -152,7 +176,9 @@ public abstract class TenantIsolationMatrixTests(ApiFixture fixture)
             ["netadmin"] = fixture.Admin(),
             ["refadmin"] = fixture.Client(refAdminKey),
             ["outadmin"] = fixture.Client(await network.KeyAsync(outsider.Id, "org_admin")),
+            ["refuser"] = (await fixture.SignedInUserAsync(network, referrer.Id, "caseworker")).Client,
         };
+        var other = await clients["refadmin"].CreateUserAsync(referrer.Id, ["caseworker"]);
         var webhook = await clients["refadmin"].PostAsJsonAsync("/api/v1/webhooks", new { url = "http://127.0.0.1:9/hooks/rn", events = Array.Empty<string>() });
         await TestNetwork.Expect(webhook, HttpStatusCode.Created);
         var webhookId = (await webhook.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<Guid>();
@@ -162,7 +188,7 @@ public abstract class TenantIsolationMatrixTests(ApiFixture fixture)
         var submission = await connection.ExecuteScalarAsync<long>("SELECT global_seq FROM audit_events WHERE stream_id = @Stream AND seq = 1",
             new { Stream = $"referral/{referral["id"]!.GetValue<Guid>()}" });
         return new World(referrer.Id, receiver.Id, guardian.Id, outsider.Id, referral["id"]!.GetValue<Guid>(), referral["person"]!["id"]!.GetValue<Guid>(),
-            webhookId, clients) { SubmissionEvent = submission };
+            webhookId, clients) { SubmissionEvent = submission, User = other["id"]!.GetValue<Guid>() };
     }
 }
 

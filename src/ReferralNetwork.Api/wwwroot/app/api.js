@@ -12,6 +12,12 @@ export class ApiError extends Error {
 }
 
 export function key() { return sessionStorage.getItem(KEY); }
+
+// A person signed in with a session cookie (issue 16): the cookie is HttpOnly, so the client keeps only the CSRF token,
+// in memory; after a reload GET /session gives it again.
+let csrf = null;
+export function setCsrf(value) { csrf = value; }
+export function hasSession() { return csrf !== null; }
 export function setKey(value) { value ? sessionStorage.setItem(KEY, value) : sessionStorage.removeItem(KEY); }
 
 /** One call. Returns { body, etag }; a problem+json answer becomes an ApiError. */
@@ -22,6 +28,7 @@ export async function call(method, path, { body, etag, signal } = {}) {
   if (stored) headers.Authorization = `Bearer ${stored}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (etag) headers['If-Match'] = etag;
+  if (!stored && csrf && method !== 'GET') headers['X-CSRF-Token'] = csrf;
   const response = await fetch(`/api/v1${path}`, {
     method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal,
   });

@@ -1,4 +1,4 @@
-import { ApiError, call, get, key, query, setKey } from './api.js';
+import { ApiError, call, get, hasSession, key, query, setCsrf, setKey } from './api.js';
 import { field, h, replace, select, showErrors } from './dom.js';
 import { formatSpan, formatTime, lang, languages, setLang, t } from './i18n.js';
 import { actionForm } from './actions.js';
@@ -9,10 +9,10 @@ const top = document.getElementById('top');
 const statusLine = document.getElementById('status');
 
 /** The boxes as tabs; `reviews` is the referrer's outbox narrowed to overrides waiting for a supervisor's review. */
-const boxes = ['inbox', 'outbox', 'observing', 'escalated', 'reviews'];
+const boxes = ['mine', 'inbox', 'outbox', 'observing', 'escalated', 'reviews'];
 const boxQuery = (box) => (box === 'reviews' ? { box: 'outbox', pendingReview: true } : { box });
 const isSupervisor = () => state.me?.roles.includes('supervisor');
-const visibleBoxes = () => boxes.filter((box) => box !== 'reviews' || isSupervisor());
+const visibleBoxes = () => boxes.filter((box) => (box !== 'reviews' || isSupervisor()) && (box !== 'mine' || hasSession()));
 
 export const state = {
   me: null,
@@ -55,18 +55,48 @@ function renderTop() {
   document.getElementById('brand').textContent = t('appName');
 }
 
-function signOut() {
+async function signOut() {
+  if (hasSession()) { try { await call('DELETE', '/session'); } catch { /* ended already */ } }
+  setCsrf(null);
   setKey(null);
   state.me = null;
   location.hash = '';
   route();
 }
 
+/** People sign in as themselves: username, password and the code of their authenticator app. */
+function personSignIn() {
+  const username = h('input', { type: 'text', autocomplete: 'username', spellcheck: 'false', required: true });
+  const password = h('input', { type: 'password', autocomplete: 'current-password', required: true });
+  const totp = h('input', { type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: 6, pattern: '[0-9]{6}' });
+  const form = h('form', { className: 'card narrow', id: 'sign-in-person' },
+    h('h2', {}, t('signIn')),
+    h('p', { className: 'muted' }, t('tagline')),
+    field(t('username'), username, 'username'), field(t('password'), password, 'password'), field(t('totp'), totp, 'totp'),
+    h('p', { className: 'help' }, t('totpHelp')),
+    h('button', { type: 'submit', className: 'primary' }, t('signIn')));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      const { body } = await call('POST', '/session', { body: { username: username.value.trim(), password: password.value, totp: totp.value || undefined } });
+      setKey(null);
+      setCsrf(body.csrfToken);
+      await loadMe();
+      location.hash = '#/mine';
+      route();
+    } catch (error) {
+      say(error.problem?.reason === 'locked_out' ? t('lockedOut') : error.problem?.reason === 'totp_required' ? t('totpRequired') : t('personSignInFailed'), 'error');
+      password.value = '';
+      password.focus();
+    }
+  });
+  return form;
+}
+
 function renderSignIn() {
   const input = h('input', { type: 'password', autocomplete: 'off', spellcheck: 'false', required: true });
   const form = h('form', { className: 'card narrow', id: 'sign-in' },
-    h('h2', {}, t('signIn')),
-    h('p', { className: 'muted' }, t('tagline')),
+    h('h3', {}, t('keySignIn')),
     field(t('apiKey'), input, 'key'),
     h('p', { className: 'help' }, t('apiKeyHelp')),
     h('button', { type: 'submit', className: 'primary' }, t('signIn')));
@@ -83,8 +113,9 @@ function renderSignIn() {
       input.focus();
     }
   });
-  replace(main, form);
-  input.focus();
+  const person = personSignIn();
+  replace(main, person, h('details', { className: 'narrow' }, h('summary', {}, t('keySignIn')), form));
+  person.querySelector('input').focus();
 }
 
 async function loadMe() {
@@ -230,6 +261,17 @@ export async function renderReferral(id, notice) {
     referral.reason ? [h('dt', {}, t('reason')), h('dd', { className: 'prose' }, referral.reason)] : null);
 
   const actions = h('section', { className: 'card', 'aria-labelledby': 'actions-title' }, h('h3', { id: 'actions-title' }, t('actions')));
+  // Issue 16: who holds the case on this side; a person signed in takes it for themself.
+  const side = referral.relation === 'referrer' || referral.relation === 'receiver' ? referral.relation : null;
+  const assignee = side ? referral.assignees?.[side] : null;
+  if (side) {
+    actions.append(h('p', { id: 'assignee' }, assignee ? (assignee === state.me?.principalId ? t('assignedToYou') : t('assignedToOther')) : t('unassigned')));
+    if (hasSession() && !assignee && !['completed', 'failed', 'rejected', 'cancelled', 'redirected'].includes(referral.status)) {
+      actions.append(h('button', { type: 'button', className: 'secondary', id: 'take', onclick: async () => {
+        try { await call('POST', `/referrals/${referral.id}/take`, { etag }); await renderReferral(referral.id, t('taken')); } catch (error) { say(error.message, 'error'); }
+      } }, t('take')));
+    }
+  }
   const panel = h('div', { id: 'action-panel' });
   if (referral.allowedActions.length === 0) actions.append(h('p', { className: 'muted' }, t('noActions')));
   else actions.append(h('div', { className: 'buttons' }, referral.allowedActions.map((action) => h('button', {
@@ -358,9 +400,12 @@ async function notesSection(referral) {
 export async function route() {
   setLang(lang());
   say('');
-  if (!key()) { state.me = null; renderTop(); renderSignIn(); return; }
+  if (!key() && !hasSession()) {
+    // A session cookie from before a reload (the cookie itself is HttpOnly): ask the server who is signed in.
+    try { setCsrf((await get('/session')).csrfToken); } catch { state.me = null; renderTop(); renderSignIn(); return; }
+  }
   if (!state.me) {
-    try { await loadMe(); } catch { setKey(null); renderTop(); renderSignIn(); return; }
+    try { await loadMe(); } catch { setKey(null); setCsrf(null); renderTop(); renderSignIn(); return; }
   }
   renderTop();
   const [, page, id] = (location.hash || '#/inbox').split('/');
@@ -369,7 +414,10 @@ export async function route() {
     else if (page === 'new') replace(main, await newReferralForm((created) => { say(t('submitted')); location.hash = `#/referral/${created.id}`; }));
     else await renderBox(visibleBoxes().includes(page) ? page : 'inbox');
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) { signOut(); return; }
+    if (error instanceof ApiError && error.status === 401) {
+      // The session ended (idle, signed out elsewhere, deactivated): back to sign-in, saying why.
+      setCsrf(null); setKey(null); state.me = null; location.hash = ''; renderTop(); renderSignIn(); say(t('sessionEnded'), 'error'); return;
+    }
     say(error.message || t('errorGeneric'), 'error');
   }
 }

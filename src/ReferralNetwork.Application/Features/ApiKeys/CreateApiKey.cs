@@ -21,7 +21,8 @@ public sealed class CreateApiKeyValidator : AbstractValidator<CreateApiKeyComman
         RuleFor(c => c.Name).NotEmpty().IsText(100);
         RuleFor(c => c.Roles).NotEmpty().Must(r => r is null || r.Count <= 6).WithMessage("At most 6 roles.");
         RuleForEach(c => c.Roles).NotEmpty().IsCode<CreateApiKeyCommand, Role>()
-            .Must(r => r != Role.System.Code()).WithMessage("'system' is the system's own role; no key can hold it.");
+            .Must(r => r != Role.System.Code()).WithMessage("'system' is the system's own role; no key can hold it.")
+            .Must(r => r != Role.Anonymous.Code()).WithMessage("'anonymous' names no one; no key can hold it.");
         RuleFor(c => c.ExpiresAt).Must(e => e is null || e > time.GetUtcNow()).WithMessage("expiresAt must lie in the future.");
     }
 }

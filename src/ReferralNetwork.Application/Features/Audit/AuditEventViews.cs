@@ -16,6 +16,12 @@ public sealed record AuditEventView(long GlobalSeq, string StreamId, long Seq, s
     /// <summary>The event's index in the transparency log; null until the next checkpoint puts it there (only the
     /// referral events list fills it).</summary>
     public long? LogIndex { get; init; }
+
+    /// <summary>
+    /// The person who acted (issue 16): the actor's principalId when it is a user's id, null for an API key or the system.
+    /// Outside <c>actor</c>, which is hashed exactly as stored; the user's name is never here (auditors see ids only).
+    /// </summary>
+    public Guid? UserId { get; init; }
 }
 
 /// <summary>The columns of <c>audit_events</c>, as the auditor queries select them.</summary>
@@ -34,14 +40,16 @@ public sealed record AuditEventRow
     public string Hash { get; init; } = "";
     /// <summary>Selected only by queries that join <c>audit_log_entries</c>.</summary>
     public long? LogIndex { get; init; }
+    public Guid? UserId { get; init; }
 
     public const string Columns = """
         e.global_seq AS GlobalSeq, e.stream_id AS StreamId, e.seq, e.occurred_at AS OccurredAt, e.principal_id AS PrincipalId,
-        e.organisation_id AS OrganisationId, e.role, e.type, e.data, e.prev_hash AS PrevHash, e.hash
+        e.organisation_id AS OrganisationId, e.role, e.type, e.data, e.prev_hash AS PrevHash, e.hash,
+        (SELECT u.id FROM users u WHERE u.id = e.principal_id) AS UserId
         """;
 
     public AuditEventView ToView() =>
-        new(GlobalSeq, StreamId, Seq, Type, OccurredAt, new AuditActorView(PrincipalId, OrganisationId, Role), ParseData(Data), PrevHash, Hash) { LogIndex = LogIndex };
+        new(GlobalSeq, StreamId, Seq, Type, OccurredAt, new AuditActorView(PrincipalId, OrganisationId, Role), ParseData(Data), PrevHash, Hash) { LogIndex = LogIndex, UserId = UserId };
 
     /// <summary>The stored data as JSON; a value that no longer parses (tampered) is shown as a string, never a 500.</summary>
     public static JsonElement ParseData(string data)

@@ -19,7 +19,11 @@ namespace ReferralNetwork.Application.Features.Audit;
 /// <param name="Step">The protocol step of a <c>step</c> duty (its code); null for every other deadline.</param>
 public sealed record DeadlineBreachView(Guid ReferralId, string Deadline, Guid HolderOrganisationId, Guid ResponsibleOrganisationId, DateTimeOffset DueAt,
     DateTimeOffset DetectedAt, DateTimeOffset? ActedAt, bool Open, long LateBySeconds, string LateBy, Guid? EscalationOrganisationId, string ProtocolCode,
-    int ProtocolVersion, string? Step);
+    int ProtocolVersion, string? Step)
+{
+    /// <summary>The person assigned on the holder's side when the breach was recorded (issue 16; a pseudonymous user id), null when nobody was.</summary>
+    public Guid? HolderAssigneeUserId { get; init; }
+}
 
 /// <summary>
 /// Breaches network-wide, oldest due first, filtered by the duty's holder (<c>organisationId</c>), the referral, the
@@ -47,7 +51,8 @@ public sealed class ListDeadlineBreachesHandler(IDbSession session, Clock clock)
     private const string Columns = """
         b.referral_id AS ReferralId, b.deadline, b.step_code AS StepCode, b.due_at AS DueAt, b.detected_at AS DetectedAt, b.acted_at AS ActedAt,
         b.holder_organisation_id AS HolderOrganisationId, b.responsible_organisation_id AS ResponsibleOrganisationId,
-        b.escalation_organisation_id AS EscalationOrganisationId, b.protocol_code AS ProtocolCode, b.protocol_version AS ProtocolVersion
+        b.escalation_organisation_id AS EscalationOrganisationId, b.protocol_code AS ProtocolCode, b.protocol_version AS ProtocolVersion,
+        b.holder_assignee_id AS HolderAssigneeUserId
         """;
 
     public async ValueTask<Page<DeadlineBreachView>> Handle(ListDeadlineBreachesQuery query, CancellationToken ct)
@@ -113,13 +118,17 @@ public sealed class ListDeadlineBreachesHandler(IDbSession session, Clock clock)
         public Guid? EscalationOrganisationId { get; init; }
         public string ProtocolCode { get; init; } = "";
         public int ProtocolVersion { get; init; }
+        public Guid? HolderAssigneeUserId { get; init; }
 
         public DeadlineBreachView ToView(DateTimeOffset now)
         {
             var seconds = Duty.LateBy(DueAt, ActedAt ?? now) ?? 0;
             return new DeadlineBreachView(ReferralId, Deadline, HolderOrganisationId ?? ResponsibleOrganisationId, ResponsibleOrganisationId, DueAt, DetectedAt,
                 ActedAt, ActedAt is null, seconds, XmlConvert.ToString(TimeSpan.FromSeconds(seconds)), EscalationOrganisationId, ProtocolCode, ProtocolVersion,
-                string.IsNullOrEmpty(StepCode) ? null : StepCode);
+                string.IsNullOrEmpty(StepCode) ? null : StepCode)
+            {
+                HolderAssigneeUserId = HolderAssigneeUserId,
+            };
         }
     }
 }

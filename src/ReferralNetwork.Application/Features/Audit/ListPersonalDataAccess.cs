@@ -10,7 +10,11 @@ namespace ReferralNetwork.Application.Features.Audit;
 
 /// <summary>One read of a person's identity: who (principal, role), from which organisation, through which referral, when.</summary>
 public sealed record PersonalDataAccessView(long Seq, DateTimeOffset OccurredAt, Guid? PrincipalId, Guid? OrganisationId, string Role, Guid? ViaReferralId,
-    bool Erased, string Hash);
+    bool Erased, string Hash)
+{
+    /// <summary>The person who read it (issue 16): the user's pseudonymous id, null when a partner system's key read it.</summary>
+    public Guid? UserId { get; init; }
+}
 
 /// <summary>The person's access log: the <c>person.identity_read</c> events of their audit stream, oldest first.</summary>
 [AllowedRoles(Role.Auditor)]
@@ -56,6 +60,6 @@ public sealed class ListPersonalDataAccessHandler(IDbSession session) : IQueryHa
         Guid? via = data.ValueKind == JsonValueKind.Object && data.TryGetProperty("viaReferralId", out var v) && v.ValueKind == JsonValueKind.String
             && Guid.TryParse(v.GetString(), out var id) ? id : null;
         var erased = data.ValueKind == JsonValueKind.Object && data.TryGetProperty("erased", out var e) && e.ValueKind == JsonValueKind.True;
-        return new PersonalDataAccessView(row.Seq, row.OccurredAt, row.PrincipalId, row.OrganisationId, row.Role, via, erased, row.Hash);
+        return new PersonalDataAccessView(row.Seq, row.OccurredAt, row.PrincipalId, row.OrganisationId, row.Role, via, erased, row.Hash) { UserId = row.UserId };
     }
 }

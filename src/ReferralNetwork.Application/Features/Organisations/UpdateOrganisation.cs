@@ -14,7 +14,7 @@ namespace ReferralNetwork.Application.Features.Organisations;
 [AllowedRoles(Role.NetworkAdmin, Role.OrgAdmin)]
 public sealed record UpdateOrganisationCommand(
     Guid Id, string? Name = null, string? Municipality = null, IReadOnlyList<string>? Services = null, IReadOnlyList<string>? Languages = null,
-    int? Capacity = null, string? ContactEmail = null, string? ContactPhone = null, bool? Active = null) : ICommand<OrganisationView>;
+    int? Capacity = null, string? ContactEmail = null, string? ContactPhone = null, bool? Active = null, bool? RequireSecondFactor = null) : ICommand<OrganisationView>;
 
 public sealed class UpdateOrganisationValidator : AbstractValidator<UpdateOrganisationCommand>
 {
@@ -64,11 +64,16 @@ public sealed class UpdateOrganisationHandler(IDbSession session, IAuditLog audi
         }, session.Transaction, cancellationToken: ct));
         if (command.Services is not null) await OrganisationReader.ReplaceServicesAsync(session, command.Id, command.Services, ct);
         if (command.Languages is not null) await OrganisationReader.ReplaceLanguagesAsync(session, command.Id, command.Languages, ct);
+        // Issue 16: the organisation's policy that every one of its people signs in with a second factor.
+        if (command.RequireSecondFactor is { } requireSecondFactor)
+            await connection.ExecuteAsync(new CommandDefinition("UPDATE organisations SET require_second_factor = @Require WHERE id = @Id",
+                new { command.Id, Require = requireSecondFactor }, session.Transaction, cancellationToken: ct));
 
         var changed = new[]
         {
             ("name", command.Name), ("municipality", command.Municipality), ("services", (object?)command.Services), ("languages", command.Languages),
             ("capacity", command.Capacity), ("contactEmail", command.ContactEmail), ("contactPhone", command.ContactPhone), ("active", command.Active),
+            ("requireSecondFactor", command.RequireSecondFactor),
         }.Where(f => f.Item2 is not null).Select(f => f.Item1).ToList();
         audit.Record(new AuditEntry(AuditStreams.Organisation(command.Id), "organisation.updated",
             new Dictionary<string, object?> { ["organisationId"] = command.Id, ["fields"] = changed, ["active"] = command.Active }));

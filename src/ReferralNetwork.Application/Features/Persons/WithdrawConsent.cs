@@ -78,7 +78,7 @@ public sealed class WithdrawConsentHandler(IDbSession session, PersonStore perso
     private async Task AnnounceAsync(OpenReferral referral, Guid consentId, Principal principal, DateTimeOffset now, CancellationToken ct)
     {
         var loaded = await repository.LoadAsync(referral.Id, ct) ?? throw new InvalidOperationException($"Referral {referral.Id} vanished in its own transaction.");
-        await repository.SaveAsync(loaded.Referral.RecordConsentWithdrawn(consentId, new Actor(principal.OrganisationId, principal.Id), now), loaded.Head, ct);
+        await repository.SaveAsync(loaded.Referral.RecordConsentWithdrawn(consentId, principal.AsActor(), now), loaded.Head, ct);
     }
 
     private sealed record OpenReferral

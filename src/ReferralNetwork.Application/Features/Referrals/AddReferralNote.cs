@@ -34,7 +34,7 @@ public sealed class AddReferralNoteHandler(ReferralRepository repository, Person
 
         var now = clock.Now();
         var id = await notes.AddAsync(loaded.Referral.Id, loaded.Person, principal, command.Text!, now, ct);
-        await repository.SaveAsync(loaded.Referral.AddNote(party, new Actor(principal.OrganisationId, principal.Id), id, now), loaded.Head, ct);
+        await repository.SaveAsync(loaded.Referral.AddNote(party, principal.AsActor(), id, now), loaded.Head, ct);
         return new NoteView(id, loaded.Referral.Id, principal.OrganisationId, now, command.Text, false);
     }
 }

@@ -35,7 +35,7 @@ public sealed class ConfirmGuardianHandler(ICurrentPrincipal current, Clock cloc
         var loaded = await repository.LoadAsync(command.Id, ct);
         if (loaded?.Referral.PartyOf(principal.OrganisationId) is null) throw new NotFoundException("The referral");
         var now = clock.Now();
-        var change = loaded.Referral.ConfirmGuardian(command.Confirmed!.Value, new Actor(principal.OrganisationId, principal.Id), now);
+        var change = loaded.Referral.ConfirmGuardian(command.Confirmed!.Value, principal.AsActor(), now);
         var data = new Dictionary<string, object?>(change.EventData);
         if (!string.IsNullOrWhiteSpace(command.Note)) data["noteId"] = await notes.AddAsync(loaded.Referral.Id, loaded.Person, principal, command.Note, now, ct);
         await repository.SaveAsync(change with { EventData = data }, loaded.Head, ct);

@@ -17,6 +17,6 @@ public sealed class ListReferralNotesHandler(ReferralReader reader, ReferralNote
         var organisationId = current.Principal!.OrganisationId;
         var row = await reader.FindVisibleAsync(query.Id, organisationId, ct) ?? throw new NotFoundException("The referral");
         ReferralNotes.EnsureMayRead(row.PartyOf(organisationId));
-        return new NotesView(row.Id, await notes.ListAsync(row, ct));
+        return new NotesView(row.Id, await notes.ListAsync(row, ct, organisationId));
     }
 }

@@ -14,18 +14,18 @@ namespace ReferralNetwork.Application.Features.Referrals;
 /// <remarks>
 /// <c>escalated</c> lists the referrals whose missed deadlines were escalated to the caller's organisation (the protocol's
 /// escalation target, e.g. the network coordinator), so it can act: status, parties and deadlines, never identity, reason
-/// or notes. <c>pendingReview=true</c> keeps the emergency overrides still waiting for a supervisor's review.
+/// or notes. <c>mine</c> (issue 16) lists the referrals assigned to the signed-in person on their side. <c>pendingReview=true</c> keeps the emergency overrides still waiting for a supervisor's review.
 /// </remarks>
 public sealed record ListReferralsQuery(string? Box, string? Status = null, string? Urgency = null, string? Service = null, bool? Overdue = null,
     string? Cursor = null, int? Limit = null, bool? PendingReview = null) : IQuery<Page<ReferralView>>;
 
 public sealed class ListReferralsValidator : AbstractValidator<ListReferralsQuery>
 {
-    public static readonly string[] Boxes = ["inbox", "outbox", "observing", "escalated"];
+    public static readonly string[] Boxes = ["inbox", "outbox", "observing", "escalated", "mine"];
 
     public ListReferralsValidator(IDbSession session)
     {
-        RuleFor(q => q.Box).NotEmpty().Must(b => b is null || Boxes.Contains(b)).WithMessage("box is one of: inbox, outbox, observing, escalated.");
+        RuleFor(q => q.Box).NotEmpty().Must(b => b is null || Boxes.Contains(b)).WithMessage("box is one of: inbox, outbox, observing, escalated, mine.");
         RuleFor(q => q.Status).IsCode<ListReferralsQuery, ReferralStatus>();
         RuleFor(q => q.Urgency).IsCode<ListReferralsQuery, Urgency>();
         RuleFor(q => q.Service).IsKnownServiceFilter(session);
@@ -39,6 +39,9 @@ public sealed class ListReferralsHandler(IDbSession session, ICurrentPrincipal c
     public async ValueTask<Page<ReferralView>> Handle(ListReferralsQuery query, CancellationToken ct)
     {
         var organisationId = current.Principal!.OrganisationId;
+        if (query.Box == "mine" && current.Principal.UserId is null)
+            throw new FluentValidation.ValidationException([new FluentValidation.Results.ValidationFailure("box",
+                "box=mine lists a signed-in person's cases; an API key has none of its own.")]);
         var cursor = Common.Cursor.Decode(query.Cursor);
         var limit = query.Limit ?? Paging.DefaultLimit;
         var where = new List<string>
@@ -48,6 +51,7 @@ public sealed class ListReferralsHandler(IDbSession session, ICurrentPrincipal c
                 "inbox" => "r.receiver_organisation_id = @Org",
                 "outbox" => "r.referrer_organisation_id = @Org",
                 "escalated" => "EXISTS (SELECT 1 FROM referral_escalations re WHERE re.referral_id = r.id AND re.organisation_id = @Org)",
+                "mine" => "((r.receiver_organisation_id = @Org AND r.receiver_assignee_id = @Me) OR (r.referrer_organisation_id = @Org AND r.referrer_assignee_id = @Me))",
                 _ => "EXISTS (SELECT 1 FROM referral_observers ro WHERE ro.referral_id = r.id AND ro.organisation_id = @Org)",
             },
         };
@@ -70,7 +74,7 @@ public sealed class ListReferralsHandler(IDbSession session, ICurrentPrincipal c
         var connection = await session.ConnectionAsync(ct);
         var rows = (await connection.QueryAsync<ReferralRow>(new CommandDefinition(sql, new
         {
-            Org = organisationId, query.Status, query.Urgency, query.Overdue, query.Service, Pending = "pending", At = cursor?.At, BeforeId = cursor?.Id, Take = limit + 1,
+            Org = organisationId, Me = current.Principal.UserId ?? Guid.Empty, query.Status, query.Urgency, query.Overdue, query.Service, Pending = "pending", At = cursor?.At, BeforeId = cursor?.Id, Take = limit + 1,
         }, cancellationToken: ct))).ToList();
         var pageRows = rows.Take(limit).ToList();
         var people = pageRows.Count == 0 ? new Dictionary<Guid, PersonRow>() : (await connection.QueryAsync<PersonRow>(new CommandDefinition(

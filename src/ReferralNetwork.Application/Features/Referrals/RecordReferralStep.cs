@@ -41,7 +41,7 @@ public sealed class RecordReferralStepHandler(
         var noteId = string.IsNullOrWhiteSpace(command.Note) ? (Guid?)null : Guid.CreateVersion7();
         // The domain decides before the note is stored: a refused step leaves nothing behind.
         var change = referral.RecordStep(command.Code, protocol.Document.StepsFor(referral.State.Services), party,
-            new Actor(principal.OrganisationId, principal.Id), noteId, now);
+            principal.AsActor(), noteId, now);
         if (noteId is not null) await notes.AddAsync(referral.Id, loaded!.Person, principal, command.Note!, now, ct, noteId);
         await repository.SaveAsync(change, loaded!.Head, ct);
         return await reader.ViewAsync(loaded, principal.OrganisationId, now, ct);

@@ -99,7 +99,7 @@ internal sealed class OnwardReferral(
             Acknowledge = IsoDuration.Parse(deadlines.Acknowledge), Decide = IsoDuration.Parse(deadlines.Decide), Observers = observers,
             ConsentBasis = original.ConsentBasis == ConsentBasis.EmergencyOverride ? ConsentBasis.Consent : original.ConsentBasis,
             ConsentGivenBy = original.ConsentGivenBy, ConsentMethod = original.ConsentMethod, ConsentId = original.ConsentId,
-        }, new Actor(context.Principal.OrganisationId, context.Principal.Id), now);
+        }, context.Principal.AsActor(), now);
         await repository.SaveAsync(change, null, ct, new ReferralRepository.Sealed(Reason: reason));
         context.AuditData["targetOrganisationId"] = targetOrganisationId;
         context.AuditData["onwardReferralId"] = id;

@@ -6,7 +6,10 @@ using ReferralNetwork.Domain.Referrals;
 namespace ReferralNetwork.Application.Features.Referrals;
 
 /// <summary>A note as the referrer and receiver read it; <see cref="Text"/> is null once the person was erased.</summary>
-public sealed record NoteView(Guid Id, Guid ReferralId, Guid OrganisationId, DateTimeOffset CreatedAt, string? Text, bool Erased);
+/// <summary>A note; <see cref="AuthorUserId"/> names the person who wrote it (null for a partner system), and
+/// <see cref="AuthorDisplayName"/> is given to readers of the author's own organisation only.</summary>
+public sealed record NoteView(Guid Id, Guid ReferralId, Guid OrganisationId, DateTimeOffset CreatedAt, string? Text, bool Erased,
+    Guid? AuthorUserId = null, string? AuthorDisplayName = null);
 
 /// <summary>
 /// Free text about a referral — a decline's explanation, a completion note, a hold reason — lives only here, sealed
@@ -41,19 +44,21 @@ public sealed class ReferralNotes(IDbSession session, PersonStore persons, IPers
         return id;
     }
 
-    public async Task<IReadOnlyList<NoteView>> ListAsync(ReferralRow referral, CancellationToken ct)
+    public async Task<IReadOnlyList<NoteView>> ListAsync(ReferralRow referral, CancellationToken ct, Guid? readerOrganisationId = null)
     {
         var person = await persons.FindAsync(referral.PersonId, ct) ?? throw new InvalidOperationException($"Referral {referral.Id} has no person.");
         var key = persons.DataKeyOf(person);
         var connection = await session.ConnectionAsync(ct);
         var rows = await connection.QueryAsync<NoteRow>(new CommandDefinition("""
-            SELECT id, organisation_id AS OrganisationId, body_sealed AS BodySealed, created_at AS CreatedAt
-            FROM referral_notes WHERE referral_id = @ReferralId ORDER BY created_at, id
+            SELECT n.id, n.organisation_id AS OrganisationId, n.body_sealed AS BodySealed, n.created_at AS CreatedAt, u.id AS AuthorUserId,
+                   u.display_name AS AuthorDisplayName
+            FROM referral_notes n LEFT JOIN users u ON u.id = n.principal_id WHERE n.referral_id = @ReferralId ORDER BY n.created_at, n.id
             """, new { ReferralId = referral.Id }, session.Transaction, cancellationToken: ct));
         return rows.Select(n =>
         {
             var text = key is null || n.BodySealed is null ? null : protector.Open(key, n.BodySealed, $"note:{n.Id}");
-            return new NoteView(n.Id, referral.Id, n.OrganisationId, n.CreatedAt, text, text is null);
+            return new NoteView(n.Id, referral.Id, n.OrganisationId, n.CreatedAt, text, text is null, n.AuthorUserId,
+                n.OrganisationId == readerOrganisationId ? n.AuthorDisplayName : null);
         }).ToList();
     }
 
@@ -63,5 +68,7 @@ public sealed class ReferralNotes(IDbSession session, PersonStore persons, IPers
         public Guid OrganisationId { get; init; }
         public byte[]? BodySealed { get; init; }
         public DateTimeOffset CreatedAt { get; init; }
+        public Guid? AuthorUserId { get; init; }
+        public string? AuthorDisplayName { get; init; }
     }
 }

@@ -72,19 +72,21 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
         // A step duty's key is its kind plus its step code; every other duty has the empty step code.
         var duties = LatestPerKey(change.Duties, d => (d.Duty.Deadline, d.Duty.Step ?? "")).Select(d => d.Duty).ToList();
         await UpsertRowsAsync(connection, "referral_duties",
-            ["referral_id", "deadline", "step_code", "holder_organisation_id", "opened_at", "due_at", "closed_at", "closed_basis", "breached_at", "responsible_at_due"],
+            ["referral_id", "deadline", "step_code", "holder_organisation_id", "opened_at", "due_at", "closed_at", "closed_basis", "breached_at", "responsible_at_due",
+             "holder_assignee_id"],
             ["referral_id", "deadline", "step_code"], duties.Select(d => new object?[]
             {
                 state.Id, d.Deadline.Code(), d.Step ?? "", d.HolderOrganisationId, d.OpenedAt, d.DueAt, d.ClosedAt, d.ClosedBasis, d.BreachedAt, d.ResponsibleAtDue,
+                d.HolderAssignee,
             }), ct);
         await UpsertRowsAsync(connection, "deadline_breaches",
             ["referral_id", "deadline", "step_code", "due_at", "detected_at", "responsible_organisation_id", "holder_organisation_id", "acted_at",
-             "escalation_organisation_id", "protocol_code", "protocol_version"],
+             "escalation_organisation_id", "protocol_code", "protocol_version", "holder_assignee_id"],
             ["referral_id", "deadline", "step_code"], duties.Where(d => d.IsBreached).Select(d => new object?[]
             {
                 state.Id, d.Deadline.Code(), d.Step ?? "", d.DueAt, d.BreachedAt, d.ResponsibleAtDue, d.HolderOrganisationId, d.ClosedAt,
                 EscalationOf(referral),
-                state.ProtocolCode, state.ProtocolVersion,
+                state.ProtocolCode, state.ProtocolVersion, d.HolderAssignee,
             }), ct);
         await InsertRowsAsync(connection, "referral_observers", ["referral_id", "organisation_id", "basis"],
             change.ObserversAdded.Select(o => new object?[] { state.Id, o.OrganisationId, o.Basis }), ct);
@@ -97,14 +99,16 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
 
         if (change.Timeline is { } t)
             await ExecuteAsync(connection, """
-                INSERT INTO referral_timeline (referral_id, seq, occurred_at, action, from_status, to_status, organisation_id, principal_id, code, protocol_version, late_by_seconds)
+                INSERT INTO referral_timeline (referral_id, seq, occurred_at, action, from_status, to_status, organisation_id, principal_id, code, protocol_version,
+                                               late_by_seconds, subject_user_id)
                 SELECT @ReferralId, COALESCE(MAX(t.seq), 0) + 1, @OccurredAt, @Action, @FromStatus, @ToStatus, @OrganisationId, @PrincipalId, @Code,
-                       @ProtocolVersion, @LateBySeconds
+                       @ProtocolVersion, @LateBySeconds, @SubjectUserId
                 FROM referral_timeline t WHERE t.referral_id = @ReferralId
                 """, new
             {
                 ReferralId = state.Id, OccurredAt = change.At, t.Action,
                 FromStatus = t.From?.Code(), ToStatus = t.To.Code(), t.OrganisationId, t.PrincipalId, t.Code, state.ProtocolVersion, t.LateBySeconds,
+                t.SubjectUserId,
             }, ct);
         await InsertRowsAsync(connection, "outbox_messages", ["id", "event_type", "referral_id", "status", "organisation_ids", "occurred_at", "fanned_out_at", "data"],
             change.Notifications.Select(n => new object?[]
@@ -186,6 +190,7 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
             s.AcknowledgedAt, s.DecidedAt, s.FinishedAt, s.Outcome, s.DeclineReason, ConsentBasis = s.ConsentBasis.Code(), s.ConsentGivenBy, s.ConsentMethod,
             s.ConsentId, OverrideStatus = s.Override?.Status.Code(), OverrideSubmittedBy = s.Override?.SubmittedBy, OverrideReviewedAt = s.Override?.ReviewedAt,
             OverrideReviewedBy = s.Override?.ReviewedBy, GuardianClaim = s.GuardianClaim?.Code(), s.PartOf, s.CreatedAt, s.UpdatedAt, s.Version, Expected = expected,
+            s.ReferrerAssignee, s.ReceiverAssignee,
             Reason = texts?.Reason, Justification = texts?.OverrideJustification, ReviewNote = texts?.OverrideReviewNote,
         };
     }
@@ -205,7 +210,8 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
         SET status = @Status, responsible_organisation_id = @Responsible, acknowledge_by = @AcknowledgeBy, decide_by = @DecideBy, follow_up_by = @FollowUpBy,
             review_by = @ReviewBy, overdue = @Overdue, acknowledged_at = @AcknowledgedAt, decided_at = @DecidedAt, finished_at = @FinishedAt, outcome = @Outcome,
             decline_reason = @DeclineReason, override_status = @OverrideStatus, override_reviewed_at = @OverrideReviewedAt, override_reviewed_by = @OverrideReviewedBy,
-            override_review_note_sealed = COALESCE(@ReviewNote, override_review_note_sealed), guardian_claim = @GuardianClaim, updated_at = @UpdatedAt, version = @Version
+            override_review_note_sealed = COALESCE(@ReviewNote, override_review_note_sealed), guardian_claim = @GuardianClaim, updated_at = @UpdatedAt, version = @Version,
+            referrer_assignee_id = @ReferrerAssignee, receiver_assignee_id = @ReceiverAssignee
         WHERE id = @Id AND version = @Expected
         """;
 
@@ -219,7 +225,7 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
             r.override_status AS OverrideStatus, r.override_submitted_by AS OverrideSubmittedBy, r.override_reviewed_by AS OverrideReviewedBy,
             r.override_reviewed_at AS OverrideReviewedAt, r.guardian_claim AS GuardianClaim, r.acknowledged_at AS AcknowledgedAt, r.decided_at AS DecidedAt,
             r.finished_at AS FinishedAt, r.outcome, r.decline_reason AS DeclineReason, r.created_at AS CreatedAt, r.updated_at AS UpdatedAt, r.version,
-            r.reason_sealed AS ReasonSealed,
+            r.reason_sealed AS ReasonSealed, r.referrer_assignee_id AS ReferrerAssignee, r.receiver_assignee_id AS ReceiverAssignee,
             p.owner_organisation_id AS POwner, p.external_ref AS PExternalRef, p.initials AS PInitials, p.birth_year AS PBirthYear, p.sex AS PSex,
             p.nationality AS PNationality, p.languages AS PLanguages, p.legal_status AS PLegalStatus, p.vulnerabilities AS PVulnerabilities,
             p.guardian_organisation_id AS PGuardian, p.wrapped_key AS PWrappedKey, p.master_key_id AS PMasterKeyId, p.erased_at AS PErasedAt,
@@ -255,6 +261,8 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
         public DateTimeOffset UpdatedAt { get; init; }
         public int Version { get; init; }
         public byte[]? ReasonSealed { get; init; }
+        public Guid? ReferrerAssignee { get; init; }
+        public Guid? ReceiverAssignee { get; init; }
         public Guid POwner { get; init; }
         public string? PExternalRef { get; init; }
         public string? PInitials { get; init; }
@@ -283,7 +291,7 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
                 : new EmergencyOverride(OverrideSubmittedBy ?? Guid.Empty, Wire.Parse<OverrideStatus>(OverrideStatus), OverrideReviewedBy, OverrideReviewedAt),
             GuardianClaim = GuardianClaim is null ? null : Wire.Parse<GuardianClaimStatus>(GuardianClaim),
             AcknowledgedAt = AcknowledgedAt, DecidedAt = DecidedAt, FinishedAt = FinishedAt, Outcome = Outcome, DeclineReason = DeclineReason,
-            CreatedAt = CreatedAt, UpdatedAt = UpdatedAt, Version = Version,
+            CreatedAt = CreatedAt, UpdatedAt = UpdatedAt, Version = Version, ReferrerAssignee = ReferrerAssignee, ReceiverAssignee = ReceiverAssignee,
         };
 
         public PersonRow ToPerson() => new()
@@ -305,7 +313,7 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
                    closed_basis AS C2, NULL AS C3
             FROM responsibility_periods WHERE referral_id = @Id
             UNION ALL
-            SELECT 2, 0, holder_organisation_id, responsible_at_due, NULL, opened_at, due_at, closed_at, breached_at, deadline, closed_basis, step_code
+            SELECT 2, 0, holder_organisation_id, responsible_at_due, holder_assignee_id, opened_at, due_at, closed_at, breached_at, deadline, closed_basis, step_code
             FROM referral_duties WHERE referral_id = @Id
             UNION ALL
             SELECT 3, 0, organisation_id, NULL, NULL, NULL, NULL, NULL, NULL, basis, NULL, NULL FROM referral_observers WHERE referral_id = @Id
@@ -330,7 +338,7 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
 
         public Duty ToDuty() => new(Wire.Parse<DeadlineKind>(C1!), Org, T1!.Value, T2!.Value)
         {
-            Step = string.IsNullOrEmpty(C3) ? null : C3, ClosedAt = T3, ClosedBasis = C2, BreachedAt = T4, ResponsibleAtDue = Org2,
+            Step = string.IsNullOrEmpty(C3) ? null : C3, ClosedAt = T3, ClosedBasis = C2, BreachedAt = T4, ResponsibleAtDue = Org2, HolderAssignee = Id3,
         };
     }
 }

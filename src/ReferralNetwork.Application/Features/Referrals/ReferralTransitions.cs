@@ -62,7 +62,7 @@ public sealed class ReferralTransitions(
         // Accepting opens the follow-up and step duties; completing checks the mandatory steps: both read the pinned protocol.
         var protocol = request.Action is ReferralAction.Accept or ReferralAction.Complete ? (await PinnedAsync(referral, ct)).Document : null;
         TimeSpan? followUp = request.Action == ReferralAction.Accept ? IsoDuration.Parse(protocol!.DeadlinesFor(referral.State.Urgency).FollowUp) : null;
-        var change = referral.Act(request.Action, party, new Actor(principal.OrganisationId, principal.Id), now, request.Outcome, request.DeclineReason, followUp,
+        var change = referral.Act(request.Action, party, principal.AsActor(), now, request.Outcome, request.DeclineReason, followUp,
             protocol?.StepsFor(referral.State.Services));
         var data = new Dictionary<string, object?>(change.EventData);
         if (!string.IsNullOrWhiteSpace(request.Note)) data["noteId"] = await notes.AddAsync(referral.Id, loaded!.Person, principal, request.Note, now, ct);
@@ -84,7 +84,7 @@ public sealed class ReferralTransitions(
     private async Task SettleParentAsync(Guid parentId, Referral onward, Principal principal, DateTimeOffset now, CancellationToken ct)
     {
         var parent = await repository.LoadAsync(parentId, ct);
-        if (parent?.Referral.SettleOnward(onward.Id, onward.Status, new Actor(principal.OrganisationId, principal.Id), now) is not { } change) return;
+        if (parent?.Referral.SettleOnward(onward.Id, onward.Status, principal.AsActor(), now) is not { } change) return;
         await repository.SaveAsync(change, parent.Head, ct);
     }
 }

@@ -15,7 +15,17 @@ public sealed record ReferralView(
     string ProtocolCode, int ProtocolVersion, string Urgency, IReadOnlyList<string> Services, DeadlinesView Deadlines, bool Overdue,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, int Version, PersonSummary Person, string? Reason, Guid? PartOf,
     string Relation, IReadOnlyList<string> AllowedActions, string? Outcome, string? DeclineReason, OnwardReferralView? Onward,
-    string ConsentBasis, OverrideView? EmergencyOverride, IReadOnlyList<DutyView>? Duties = null, IReadOnlyList<StepView>? Steps = null);
+    string ConsentBasis, OverrideView? EmergencyOverride, IReadOnlyList<DutyView>? Duties = null, IReadOnlyList<StepView>? Steps = null)
+{
+    /// <summary>Who holds the case on each side (issue 16): user ids, pseudonymous to the other side.</summary>
+    public AssigneesView Assignees { get; init; } = AssigneesView.None;
+}
+
+/// <summary>The people assigned to a referral on the referrer's and on the receiver's side (null: nobody).</summary>
+public sealed record AssigneesView(Guid? Referrer, Guid? Receiver)
+{
+    public static readonly AssigneesView None = new(null, null);
+}
 
 /// <summary>
 /// A step of the pinned protocol that applies to the referral's services (issue 23), its title and guidance in the

@@ -49,7 +49,7 @@ public sealed class ReviewOverrideHandler(
         var referral = loaded?.Referral;
         var party = referral?.PartyOf(principal.OrganisationId) ?? throw new NotFoundException("The referral");
         var reviewBy = referral.DutyOf(DeadlineKind.Review)?.DueAt;
-        var change = referral.ReviewOverride(command.Approved!.Value, party, new Actor(principal.OrganisationId, principal.Id), now);
+        var change = referral.ReviewOverride(command.Approved!.Value, party, principal.AsActor(), now);
         // The note is free text about a person: sealed under the person's data key, never in the audit trail.
         var key = string.IsNullOrWhiteSpace(command.Note) ? null : persons.DataKeyOf(loaded!.Person);
         var note = key is null ? null : protector.Seal(key, command.Note!, $"referral:{referral.Id}:override_review");

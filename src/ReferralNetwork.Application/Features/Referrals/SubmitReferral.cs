@@ -111,7 +111,7 @@ public sealed class SubmitReferralHandler(
             ConsentBasis = consent.Override ? ConsentBasis.EmergencyOverride : ConsentBasis.Consent, ConsentGivenBy = consent.GivenBy,
             ConsentMethod = consent.Method, ConsentId = consent.ConsentId,
             OverrideReviewWithin = consent.Override ? protocol.Document.Consent.EmergencyOverride!.ReviewWithinSpan : null, GuardianAppointment = appointment,
-        }, new Actor(principal.OrganisationId, principal.Id), now);
+        }, principal.AsActor(), now);
         await repository.SaveAsync(change, null, ct, new ReferralRepository.Sealed(
             Reason: protector.Seal(key, command.Reason!, $"referral:{id}:reason"),
             OverrideJustification: consent.Override ? protector.Seal(key, command.EmergencyOverride!.Justification!, $"referral:{id}:override") : null));

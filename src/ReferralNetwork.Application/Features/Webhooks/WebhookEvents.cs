@@ -7,7 +7,7 @@ public static class WebhookEvents
     [
         "referral.submitted", "referral.received", "referral.accepted", "referral.rejected", "referral.redirected",
         "referral.started", "referral.on_hold", "referral.resumed", "referral.completed", "referral.failed",
-        "referral.cancelled", "referral.deadline_missed", "referral.note_added",
+        "referral.cancelled", "referral.deadline_missed", "referral.note_added", "referral.assigned",
     ];
 
     /// <summary>The stored filter of a subscription that asked for no events in particular: it receives every event.</summary>

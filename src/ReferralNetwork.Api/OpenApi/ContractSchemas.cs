@@ -158,7 +158,10 @@ public sealed class LimitsDocumentFilter(ContractLimits limits) : IDocumentFilte
                 Type = JsonSchemaType.String, MaxLength = 100, Pattern = "^[a-z_]+(\\.[a-z_]+)*$",
                 Description = "410/422: the rule of the network that forbids the request, e.g. receiver.service_not_offered, consent.required.",
             },
-            ["reason"] = Codes(["credentials_missing", "invalid_key", "key_expired", "organisation_inactive"], "401: why the credentials were not accepted."),
+            ["reason"] = Codes(["credentials_missing", "invalid_key", "key_expired", "organisation_inactive", "session_expired", "csrf_token_missing",
+                "csrf_token_invalid", "invalid_credentials", "locked_out", "second_factor_not_enrolled", "totp_missing", "totp_required", "invalid_activation"],
+                "401 (403 for the CSRF token): why the credentials were not accepted."),
+            ["code"] = Codes(["database_unavailable", "storage_unavailable"], "503: what is unavailable; retry after Retry-After seconds (README, When things fail)."),
             ["allowedActions"] = new OpenApiSchema
             {
                 Type = JsonSchemaType.Array, MaxItems = 9, Items = Codes(Wire.Codes<ReferralAction>(), "An action the caller's party may take now."),
@@ -172,7 +175,8 @@ public sealed class LimitsDocumentFilter(ContractLimits limits) : IDocumentFilte
 }
 
 /// <summary>
-/// Every operation states the problems every request can meet (429 over the rate limit, 500), the RateLimit headers
+/// Every operation states the problems every request can meet (429 over the rate limit, 503 while the database is
+/// unavailable, 500), the RateLimit headers
 /// its answers carry, and CORS; actions on a referral require If-Match.
 /// </summary>
 public sealed class ProblemsAndHeadersOperationFilter : IOperationFilter
@@ -194,6 +198,17 @@ public sealed class ProblemsAndHeadersOperationFilter : IOperationFilter
             operation.Responses["429"] = new OpenApiResponse
             {
                 Description = "Too many requests from this API key: wait Retry-After seconds.",
+                Headers = new Dictionary<string, IOpenApiHeader>
+                {
+                    ["Retry-After"] = new OpenApiHeader { Required = true, Description = "Seconds to wait before retrying.", Schema = Integer(1, 3600) },
+                },
+                Content = ProblemContent(context),
+            };
+        // Any request that touches the database can meet it restarting, locked or out of space (issue 22).
+        if (authenticated && !operation.Responses.ContainsKey("503"))
+            operation.Responses["503"] = new OpenApiResponse
+            {
+                Description = "The database is unavailable (code database_unavailable) or cannot store writes (storage_unavailable): nothing was written; retry after Retry-After seconds (with the same Idempotency-Key).",
                 Headers = new Dictionary<string, IOpenApiHeader>
                 {
                     ["Retry-After"] = new OpenApiHeader { Required = true, Description = "Seconds to wait before retrying.", Schema = Integer(1, 3600) },

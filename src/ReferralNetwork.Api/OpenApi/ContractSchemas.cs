@@ -219,7 +219,7 @@ public sealed class ProblemsAndHeadersOperationFilter : IOperationFilter
             operation.Responses["500"] = new OpenApiResponse { Description = "An unexpected error, logged; quote the traceId.", Content = ProblemContent(context) };
         foreach (var (code, response) in operation.Responses)
         {
-            if (response is not OpenApiResponse r || !(code.StartsWith('2') || code.StartsWith('4'))) continue;
+            if (response is not OpenApiResponse r || !(code.StartsWith('2') || code.StartsWith('4') || code == "503")) continue;
             r.Headers ??= new Dictionary<string, IOpenApiHeader>();
             if (authenticated)
             {

@@ -15,8 +15,9 @@ namespace ReferralNetwork.Api.Auth;
 /// <item>2 bits when it is one of a run of 4+ letters of one case — how words look — or 3 bits when the key mixes
 ///   lowercase, uppercase and digits (random base64 is full of such runs, words in a mixed key are rarer).</item>
 /// </list>
-/// A generated key (<c>rn_</c> + 32 random bytes in base64url, 43 characters, like every key the API issues) scores
-/// about 245, and never less than 143 in 100,000 tries; the README's <c>rn_walkthrough_admin_key_0123456789</c> scores
+/// A key of 32 random bytes in base64url (<c>rn_</c> + 43 characters, the deploy recipe) scores about 245 but, rarely,
+/// less than 128 (126 was seen once in 20,000 tries): the keys the API issues carry 48 bytes (64 characters) for that
+/// reason; the README's <c>rn_walkthrough_admin_key_0123456789</c> scores
 /// 47, deploy/k8s's placeholder 118, a lowercase pass-phrase of 44 letters 83. An estimate cannot recognise every
 /// pass-phrase (a long one in mixed case may pass): generate the key.
 /// </para>
@@ -40,7 +41,7 @@ public static class BootstrapKeyPolicy
         var bits = EstimateBits(key);
         return bits >= RequiredBits ? null
             : $"Bootstrap:NetworkAdminKey carries about {bits:0} bits of randomness, fewer than the {RequiredBits} required outside Development: " +
-              "generate one, e.g. rn_$(openssl rand -base64 32 | tr '+/' '-_' | tr -d '=').";
+              "generate one, e.g. rn_$(openssl rand -base64 48 | tr '+/' '-_' | tr -d '=').";
     }
 
     /// <summary>A pessimistic estimate of the key's randomness in bits (see the type's remarks).</summary>

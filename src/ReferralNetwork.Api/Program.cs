@@ -94,6 +94,8 @@ if (corsOrigins.Length > 0)
     builder.Services.AddCors(o => o.AddDefaultPolicy(p => p.WithOrigins(corsOrigins).AllowAnyHeader().WithMethods("GET", "POST", "PATCH", "DELETE")
         .WithExposedHeaders("ETag", "Location", "Retry-After", "Idempotent-Replayed", "RateLimit", "RateLimit-Policy")));
 // Problem titles and validation messages follow Accept-Language (issue 15); formatting stays invariant English.
+// Validation templates written here are translated before FluentValidation fills their placeholders.
+FluentValidation.ValidatorOptions.Global.MessageFormatterFactory = () => new ReferralNetwork.Api.Resources.TranslatingMessageFormatter();
 builder.Services.AddRequestLocalization(o =>
 {
     o.DefaultRequestCulture = new Microsoft.AspNetCore.Localization.RequestCulture("en");

@@ -6,7 +6,8 @@ namespace ReferralNetwork.Domain;
 /// </summary>
 public abstract class DomainException : Exception
 {
-    protected DomainException(string message) : base(message)
-    {
-    }
+    protected DomainException(Text message) : base(message.ToString()) => Text = message;
+
+    /// <summary>The message with its template, for the API to say it in the caller's language.</summary>
+    public Text Text { get; }
 }

@@ -6,7 +6,7 @@ namespace ReferralNetwork.Domain;
 /// </summary>
 public sealed class DomainRuleException : DomainException
 {
-    public DomainRuleException(string rule, string message) : base(message)
+    public DomainRuleException(string rule, Text message) : base(message)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(rule);
         Rule = rule;

@@ -20,7 +20,7 @@ public sealed class TimeBoundsFilter : IEndpointFilter
         for (var i = 0; i < context.Arguments.Count; i++)
         {
             if (context.Arguments[i] is DateTimeOffset time && !TimeBounds.Contains(time))
-                (failures ??= []).Add(new ValidationFailure(parameters is { } p && i < p.Length ? p[i].Name : $"argument {i}",
+                (failures ??= []).Add(ReferralNetwork.Application.Features.Common.Failures.Of(parameters is { } p && i < p.Length ? p[i].Name ?? $"argument {i}" : $"argument {i}",
                     $"A time must lie {TimeBounds.Description}."));
         }
         if (failures is not null) throw new ValidationException(failures);

@@ -26,29 +26,39 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
     public static (int Status, string Title, string? Detail, IReadOnlyDictionary<string, object?> Extensions) Map(Exception exception) => exception switch
     {
         ValidationException v => (400, T("Invalid"), T("SeeErrors"),
-            new Dictionary<string, object?> { ["errors"] = v.Errors.GroupBy(e => FieldName(e.PropertyName)).ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).Distinct().ToArray()) }),
+            new Dictionary<string, object?> { ["errors"] = v.Errors.GroupBy(e => FieldName(e.PropertyName)).ToDictionary(g => g.Key, g => g.Select(Say).Distinct().ToArray()) }),
         BadHttpRequestException { StatusCode: 400 } b when FieldOf(b) is { } field => (400, T("Invalid"), T("SeeErrors"),
             new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [field.Name] = [field.Message] } }),
         BadHttpRequestException b => (b.StatusCode, b.StatusCode switch { 413 => T("TooLarge"), 415 => T("UnsupportedMediaType"), _ => T("Unreadable") },
             DescribeBadRequest(b), NoExtensions),
-        UnauthorizedException u => (401, T("Unauthorized"), u.Message, new Dictionary<string, object?> { ["reason"] = u.Reason }),
-        NotFoundException n => (404, T("NotFound"), n.Message, NoExtensions),
-        ForbiddenException f => (403, T("Forbidden"), f.Message, NoExtensions),
-        ConflictException c => (409, T("Conflict"), c.Message, c.Extensions),
-        GoneException g => (410, T("Gone"), g.Message, new Dictionary<string, object?> { ["rule"] = g.Rule }),
-        PreconditionFailedException p => (412, T("PreconditionFailed"), p.Message, NoExtensions),
-        PreconditionRequiredException p => (428, T("PreconditionRequired"), p.Message, NoExtensions),
-        RuleViolationException r => (422, T("RuleForbids"), r.Message, new Dictionary<string, object?> { ["rule"] = r.Rule }),
+        UnauthorizedException u => (401, T("Unauthorized"), Say(u.Text), new Dictionary<string, object?> { ["reason"] = u.Reason }),
+        NotFoundException n => (404, T("NotFound"), Say(n.Text), NoExtensions),
+        ForbiddenException f => (403, T("Forbidden"), Say(f.Text), NoExtensions),
+        ConflictException c => (409, T("Conflict"), Say(c.Text), c.Extensions),
+        GoneException g => (410, T("Gone"), Say(g.Text), new Dictionary<string, object?> { ["rule"] = g.Rule }),
+        PreconditionFailedException p => (412, T("PreconditionFailed"), Say(p.Text), NoExtensions),
+        PreconditionRequiredException p => (428, T("PreconditionRequired"), Say(p.Text), NoExtensions),
+        RuleViolationException r => (422, T("RuleForbids"), Say(r.Text), new Dictionary<string, object?> { ["rule"] = r.Rule }),
         // DESIGN §4: a refused transition lists what the caller's party may do instead (wire codes).
-        IllegalTransitionException t => (409, T("StatusForbids"), t.Message, Refusal(t)),
-        WrongPartyException w => (403, T("OtherParty"), w.Message, Refusal(w)),
-        DomainConflictException c => (409, T("Conflict"), c.Message, NoExtensions),
-        DomainForbiddenException f => (403, T("Forbidden"), f.Message, NoExtensions),
-        DomainRuleException r => (422, T("RuleForbids"), r.Message, new Dictionary<string, object?>(r.Details) { ["rule"] = r.Rule }),
+        IllegalTransitionException t => (409, T("StatusForbids"), Say(t.Text), Refusal(t)),
+        WrongPartyException w => (403, T("OtherParty"), Say(w.Text), Refusal(w)),
+        DomainConflictException c => (409, T("Conflict"), Say(c.Text), NoExtensions),
+        DomainForbiddenException f => (403, T("Forbidden"), Say(f.Text), NoExtensions),
+        DomainRuleException r => (422, T("RuleForbids"), Say(r.Text), new Dictionary<string, object?>(r.Details) { ["rule"] = r.Rule }),
         _ => (500, T("Unexpected"), T("UnexpectedDetail"), NoExtensions),
     };
 
     private static string T(string key) => Resources.ProblemTexts.Get(key);
+
+    /// <summary>A refusal's message in the caller's language (Resources/RefusalTexts*.resx), English where it has no translation.</summary>
+    private static string Say(Text text) => text.Say(Resources.RefusalTexts.Translate);
+
+    /// <summary>
+    /// A validation message in the caller's language: one made from a <see cref="Text"/> (see ValidationTexts) is said
+    /// again from its template; a fixed one is looked up as it is; FluentValidation's own are already translated.
+    /// </summary>
+    private static string Say(FluentValidation.Results.ValidationFailure failure) =>
+        failure.CustomState is Text text ? Say(text) : Resources.RefusalTexts.Translate(failure.ErrorMessage) ?? failure.ErrorMessage;
 
     private static readonly IReadOnlyDictionary<string, object?> NoExtensions = new Dictionary<string, object?>();
 

@@ -6,7 +6,9 @@ public sealed class IllegalTransitionException : TransitionRefusedException
     public IllegalTransitionException(
         ReferralStatus from, ReferralAction action, Party party, IReadOnlyList<ReferralAction> allowed)
         : base(from, action, party, allowed,
-            $"A referral that is {from.Code()} cannot be given '{action.Code()}'; {Describe(party, allowed)}.")
+            allowed.Count == 0
+                ? (Text)$"A referral that is {from.Code()} cannot be given '{action.Code()}'; the {party.Code()} may take no action now."
+                : (Text)$"A referral that is {from.Code()} cannot be given '{action.Code()}'; the {party.Code()} may: {Actions(allowed)}.")
     {
     }
 }

@@ -283,8 +283,7 @@ public sealed class Referral
     {
         var missing = steps.Where(s => s.Mandatory && _steps.All(d => d.Code != s.Code)).Select(s => s.Code).ToList();
         if (missing.Count > 0)
-            throw new DomainRuleException(StepRules.StepsMissing, $"The protocol's mandatory steps are not all done: {string.Join(", ", missing)}. "
-                + "Record them first, or complete with an outcome that says the service was not provided.")
+            throw new DomainRuleException(StepRules.StepsMissing, $"The protocol's mandatory steps are not all done: {string.Join(", ", missing)}. Record them first, or complete with an outcome that says the service was not provided.")
             {
                 Details = new Dictionary<string, object?> { ["missingSteps"] = missing },
             };

@@ -65,8 +65,9 @@ public sealed class SubmissionRules(ProtocolDocument protocol, ReferredPerson pe
         }
         if (required.Count == 0) return new ConsentDecision(null, null, false);
         throw new DomainRuleException("consent.required",
-            $"Protocol '{protocol.Code}' requires consent from: {string.Join(" or ", required)}" +
-            (protocol.Consent.EmergencyOverride is { Allowed: true } ? ", or an emergency override with a justification." : "."));
+            protocol.Consent.EmergencyOverride is { Allowed: true }
+                ? (Text)$"Protocol '{protocol.Code}' requires consent from: {string.Join(" or ", required)}, or an emergency override with a justification."
+                : (Text)$"Protocol '{protocol.Code}' requires consent from: {string.Join(" or ", required)}.");
     }
 
     /// <summary>

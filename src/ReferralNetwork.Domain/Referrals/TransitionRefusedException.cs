@@ -7,7 +7,7 @@ namespace ReferralNetwork.Domain.Referrals;
 public abstract class TransitionRefusedException : DomainException
 {
     private protected TransitionRefusedException(
-        ReferralStatus from, ReferralAction action, Party party, IReadOnlyList<ReferralAction> allowed, string message)
+        ReferralStatus from, ReferralAction action, Party party, IReadOnlyList<ReferralAction> allowed, Text message)
         : base(message)
     {
         From = from;
@@ -25,8 +25,5 @@ public abstract class TransitionRefusedException : DomainException
 
     public IReadOnlyList<ReferralAction> Allowed { get; }
 
-    private protected static string Describe(Party party, IReadOnlyList<ReferralAction> allowed) =>
-        allowed.Count == 0
-            ? $"the {party.Code()} may take no action now"
-            : $"the {party.Code()} may: {string.Join(", ", allowed.Select(a => a.Code()))}";
+    private protected static string Actions(IReadOnlyList<ReferralAction> allowed) => string.Join(", ", allowed.Select(a => a.Code()));
 }

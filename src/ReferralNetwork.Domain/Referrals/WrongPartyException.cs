@@ -9,7 +9,9 @@ public sealed class WrongPartyException : TransitionRefusedException
     public WrongPartyException(
         ReferralStatus from, ReferralAction action, Party party, Party actor, IReadOnlyList<ReferralAction> allowed)
         : base(from, action, party, allowed,
-            $"Only the {actor.Code()} may '{action.Code()}' a referral that is {from.Code()}; {Describe(party, allowed)}.")
+            allowed.Count == 0
+                ? (Text)$"Only the {actor.Code()} may '{action.Code()}' a referral that is {from.Code()}; the {party.Code()} may take no action now."
+                : (Text)$"Only the {actor.Code()} may '{action.Code()}' a referral that is {from.Code()}; the {party.Code()} may: {Actions(allowed)}.")
     {
         Actor = actor;
     }

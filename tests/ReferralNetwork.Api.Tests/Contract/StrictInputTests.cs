@@ -209,6 +209,37 @@ public abstract class StrictInputTests(ApiFixture fixture)
         if (language == "sr-Cyrl") Assert.Contains(birthYear, c => c is >= '\u0400' and <= '\u04FF');
     }
 
+    /// <summary>Refusal details and the API's own validation messages follow Accept-Language too, with their values filled in.</summary>
+    [Theory]
+    [InlineData(null, "The referral was not found.", "A referral that is received cannot be given 'acknowledge'", "'soon' is not one of: emergency, urgent, routine.")]
+    [InlineData("sr-Latn", "Upućivanje nije pronađeno.", "Na upućivanje u stanju received ne može se primeniti 'acknowledge'", "'soon' nije nijedna od vrednosti: emergency, urgent, routine.")]
+    [InlineData("sr-Cyrl", "Упућивање није пронађено.", "На упућивање у стању received не може се применити 'acknowledge'", "'soon' није ниједна од вредности: emergency, urgent, routine.")]
+    public async Task Refusals_are_said_in_the_callers_language_with_their_values(string? language, string notFound, string illegal, string notOneOf)
+    {
+        var network = new TestNetwork(fixture);
+        var from = await network.OrganisationAsync("centre_for_social_work");
+        var to = await network.OrganisationAsync();
+        if (language is not null)
+        {
+            from.Caseworker.DefaultRequestHeaders.AcceptLanguage.ParseAdd(language);
+            to.Caseworker.DefaultRequestHeaders.AcceptLanguage.ParseAdd(language);
+        }
+        Assert.Equal(notFound, (await ProblemAsync(await to.Caseworker.GetAsync($"/api/v1/referrals/{Guid.NewGuid()}"), HttpStatusCode.NotFound))["detail"]!.GetValue<string>());
+
+        var id = Lifecycle.LifecycleApi.IdOf(await network.SubmitAsync(from, to));
+        await Lifecycle.LifecycleApi.MoveAsync(to.Caseworker, id, "acknowledge");
+        var (_, etag) = await Lifecycle.LifecycleApi.ReadAsync(to.Caseworker, id);
+        var refused = await ProblemAsync(await Lifecycle.LifecycleApi.ActAsync(to.Caseworker, id, "acknowledge", etag), HttpStatusCode.Conflict);
+        Assert.StartsWith(illegal, refused["detail"]!.GetValue<string>());
+        Assert.Contains("accept, decline, redirect", refused["detail"]!.GetValue<string>()); // the values, in English codes
+
+        var body = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(TestNetwork.Referral(to.Id, TestNetwork.Person()), TestNetwork.Json))!.AsObject();
+        body["urgency"] = "soon";
+        var invalid = await ProblemAsync(await from.Caseworker.PostAsync("/api/v1/referrals", Json(body.ToJsonString())));
+        var urgency = Errors(invalid)["urgency"]![0]!.GetValue<string>();
+        Assert.True(urgency.StartsWith(notOneOf, StringComparison.Ordinal), urgency);
+    }
+
     private static HttpRequestMessage CloneWith(HttpRequestMessage original, JsonObject body, string stray)
     {
         var copy = body.DeepClone().AsObject();

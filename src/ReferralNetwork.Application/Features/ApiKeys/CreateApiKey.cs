@@ -57,8 +57,7 @@ public sealed class CreateApiKeyHandler(IDbSession session, IAuditLog audit, ICu
         if (!byNetworkAdmin && roles.Any(r => !OrgAdminGrantable.Contains(r)))
             throw new ForbiddenException("An organisation admin may grant only org_admin, caseworker, supervisor and partner_system.");
         if (byNetworkAdmin && roles.Any(ReadPersonalData.Contains))
-            throw new ForbiddenException("The network admin never grants roles that read personal data (caseworker, supervisor, partner_system): " +
-                "the organisation's own org_admin does. The network admin may create an organisation's first org_admin key.");
+            throw new ForbiddenException("The network admin never grants roles that read personal data (caseworker, supervisor, partner_system): the organisation's own org_admin does. The network admin may create an organisation's first org_admin key.");
         if (roles.Contains(Role.NetworkAdmin) && kind != OrganisationKind.NetworkCoordinator.Code())
             throw new RuleViolationException("api_key.network_admin_outside_coordinator", "The network_admin role belongs only to a network_coordinator organisation.");
         if (roles.Contains(Role.NetworkAdmin) && roles.Count > 1)

@@ -19,7 +19,7 @@ public static class ServiceCodes
             var known = (await connection.QueryAsync<string>(new CommandDefinition(
                 "SELECT code FROM services WHERE active = @Active ORDER BY code", new { Active = true }, session.Transaction, cancellationToken: ct))).ToList();
             if (!known.Contains(code))
-                context.AddFailure(new ValidationFailure(context.PropertyPath, $"'{code}' is not one of: {string.Join(", ", known)}."));
+                context.AddFailure(Failures.Of(context.PropertyPath, $"'{code}' is not one of: {string.Join(", ", known)}."));
         });
 
     /// <summary>Rejects codes the catalogue does not hold, naming each offending element (400).</summary>
@@ -30,7 +30,7 @@ public static class ServiceCodes
         var known = (await connection.QueryAsync<string>(new CommandDefinition(
             "SELECT code FROM services WHERE active = @Active", new { Active = true }, session.Transaction, cancellationToken: ct))).ToHashSet();
         var failures = codes.Select((code, i) => (code, i)).Where(x => !known.Contains(x.code))
-            .Select(x => new ValidationFailure($"{field}[{x.i}]", $"'{x.code}' is not in the service catalogue (GET /api/v1/services).")).ToList();
+            .Select(x => Failures.Of($"{field}[{x.i}]", $"'{x.code}' is not in the service catalogue (GET /api/v1/services).")).ToList();
         if (failures.Count > 0) throw new ValidationException(failures);
     }
 }

@@ -17,7 +17,7 @@ public static partial class Validation
 
     public static IRuleBuilderOptions<T, string?> IsCode<T, TEnum>(this IRuleBuilder<T, string?> rule) where TEnum : struct, Enum =>
         rule.Must(v => v is null || Wire.TryParse<TEnum>(v, out _))
-            .WithMessage($"'{{PropertyValue}}' is not one of: {string.Join(", ", Wire.Codes<TEnum>())}.");
+            .WithMessage("'{PropertyValue}' is not one of: {Allowed}.").WithPlaceholder("Allowed", string.Join(", ", Wire.Codes<TEnum>()));
 
     public static IRuleBuilderOptions<T, string?> IsLanguageTag<T>(this IRuleBuilder<T, string?> rule) =>
         rule.Must(v => v is not null && Bcp47().IsMatch(v)).WithMessage("'{PropertyValue}' is not a BCP 47 language tag (e.g. sr, sr-Latn, ar, fa, uk).");

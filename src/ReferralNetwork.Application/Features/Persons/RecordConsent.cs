@@ -77,7 +77,7 @@ public sealed class RecordConsentHandler(IDbSession session, PersonStore persons
             $"SELECT id FROM organisations WHERE {session.Dialect.InList("id", "@Ids")}", new { Ids = session.Dialect.IdList(organisations) },
             session.Transaction, cancellationToken: ct))).ToHashSet();
         var failures = organisations.Select((id, i) => (id, i)).Where(x => !known.Contains(x.id))
-            .Select(x => new ValidationFailure($"scope.organisations[{x.i}]", $"'{x.id}' is not an organisation of the network.")).ToList();
+            .Select(x => Failures.Of($"scope.organisations[{x.i}]", $"'{x.id}' is not an organisation of the network.")).ToList();
         if (failures.Count > 0) throw new ValidationException(failures);
     }
 }

@@ -276,10 +276,10 @@ public sealed class PublishProtocolHandler(IDbSession session, IAuditLog audit, 
             var known = (await connection.QueryAsync<string>(new CommandDefinition(
                 "SELECT code FROM services", null, session.Transaction, cancellationToken: ct))).ToHashSet();
             failures.AddRange(services.Where(s => !known.Contains(s))
-                .Select(s => new ValidationFailure($"receivers.{s}", $"'{s}' is not in the service catalogue (GET /api/v1/services).")));
+                .Select(s => Failures.Of($"receivers.{s}", $"'{s}' is not in the service catalogue (GET /api/v1/services).")));
             for (var i = 0; i < document.Steps.Count; i++)
                 failures.AddRange(document.Steps[i].Services.Where(s => !known.Contains(s))
-                    .Select(s => new ValidationFailure($"steps[{i}].services", $"'{s}' is not in the service catalogue (GET /api/v1/services).")));
+                    .Select(s => Failures.Of($"steps[{i}].services", $"'{s}' is not in the service catalogue (GET /api/v1/services).")));
         }
         if (document.EscalateTo?.OrganisationId is { } organisationId && await connection.ExecuteScalarAsync<long>(new CommandDefinition(
                 "SELECT COUNT(*) FROM organisations WHERE id = @Id", new { Id = organisationId }, session.Transaction, cancellationToken: ct)) == 0)

@@ -22,7 +22,7 @@ public static class ReferralETag
         if (string.IsNullOrWhiteSpace(ifMatch))
             throw new PreconditionRequiredException("Send If-Match with the referral's ETag (from GET /api/v1/referrals/{id}), so an action is never taken on a state you have not seen.");
         if (Parse(ifMatch.Trim()) is not { } version)
-            throw new ValidationException([new ValidationFailure("If-Match",
+            throw new ValidationException([Features.Common.Failures.Of("If-Match",
                 $"If-Match must carry exactly one ETag of the referral, exactly as sent, e.g. {Of(1)}; lists, '*' and weak tags are not accepted.")]);
         if (version != currentVersion)
             throw new PreconditionFailedException($"The referral has changed since that ETag; its ETag is now {Of(currentVersion)}. Read it again before acting.");

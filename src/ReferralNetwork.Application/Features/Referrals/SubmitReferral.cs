@@ -180,7 +180,7 @@ internal sealed class SubmissionDirectory
     public void EnsureServicesKnown(IReadOnlyList<string> codes)
     {
         var failures = codes.Select((code, i) => (code, i)).Where(x => !_known.Contains(x.code))
-            .Select(x => new ValidationFailure($"services[{x.i}]", $"'{x.code}' is not in the service catalogue (GET /api/v1/services).")).ToList();
+            .Select(x => Failures.Of($"services[{x.i}]", $"'{x.code}' is not in the service catalogue (GET /api/v1/services).")).ToList();
         if (failures.Count > 0) throw new ValidationException(failures);
     }
 

@@ -32,11 +32,11 @@ public sealed class GetReferralStatisticsValidator : AbstractValidator<GetReferr
     public GetReferralStatisticsValidator()
     {
         RuleFor(q => q.GroupBy).NotEmpty().Must(g => g is null || StatisticsDimensions.All.ContainsKey(g))
-            .WithMessage($"groupBy is one of: {string.Join(", ", StatisticsDimensions.All.Keys)}.");
+            .WithMessage("groupBy is one of: {Allowed}.").WithPlaceholder("Allowed", string.Join(", ", StatisticsDimensions.All.Keys));
         RuleFor(q => q.From).Must(f => f is null || StatisticsPeriod.TryParse(f, endOfDay: false, out _))
-            .WithMessage($"Use an ISO 8601 date or time {TimeBounds.Description}, e.g. 2026-01-01.");
+            .WithMessage("Use an ISO 8601 date or time {Bounds}, e.g. 2026-01-01.").WithPlaceholder("Bounds", TimeBounds.Description);
         RuleFor(q => q.To).Must(t => t is null || StatisticsPeriod.TryParse(t, endOfDay: true, out _))
-            .WithMessage($"Use an ISO 8601 date or time {TimeBounds.Description}, e.g. 2026-12-31.");
+            .WithMessage("Use an ISO 8601 date or time {Bounds}, e.g. 2026-12-31.").WithPlaceholder("Bounds", TimeBounds.Description);
         RuleFor(q => q).Must(q => !StatisticsPeriod.TryParse(q.From, false, out var from) || !StatisticsPeriod.TryParse(q.To, true, out var to) || from < to)
             .WithName("to").WithMessage("to must be after from.");
     }

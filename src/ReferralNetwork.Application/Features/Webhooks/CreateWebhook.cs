@@ -20,9 +20,10 @@ public sealed class CreateWebhookValidator : AbstractValidator<CreateWebhookComm
         {
             if (WebhookUrls.FormProblem(url) is { } problem) context.AddFailure(problem);
         });
-        RuleFor(c => c.Events).Must(e => e is null || e.Count <= WebhookEvents.All.Count).WithMessage($"At most {WebhookEvents.All.Count} events.");
+        RuleFor(c => c.Events).Must(e => e is null || e.Count <= WebhookEvents.All.Count).WithMessage("At most {MaxEvents} events.")
+            .WithPlaceholder("MaxEvents", WebhookEvents.All.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         RuleForEach(c => c.Events).Must(WebhookEvents.IsKnown)
-            .WithMessage($"'{{PropertyValue}}' is not one of: {string.Join(", ", WebhookEvents.All)}.");
+            .WithMessage("'{PropertyValue}' is not one of: {Allowed}.").WithPlaceholder("Allowed", string.Join(", ", WebhookEvents.All));
         RuleFor(c => c.Description).IsText(200);
     }
 }

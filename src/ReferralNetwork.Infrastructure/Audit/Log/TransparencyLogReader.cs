@@ -78,7 +78,7 @@ public sealed class TransparencyLogReader(IDbSession session, LogIdentity identi
     private static void WithinSigned(string field, long size, long signed)
     {
         if (size > signed)
-            throw new ValidationException([new ValidationFailure(field, $"{field} must not exceed the newest signed tree size, {signed.ToString(CultureInfo.InvariantCulture)}.")]);
+            throw new ValidationException([ReferralNetwork.Application.Features.Common.Failures.Of(field, $"{field} must not exceed the newest signed tree size, {signed.ToString(CultureInfo.InvariantCulture)}.")]);
     }
 
     public async Task<AuditReceiptView> ReceiptAsync(long eventId, Guid? actingOrganisation, CancellationToken ct)

@@ -27,6 +27,13 @@ public static class PersonEndpoints
             .WithName("CreatePerson").WithSummary("Registers a person in the caller's organisation; the identity is encrypted under a new per-person key.")
             .Problems(400, 403, 409, 413, 415, 422);
 
+        group.MapGet("/", async (IMediator mediator, CancellationToken ct, string? q = null, int? birthYear = null, string? nationality = null,
+                string? cursor = null, int? limit = null) =>
+                TypedResults.Ok(await mediator.Send(new SearchPersonsCommand(q, birthYear, nationality, cursor, limit), ct)))
+            .WithName("SearchPersons")
+            .WithSummary("Persons the caller's organisation may see whose name (case, diacritics, Cyrillic/Latin and spelling variants folded), phone or externalRef matches q; newest first, keyset-paged. Every identity returned is recorded in the access log.")
+            .Problems(400, 403);
+
         group.MapGet("/{id}", async (Guid id, IMediator mediator, CancellationToken ct, Guid? referralId = null) =>
                 TypedResults.Ok(await mediator.Send(new GetPersonCommand(id, referralId), ct)))
             .WithName("GetPerson").WithSummary("A person's identity, for the owning organisation or one involved in their referrals. Every call is recorded in the access log.")

@@ -32,10 +32,10 @@ public static class ReferralEndpoints
             .Problems(403, 404);
 
         group.MapGet("/", async (IMediator mediator, CancellationToken ct, string? box = null, string? status = null, string? urgency = null,
-                string? service = null, bool? overdue = null, string? cursor = null, int? limit = null, bool? pendingReview = null) =>
-                TypedResults.Ok(await mediator.Send(new ListReferralsQuery(box, status, urgency, service, overdue, cursor, limit, pendingReview), ct)))
+                string? service = null, bool? overdue = null, string? cursor = null, int? limit = null, bool? pendingReview = null, string? q = null) =>
+                TypedResults.Ok(await mediator.Send(new ListReferralsQuery(box, status, urgency, service, overdue, cursor, limit, pendingReview, q), ct)))
             .WithName("ListReferrals")
-            .WithSummary("A box (inbox, outbox, observing, escalated), newest first, with keyset paging (nextCursor); pendingReview=true: overrides awaiting review.")
+            .WithSummary("A box (inbox, outbox, observing, escalated), newest first, with keyset paging (nextCursor); pendingReview=true: overrides awaiting review; q: a reference (RN-2026-004213).")
             .Problems(400, 403);
 
         MapActions(group);

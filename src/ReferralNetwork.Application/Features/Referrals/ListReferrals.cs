@@ -17,7 +17,7 @@ namespace ReferralNetwork.Application.Features.Referrals;
 /// or notes. <c>mine</c> (issue 16) lists the referrals assigned to the signed-in person on their side. <c>pendingReview=true</c> keeps the emergency overrides still waiting for a supervisor's review.
 /// </remarks>
 public sealed record ListReferralsQuery(string? Box, string? Status = null, string? Urgency = null, string? Service = null, bool? Overdue = null,
-    string? Cursor = null, int? Limit = null, bool? PendingReview = null) : IQuery<Page<ReferralView>>;
+    string? Cursor = null, int? Limit = null, bool? PendingReview = null, string? Q = null) : IQuery<Page<ReferralView>>;
 
 public sealed class ListReferralsValidator : AbstractValidator<ListReferralsQuery>
 {
@@ -31,10 +31,12 @@ public sealed class ListReferralsValidator : AbstractValidator<ListReferralsQuer
         RuleFor(q => q.Service).IsKnownServiceFilter(session);
         RuleFor(q => q.Limit).IsLimit();
         RuleFor(q => q.Cursor).MaximumLength(200);
+        RuleFor(q => q.Q).MaximumLength(200)
+            .Must(q => q is null || Persons.SearchTerms.Tokens(q).Count > 0).WithMessage("q is a reference (RN-2026-004213) or a name, and needs a letter or a digit.");
     }
 }
 
-public sealed class ListReferralsHandler(IDbSession session, ICurrentPrincipal current) : IQueryHandler<ListReferralsQuery, Page<ReferralView>>
+public sealed class ListReferralsHandler(IDbSession session, ICurrentPrincipal current, PersonSearchIndex search) : IQueryHandler<ListReferralsQuery, Page<ReferralView>>
 {
     public async ValueTask<Page<ReferralView>> Handle(ListReferralsQuery query, CancellationToken ct)
     {
@@ -60,6 +62,11 @@ public sealed class ListReferralsHandler(IDbSession session, ICurrentPrincipal c
         if (query.Overdue is not null) where.Add("r.overdue = @Overdue");
         if (query.PendingReview is true) where.Add("r.override_status = @Pending");
         if (query.PendingReview is false) where.Add("(r.override_status IS NULL OR r.override_status <> @Pending)");
+        // q is a reference, or else the person's name (or phone) through the blind index: either way within the box.
+        var reference = ReferralReference.Normalise(query.Q);
+        var parameters = new DynamicParameters();
+        if (reference is not null) where.Add("r.reference = @Reference");
+        else if (query.Q is not null && search.Condition(query.Q, "r.person_id", parameters) is { } byName) where.Add(byName);
         if (query.Service is not null) where.Add("EXISTS (SELECT 1 FROM referral_services rs WHERE rs.referral_id = r.id AND rs.service_code = @Service)");
         // The redundant "created_at <= @At" is the range PostgreSQL can seek the (…, created_at, id) index with; from the OR
         // alone it scans the box from its newest row and filters, so page 500 cost 500 pages (SQLite derives the range itself).
@@ -72,10 +79,11 @@ public sealed class ListReferralsHandler(IDbSession session, ICurrentPrincipal c
             {session.Dialect.Limit("@Take")}
             """;
         var connection = await session.ConnectionAsync(ct);
-        var rows = (await connection.QueryAsync<ReferralRow>(new CommandDefinition(sql, new
+        parameters.AddDynamicParams(new
         {
-            Org = organisationId, Me = current.Principal.UserId ?? Guid.Empty, query.Status, query.Urgency, query.Overdue, query.Service, Pending = "pending", At = cursor?.At, BeforeId = cursor?.Id, Take = limit + 1,
-        }, cancellationToken: ct))).ToList();
+            Org = organisationId, Me = current.Principal.UserId ?? Guid.Empty, query.Status, query.Urgency, query.Overdue, query.Service, Pending = "pending", Reference = reference, At = cursor?.At, BeforeId = cursor?.Id, Take = limit + 1,
+        });
+        var rows = (await connection.QueryAsync<ReferralRow>(new CommandDefinition(sql, parameters, cancellationToken: ct))).ToList();
         var pageRows = rows.Take(limit).ToList();
         var people = pageRows.Count == 0 ? new Dictionary<Guid, PersonRow>() : (await connection.QueryAsync<PersonRow>(new CommandDefinition(
             $"SELECT {PersonRow.Columns} FROM persons p WHERE {session.Dialect.InList("p.id", "@Ids")}", new { Ids = session.Dialect.IdList(pageRows.Select(r => r.PersonId).Distinct()) },

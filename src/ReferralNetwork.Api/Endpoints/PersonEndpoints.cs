@@ -34,6 +34,12 @@ public static class PersonEndpoints
             .WithSummary("Persons the caller's organisation may see whose name (case, diacritics, Cyrillic/Latin and spelling variants folded), phone or externalRef matches q; newest first, keyset-paged. Every identity returned is recorded in the access log.")
             .Problems(400, 403);
 
+        group.MapPost("/matches", async (MatchPersonsQuery body, IMediator mediator, CancellationToken ct) =>
+                TypedResults.Ok(await mediator.Send(body, ct)))
+            .WithName("MatchPersons")
+            .WithSummary("Likely duplicates, among the persons the caller may see, of a person about to be created: score 0-1 with reasons (names folded and phonetic, birth year, nationality, phone). No identity is opened; reuse one with personId on submit.")
+            .Problems(400, 403, 413, 415);
+
         group.MapGet("/{id}", async (Guid id, IMediator mediator, CancellationToken ct, Guid? referralId = null) =>
                 TypedResults.Ok(await mediator.Send(new GetPersonCommand(id, referralId), ct)))
             .WithName("GetPerson").WithSummary("A person's identity, for the owning organisation or one involved in their referrals. Every call is recorded in the access log.")

@@ -56,7 +56,7 @@ public abstract partial class ReferenceTests(ApiFixture fixture)
     public async Task A_q_that_is_not_a_reference_or_too_long_is_a_400_naming_q()
     {
         var organisation = await _network.OrganisationAsync();
-        var response = await organisation.Caseworker.GetAsync($"/api/v1/referrals?box=inbox&q={new string('x', 201)}");
+        var response = await organisation.Caseworker.GetAsync($"/api/v1/referrals?box=inbox&q={new string('x', 101)}");
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.NotNull((await response.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!["q"]);
     }

@@ -15,7 +15,7 @@ public sealed class PersonSearchIndex(IDbSession session, IBlindIndex index)
         var connection = await session.ConnectionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition("DELETE FROM person_search_terms WHERE person_id = @Id", new { Id = personId },
             session.Transaction, cancellationToken: ct));
-        var rows = Rows(index, personId, identity);
+        var rows = Rows(index, identity);
         if (rows.Count == 0) return;
         var parameters = new DynamicParameters();
         var values = new List<string>();
@@ -41,7 +41,7 @@ public sealed class PersonSearchIndex(IDbSession session, IBlindIndex index)
     }
 
     /// <summary>The distinct (kind, hash) rows of an identity under the current key.</summary>
-    public static IReadOnlyList<(string Kind, byte[] Hash)> Rows(IBlindIndex index, Guid personId, PersonIdentity identity) =>
+    public static IReadOnlyList<(string Kind, byte[] Hash)> Rows(IBlindIndex index, PersonIdentity identity) =>
         SearchTerms.Of(identity).Select(t => (t.Kind, index.Hash(t.Kind, t.Term)))
             .DistinctBy(r => (r.Kind, Convert.ToHexString(r.Item2))).ToList();
 

@@ -23,7 +23,7 @@ public sealed class SearchPersonsValidator : AbstractValidator<SearchPersonsComm
     public SearchPersonsValidator(TimeProvider time)
     {
         var year = time.GetUtcNow().Year;
-        RuleFor(c => c.Q).NotEmpty().MaximumLength(200)
+        RuleFor(c => c.Q).NotEmpty().MaximumLength(100)
             .Must(q => q is null || SearchTerms.Tokens(q).Count > 0).WithMessage("q needs a letter or a digit.");
         RuleFor(c => c.BirthYear).InclusiveBetween(year - 120, year);
         RuleFor(c => c.Nationality).IsCountryCode();

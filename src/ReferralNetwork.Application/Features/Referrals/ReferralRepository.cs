@@ -76,6 +76,11 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
             // Both saw the same version; the other transaction committed first. Nothing of this one is kept.
             if (updated == 0) throw new PreconditionFailedException("The referral was changed by someone else at the same time; read it again before acting.");
         }
+        else if (change.Duties.Count > 0)
+        {
+            // A change that leaves the row's version alone (a breach, a step done) may still open or close a duty: the worklist's due time follows.
+            await ExecuteAsync(connection, "UPDATE referrals SET next_due_at = @NextDueAt WHERE id = @Id", new { state.Id, NextDueAt = NextDueOf(referral) }, ct);
+        }
 
         await UpsertRowsAsync(connection, "responsibility_periods", ["referral_id", "seq", "organisation_id", "from_at", "until_at", "basis", "closed_basis"],
             ["referral_id", "seq"], LatestPerKey(change.Responsibility, c => c.Sequence).Select(c => new object?[]
@@ -133,6 +138,9 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
 
         audit.Record(new AuditEntry(AuditStreams.Referral(state.Id), change.EventType, change.EventData) { ExpectedHead = head ?? KnownHead.NewStream });
     }
+
+    /// <summary>The worklist's "due next" (issue 17): the earliest due time of the open duties, null when none is open.</summary>
+    public static DateTimeOffset? NextDueOf(Referral referral) => referral.Duties.Where(d => d.IsOpen).Min(d => (DateTimeOffset?)d.DueAt);
 
     /// <summary>Sealed texts that go into the referral row when it is written (reason and override justification at submission, a review note).</summary>
     public sealed record Sealed(byte[]? Reason = null, byte[]? OverrideJustification = null, byte[]? OverrideReviewNote = null);
@@ -204,7 +212,7 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
             s.AcknowledgedAt, s.DecidedAt, s.FinishedAt, s.Outcome, s.DeclineReason, ConsentBasis = s.ConsentBasis.Code(), s.ConsentGivenBy, s.ConsentMethod,
             s.ConsentId, OverrideStatus = s.Override?.Status.Code(), OverrideSubmittedBy = s.Override?.SubmittedBy, OverrideReviewedAt = s.Override?.ReviewedAt,
             OverrideReviewedBy = s.Override?.ReviewedBy, GuardianClaim = s.GuardianClaim?.Code(), s.PartOf, s.CreatedAt, s.UpdatedAt, s.Version, Expected = expected,
-            s.ReferrerAssignee, s.ReceiverAssignee, s.Reference,
+            s.ReferrerAssignee, s.ReceiverAssignee, s.Reference, NextDueAt = NextDueOf(referral),
             Reason = texts?.Reason, Justification = texts?.OverrideJustification, ReviewNote = texts?.OverrideReviewNote,
         };
     }
@@ -213,10 +221,10 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
         INSERT INTO referrals (id, status, referrer_organisation_id, receiver_organisation_id, responsible_organisation_id, person_id, protocol_code,
                                protocol_version, urgency, services, acknowledge_by, decide_by, follow_up_by, review_by, overdue, acknowledged_at, decided_at,
                                finished_at, outcome, decline_reason, consent_basis, consent_given_by, consent_method, consent_id, override_status,
-                               override_submitted_by, override_justification_sealed, guardian_claim, reason_sealed, part_of, created_at, updated_at, version, reference)
+                               override_submitted_by, override_justification_sealed, guardian_claim, reason_sealed, part_of, created_at, updated_at, version, reference, next_due_at)
         VALUES (@Id, @Status, @Referrer, @Receiver, @Responsible, @PersonId, @ProtocolCode, @ProtocolVersion, @Urgency, @Services, @AcknowledgeBy, @DecideBy,
                 @FollowUpBy, @ReviewBy, @Overdue, @AcknowledgedAt, @DecidedAt, @FinishedAt, @Outcome, @DeclineReason, @ConsentBasis, @ConsentGivenBy,
-                @ConsentMethod, @ConsentId, @OverrideStatus, @OverrideSubmittedBy, @Justification, @GuardianClaim, @Reason, @PartOf, @CreatedAt, @UpdatedAt, @Version, @Reference)
+                @ConsentMethod, @ConsentId, @OverrideStatus, @OverrideSubmittedBy, @Justification, @GuardianClaim, @Reason, @PartOf, @CreatedAt, @UpdatedAt, @Version, @Reference, @NextDueAt)
         """;
 
     private const string UpdateSql = """
@@ -225,7 +233,7 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
             review_by = @ReviewBy, overdue = @Overdue, acknowledged_at = @AcknowledgedAt, decided_at = @DecidedAt, finished_at = @FinishedAt, outcome = @Outcome,
             decline_reason = @DeclineReason, override_status = @OverrideStatus, override_reviewed_at = @OverrideReviewedAt, override_reviewed_by = @OverrideReviewedBy,
             override_review_note_sealed = COALESCE(@ReviewNote, override_review_note_sealed), guardian_claim = @GuardianClaim, updated_at = @UpdatedAt, version = @Version,
-            referrer_assignee_id = @ReferrerAssignee, receiver_assignee_id = @ReceiverAssignee
+            referrer_assignee_id = @ReferrerAssignee, receiver_assignee_id = @ReceiverAssignee, next_due_at = @NextDueAt
         WHERE id = @Id AND version = @Expected
         """;
 

@@ -22,6 +22,9 @@ public sealed record ReferralView(
 
     /// <summary>The reference people say (<c>RN-2026-004213</c>, issue 17); null only for a referral submitted before references existed.</summary>
     public string? Reference { get; init; }
+
+    /// <summary>The earliest due time of the referral's open duties (what <c>sort=due</c> orders by); null when none is open.</summary>
+    public DateTimeOffset? NextDueAt { get; init; }
 }
 
 /// <summary>The people assigned to a referral on the referrer's and on the receiver's side (null: nobody).</summary>

@@ -22,3 +22,10 @@ CREATE TABLE person_search_terms (
 );
 CREATE INDEX ix_person_search_terms_hash ON person_search_terms (term_hash, person_id);
 CREATE INDEX ix_person_search_terms_key ON person_search_terms (master_key_id, person_id);
+
+-- The worklist (sort=due): the earliest due time of the referral's open duties, kept on the row by the one write path
+-- so that "due next" is an index range, not a subquery per row. NULL when no duty is open. Backfilled from the duties.
+ALTER TABLE referrals ADD COLUMN next_due_at TEXT NULL;
+UPDATE referrals SET next_due_at = (SELECT MIN(d.due_at) FROM referral_duties d WHERE d.referral_id = referrals.id AND d.closed_at IS NULL);
+CREATE INDEX ix_referrals_inbox_due ON referrals (receiver_organisation_id, next_due_at, id);
+CREATE INDEX ix_referrals_outbox_due ON referrals (referrer_organisation_id, next_due_at, id);

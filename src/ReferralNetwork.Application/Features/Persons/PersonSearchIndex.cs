@@ -9,12 +9,10 @@ namespace ReferralNetwork.Application.Features.Persons;
 /// </summary>
 public sealed class PersonSearchIndex(IDbSession session, IBlindIndex index)
 {
-    /// <summary>Replaces the person's terms with those of <paramref name="identity"/>, hashed under the current key.</summary>
+    /// <summary>Writes a new person's terms (of <paramref name="identity"/>, hashed under the current key) in one statement.</summary>
     public async Task WriteAsync(Guid personId, PersonIdentity identity, CancellationToken ct)
     {
         var connection = await session.ConnectionAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition("DELETE FROM person_search_terms WHERE person_id = @Id", new { Id = personId },
-            session.Transaction, cancellationToken: ct));
         var rows = Rows(index, identity);
         if (rows.Count == 0) return;
         var parameters = new DynamicParameters();

@@ -66,7 +66,9 @@ public static class DependencyInjection
         services.AddSingleton<IAuditAppender, AuditAppender>();
         services.AddSingleton(_ => CreateProtector(configuration));
         services.AddSingleton<IPersonalDataProtector>(sp => sp.GetRequiredService<PersonalDataProtector>());
+        services.AddSingleton<IBlindIndex, BlindIndex>();
         services.AddScoped<PersonStore>();
+        services.AddScoped<PersonSearchIndex>();
         services.AddScoped<ConsentStore>();
         services.AddScoped<MasterKeyRotation>();
         services.AddSingleton<PublishedProtocols>();

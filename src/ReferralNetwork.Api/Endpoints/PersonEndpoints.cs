@@ -27,6 +27,19 @@ public static class PersonEndpoints
             .WithName("CreatePerson").WithSummary("Registers a person in the caller's organisation; the identity is encrypted under a new per-person key.")
             .Problems(400, 403, 409, 413, 415, 422);
 
+        group.MapGet("/", async (IMediator mediator, CancellationToken ct, string? q = null, int? birthYear = null, string? nationality = null,
+                string? cursor = null, int? limit = null) =>
+                TypedResults.Ok(await mediator.Send(new SearchPersonsCommand(q, birthYear, nationality, cursor, limit), ct)))
+            .WithName("SearchPersons")
+            .WithSummary("Persons the caller's organisation may see whose name (case, diacritics, Cyrillic/Latin and spelling variants folded), phone or externalRef matches q; newest first, keyset-paged. Every identity returned is recorded in the access log.")
+            .Problems(400, 403);
+
+        group.MapPost("/matches", async (MatchPersonsQuery body, IMediator mediator, CancellationToken ct) =>
+                TypedResults.Ok(await mediator.Send(body, ct)))
+            .WithName("MatchPersons")
+            .WithSummary("Likely duplicates, among the persons the caller may see, of a person about to be created: score 0-1 with reasons (names folded and phonetic, birth year, nationality, phone). No identity is opened; reuse one with personId on submit.")
+            .Problems(400, 403, 413, 415);
+
         group.MapGet("/{id}", async (Guid id, IMediator mediator, CancellationToken ct, Guid? referralId = null) =>
                 TypedResults.Ok(await mediator.Send(new GetPersonCommand(id, referralId), ct)))
             .WithName("GetPerson").WithSummary("A person's identity, for the owning organisation or one involved in their referrals. Every call is recorded in the access log.")

@@ -32,10 +32,17 @@ public static class ReferralEndpoints
             .Problems(403, 404);
 
         group.MapGet("/", async (IMediator mediator, CancellationToken ct, string? box = null, string? status = null, string? urgency = null,
-                string? service = null, bool? overdue = null, string? cursor = null, int? limit = null, bool? pendingReview = null) =>
-                TypedResults.Ok(await mediator.Send(new ListReferralsQuery(box, status, urgency, service, overdue, cursor, limit, pendingReview), ct)))
+                string? service = null, bool? overdue = null, string? cursor = null, int? limit = null, bool? pendingReview = null, string? q = null, string? sort = null) =>
+                TypedResults.Ok(await mediator.Send(new ListReferralsQuery(box, status, urgency, service, overdue, cursor, limit, pendingReview, q, sort), ct)))
             .WithName("ListReferrals")
-            .WithSummary("A box (inbox, outbox, observing, escalated), newest first, with keyset paging (nextCursor); pendingReview=true: overrides awaiting review.")
+            .WithSummary("A box (inbox, outbox, observing, escalated), newest first, with keyset paging (nextCursor); pendingReview=true: overrides awaiting review; q: a reference (RN-2026-004213) or the person's name or phone; sort=due: earliest open deadline first (overdue first), sort=created (default): newest first.")
+            .Problems(400, 403);
+
+        group.MapGet("/counts", async (IMediator mediator, CancellationToken ct, string? box = null, string? status = null, string? urgency = null,
+                string? service = null, bool? overdue = null, bool? pendingReview = null, string? q = null) =>
+                TypedResults.Ok(await mediator.Send(new CountReferralsQuery(box, status, urgency, service, overdue, pendingReview, q), ct)))
+            .WithName("CountReferrals")
+            .WithSummary("How many referrals each box (or the one named) holds under the same filters as the list, so tabs count what they show; mine only for a signed-in person.")
             .Problems(400, 403);
 
         MapActions(group);

@@ -30,6 +30,12 @@ public interface ISqlDialect
     /// (PostgreSQL), <c>col = ANY(@p)</c>.</summary>
     string InList(string column, string parameter);
 
+    /// <summary>
+    /// Adds one to a counter row (creating it at 1) and returns the new value, in one atomic statement: the row lock it
+    /// takes lasts until the transaction ends, so concurrent callers (in any process) each get their own number.
+    /// </summary>
+    string IncrementCounter(string table, string keyColumn, string valueColumn, string keyParameter);
+
     /// <summary>Case-insensitive containment, for directory search by name.</summary>
     string ContainsIgnoreCase(string column, string parameter);
 }

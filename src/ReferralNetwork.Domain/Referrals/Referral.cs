@@ -64,7 +64,7 @@ public sealed class Referral
         var state = new ReferralState
         {
             Id = s.Id, Status = ReferralStatus.Requested, Referrer = s.Referrer, Receiver = s.Receiver, PersonId = s.PersonId,
-            ProtocolCode = s.ProtocolCode, ProtocolVersion = s.ProtocolVersion, Urgency = s.Urgency, Services = s.Services, PartOf = s.PartOf,
+            ProtocolCode = s.ProtocolCode, ProtocolVersion = s.ProtocolVersion, Urgency = s.Urgency, Services = s.Services, PartOf = s.PartOf, Reference = s.Reference,
             ConsentBasis = s.ConsentBasis, ConsentGivenBy = s.ConsentGivenBy, ConsentMethod = s.ConsentMethod, ConsentId = s.ConsentId,
             Override = s.OverrideReviewWithin is null ? null : new EmergencyOverride(actor.PrincipalId ?? Guid.Empty, OverrideStatus.Pending),
             GuardianClaim = s.ConsentBasis == ConsentBasis.Consent && s.ConsentGivenBy == "guardian" ? GuardianClaimStatus.Claimed : null,
@@ -86,6 +86,8 @@ public sealed class Referral
         change.Data["services"] = s.Services;
         change.Data["urgency"] = s.Urgency;
         change.Data["partOf"] = s.PartOf;
+        // Part of the chained record, so verify can hold referrals.reference to it (events before issue 17 have none).
+        change.Data["reference"] = s.Reference;
         change.Data["consent"] = s.ConsentBasis == ConsentBasis.EmergencyOverride ? s.ConsentBasis.Code() : s.ConsentGivenBy;
         change.Data["consentId"] = s.ConsentId;
         change.Data["observers"] = state.Observers.Select(o => new Dictionary<string, object?> { ["organisationId"] = o.OrganisationId, ["basis"] = o.Basis }).ToList();
@@ -481,8 +483,14 @@ public sealed class Referral
             referral.State = referral.State with { Status = to, FinishedAt = referral.State.FinishedAt ?? (ReferralStateMachine.IsFinal(to) ? now : null) };
         }
 
-        public void Notify(string type, IEnumerable<Guid> recipients, IReadOnlyDictionary<string, object?>? data = null) =>
-            Notifications.Add(new Notification(type, recipients.Where(id => id != Guid.Empty).Distinct().ToList(), data ?? new Dictionary<string, object?>()));
+        public void Notify(string type, IEnumerable<Guid> recipients, IReadOnlyDictionary<string, object?>? data = null)
+        {
+            // Webhook receivers get the reference people say with every event of a referral that has one (issue 17).
+            IReadOnlyDictionary<string, object?> payload = referral.State.Reference is { } reference
+                ? new Dictionary<string, object?>(data ?? new Dictionary<string, object?>()) { ["reference"] = reference }
+                : data ?? new Dictionary<string, object?>();
+            Notifications.Add(new Notification(type, recipients.Where(id => id != Guid.Empty).Distinct().ToList(), payload));
+        }
 
         public ReferralChange Build()
         {
@@ -546,6 +554,9 @@ public sealed record ReferralState
     public required string Urgency { get; init; }
     public required IReadOnlyList<string> Services { get; init; }
     public Guid? PartOf { get; init; }
+
+    /// <summary>The reference people say (issue 17); null for a referral submitted before references existed.</summary>
+    public string? Reference { get; init; }
     public bool Overdue { get; init; }
     public ConsentBasis ConsentBasis { get; init; }
     public string? ConsentGivenBy { get; init; }

@@ -96,6 +96,9 @@ public sealed record Submission
     public required TimeSpan Acknowledge { get; init; }
     public required TimeSpan Decide { get; init; }
     public Guid? PartOf { get; init; }
+
+    /// <summary>The reference people say (<c>RN-2026-004213</c>, issue 17), numbered by the write path in the submit's transaction.</summary>
+    public string? Reference { get; init; }
     public IReadOnlyList<Observer> Observers { get; init; } = [];
     public ConsentBasis ConsentBasis { get; init; } = ConsentBasis.Consent;
     public string? ConsentGivenBy { get; init; }

@@ -9,6 +9,10 @@ public sealed class StoredProjections
     public List<PeriodProjection> Periods { get; } = [];
     public List<DutyProjection> Duties { get; } = [];
     public List<BreachProjection> Breaches { get; } = [];
+
+    /// <summary>Whether <c>referrals</c> holds a row for the referral, and its <c>reference</c>.</summary>
+    public bool HasReferralRow { get; set; }
+    public string? Reference { get; set; }
 }
 
 /// <summary>
@@ -48,6 +52,9 @@ public static class ProjectionComparison
                          ("holder_assignee_id", Show(s?.HolderAssigneeUserId), Show(e?.HolderAssigneeUserId)),
                      ]))
             yield return difference;
+        // The reference is fixed by the submitted event; a row without events is a stream problem the chain scan reports.
+        if (stored.HasReferralRow && replay.SubmittedSeq is not null && !string.Equals(stored.Reference, replay.Reference, StringComparison.Ordinal))
+            yield return Break(streamId, replay.SubmittedSeq, $"referrals reference is {stored.Reference ?? "null"} in the table, {replay.Reference ?? "null"} by the events.");
     }
 
     public static string TableName(ProjectionTable table) => table switch
@@ -55,6 +62,7 @@ public static class ProjectionComparison
         ProjectionTable.ResponsibilityPeriods => "responsibility_periods",
         ProjectionTable.ReferralDuties => "referral_duties",
         ProjectionTable.DeadlineBreaches => "deadline_breaches",
+        ProjectionTable.Referrals => "referrals",
         _ => throw new ArgumentOutOfRangeException(nameof(table), table, null),
     };
 

@@ -39,6 +39,7 @@ public sealed class ProjectionReplay
     private readonly List<ReplayProblem> _problems = [];
     private string? _protocolCode;
     private int? _protocolVersion;
+    private long? _submittedSeq;
 
     /// <summary>The trail periods, by seq.</summary>
     public IEnumerable<PeriodProjection> Periods => _periods.Values;
@@ -50,6 +51,15 @@ public sealed class ProjectionReplay
     public IEnumerable<BreachProjection> Breaches => _breaches.Values;
 
     public IReadOnlyList<ReplayProblem> Problems => _problems;
+
+    /// <summary>
+    /// The reference the <c>referral.submitted</c> event gave (issue 17); null when it gave none — every event written
+    /// before references existed — and then <c>referrals.reference</c> must be null too.
+    /// </summary>
+    public string? Reference { get; private set; }
+
+    /// <summary>The seq of the <c>referral.submitted</c> event, if the stream has one.</summary>
+    public long? SubmittedSeq => _submittedSeq;
 
     /// <summary>The seq of the last event that changed the row (<paramref name="key"/>: a period's seq, or a deadline kind), if any did.</summary>
     public long? LastEventOf(ProjectionTable table, string key) => _lastEvent.TryGetValue((table, key), out var seq) ? seq : null;
@@ -75,8 +85,10 @@ public sealed class ProjectionReplay
                 _problems.Add(new ReplayProblem(seq, "The event's data is not a JSON object."));
                 return;
             }
-            if (type == "referral.submitted" && _protocolCode is null)
+            if (type == "referral.submitted" && _submittedSeq is null)
             {
+                _submittedSeq = seq;
+                Reference = Text(root, "reference");
                 _protocolCode = Text(root, "protocolCode");
                 _protocolVersion = root.TryGetProperty("protocolVersion", out var v) && v.TryGetInt32(out var version) ? version : null;
             }
@@ -215,4 +227,7 @@ public enum ProjectionTable
     ResponsibilityPeriods,
     ReferralDuties,
     DeadlineBreaches,
+
+    /// <summary>The referral row itself, of which verify checks what the events fix for good: its <c>reference</c>.</summary>
+    Referrals,
 }

@@ -7,7 +7,7 @@ namespace ReferralNetwork.Infrastructure.Audit;
 
 /// <summary>
 /// Replays every referral stream against <c>responsibility_periods</c>, <c>referral_duties</c> and
-/// <c>deadline_breaches</c> (docs/accountability-events.md) in <b>one</b> statement: the referral events and the three
+/// <c>deadline_breaches</c> (docs/accountability-events.md), and each referral row's <c>reference</c> (issue 17), in <b>one</b> statement: the referral events and the
 /// tables' rows, UNION ALL, ordered by referral. One statement because
 /// <list type="bullet">
 /// <item>it reads one snapshot: four scans on four connections would see a referral's new event but not its new
@@ -21,7 +21,7 @@ namespace ReferralNetwork.Infrastructure.Audit;
 /// </summary>
 public static class ProjectionVerifier
 {
-    private const int EventPart = 0, PeriodPart = 1, DutyPart = 2, BreachPart = 3;
+    private const int EventPart = 0, PeriodPart = 1, DutyPart = 2, BreachPart = 3, ReferralPart = 4;
     private const int ReadBatch = 512;
 
     // The first branch types every column: PostgreSQL resolves a UNION pairwise, so two untyped NULLs would become text
@@ -50,6 +50,9 @@ public static class ProjectionVerifier
                CAST(b.holder_assignee_id AS VARCHAR(40)),
                b.due_at, b.detected_at, b.acted_at, NULL, b.protocol_version, b.step_code, NULL
         FROM deadline_breaches b
+        UNION ALL
+        SELECT LOWER(CAST(r.id AS VARCHAR(36))), 4, 0, r.reference, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+        FROM referrals r
         ORDER BY ReferralKey, Part, Seq, Code
         """;
 
@@ -147,6 +150,10 @@ public static class ProjectionVerifier
             case BreachPart when Guid.TryParse(row.Responsible, out var responsible) && row.At1 is { } due && row.At2 is { } detected:
                 stored.Breaches.Add(new BreachProjection(ProjectionReplay.DutyKey(row.Code ?? "", row.Step), Guid.TryParse(row.Organisation, out var breachHolder) ? breachHolder : null, responsible, due, detected,
                     row.At3, row.Basis, row.Number) { HolderAssigneeUserId = Guid.TryParse(row.ClosedBasis, out var assignee) ? assignee : null });
+                break;
+            case ReferralPart:
+                stored.HasReferralRow = true;
+                stored.Reference = row.Code;
                 break;
             default:
                 // The NOT NULL columns are null only if the schema itself was altered.

@@ -18,11 +18,15 @@ namespace ReferralNetwork.Infrastructure.Crypto;
 /// repeated: rows already under the current key are skipped, and each batch commits on its own, so an interrupted run
 /// simply continues next time. Erased persons have no key and are left as they are.
 /// </summary>
-public sealed class MasterKeyRotation(ConnectionFactory connections, PersonalDataProtector protector, IAuditAppender audit, ILogger<MasterKeyRotation> logger)
+public sealed partial class MasterKeyRotation(ConnectionFactory connections, PersonalDataProtector protector, IAuditAppender audit, ILogger<MasterKeyRotation> logger)
 {
     public const int BatchSize = 200;
 
-    public sealed record Result(int Rewrapped, IReadOnlyDictionary<string, int> FromKeys, IReadOnlyDictionary<string, int> ByKind);
+    public sealed record Result(int Rewrapped, IReadOnlyDictionary<string, int> FromKeys, IReadOnlyDictionary<string, int> ByKind)
+    {
+        /// <summary>Persons whose blind-index terms were re-keyed (issue 17, MasterKeyRotation.SearchIndex.cs).</summary>
+        public int SearchIndexRekeyed { get; init; }
+    }
 
     /// <summary>One table holding data keys wrapped by the master key.</summary>
     private abstract record SealedKind(string Name, string Label)
@@ -126,6 +130,7 @@ public sealed class MasterKeyRotation(ConnectionFactory connections, PersonalDat
             var from = result.FromKeys.Count == 0 ? "nothing to do" : string.Join(", ", result.FromKeys.Select(k => $"{k.Value} from {k.Key}"));
             var kinds = string.Join(", ", Kinds.Select(k => $"{result.ByKind.GetValueOrDefault(k.Name)} {k.Label}(s)"));
             output.WriteLine($"Re-wrapped {result.Rewrapped} data key(s) under master key '{rotation.CurrentKeyId}' ({from}): {kinds}.");
+            output.WriteLine($"Re-keyed the search index of {result.SearchIndexRekeyed} person(s).");
             output.WriteLine("Once every replica runs with the new key alone, remove the old key from Encryption:PreviousKeys and destroy it.");
             return 0;
         }
@@ -163,7 +168,7 @@ public sealed class MasterKeyRotation(ConnectionFactory connections, PersonalDat
             }
             byKind[kind.Name] = total;
         }
-        return new Result(byKind.Values.Sum(), pending, byKind);
+        return new Result(byKind.Values.Sum(), pending, byKind) { SearchIndexRekeyed = await RekeySearchIndexAsync(current, ct) };
     }
 
     /// <summary>Rows not yet under the current key, by the master key that wraps them, over every kind of sealed thing.</summary>

@@ -33,6 +33,13 @@ public sealed class PersonalDataProtector : IPersonalDataProtector
 
     public string CurrentKeyId => _currentId;
 
+    /// <summary>The ids of every configured master key, the current one first.</summary>
+    public IReadOnlyList<string> KeyIds => [_currentId, .. _masterKeys.Keys.Where(k => k != _currentId).Order(StringComparer.Ordinal)];
+
+    /// <summary>A key for another purpose (e.g. the blind index), derived from a master key with HKDF-SHA256: the master key itself is used for wrapping only.</summary>
+    public byte[] DeriveKey(string masterKeyId, string purpose) =>
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, _masterKeys[masterKeyId], 32, salt: [], info: Encoding.UTF8.GetBytes(purpose));
+
     /// <summary>Whether the master key with this id is configured (current or previous).</summary>
     public bool HasKey(string masterKeyId) => _masterKeys.ContainsKey(masterKeyId);
 

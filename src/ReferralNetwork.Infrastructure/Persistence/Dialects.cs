@@ -19,6 +19,8 @@ public sealed class SqliteDialect : ISqlDialect
     public System.Collections.IEnumerable IdList(IEnumerable<Guid> ids) => ids.Select(id => id.ToString("D")).ToArray();
     public string InList(string column, string parameter) => $"{column} IN {parameter}";
     public string ContainsIgnoreCase(string column, string parameter) => $"instr(lower({column}), lower({parameter})) > 0";
+    public string IncrementCounter(string table, string keyColumn, string valueColumn, string keyParameter) =>
+        Dialects.OnConflictIncrement(table, keyColumn, valueColumn, keyParameter);
 }
 
 public sealed class PostgresDialect : ISqlDialect
@@ -34,6 +36,8 @@ public sealed class PostgresDialect : ISqlDialect
     public System.Collections.IEnumerable IdList(IEnumerable<Guid> ids) => ids.ToArray();
     public string InList(string column, string parameter) => $"{column} = ANY({parameter})";
     public string ContainsIgnoreCase(string column, string parameter) => $"strpos(lower({column}), lower({parameter})) > 0";
+    public string IncrementCounter(string table, string keyColumn, string valueColumn, string keyParameter) =>
+        Dialects.OnConflictIncrement(table, keyColumn, valueColumn, keyParameter);
     // Dapper passes a list to Npgsql as one array parameter (it expands lists only for other providers).
 }
 
@@ -66,10 +70,19 @@ public sealed class SqlServerDialect : ISqlDialect
     public System.Collections.IEnumerable IdList(IEnumerable<Guid> ids) => ids.ToArray();
     public string InList(string column, string parameter) => $"{column} IN {parameter}";
     public string ContainsIgnoreCase(string column, string parameter) => $"CHARINDEX(LOWER({parameter}), LOWER({column})) > 0";
+    // HOLDLOCK: without it two MERGEs can both miss the row and race into a duplicate key.
+    public string IncrementCounter(string table, string keyColumn, string valueColumn, string keyParameter) =>
+        $"MERGE INTO {table} WITH (HOLDLOCK) AS t USING (VALUES ({keyParameter})) AS s (k) ON t.{keyColumn} = s.k " +
+        $"WHEN MATCHED THEN UPDATE SET {valueColumn} = t.{valueColumn} + 1 WHEN NOT MATCHED THEN INSERT ({keyColumn}, {valueColumn}) VALUES (s.k, 1) " +
+        $"OUTPUT inserted.{valueColumn};";
 }
 
 internal static class Dialects
 {
+    /// <summary>SQLite (3.35+) and PostgreSQL share <c>INSERT … ON CONFLICT DO UPDATE … RETURNING</c>.</summary>
+    public static string OnConflictIncrement(string table, string keyColumn, string valueColumn, string keyParameter) =>
+        $"INSERT INTO {table} ({keyColumn}, {valueColumn}) VALUES ({keyParameter}, 1) ON CONFLICT ({keyColumn}) DO UPDATE SET {valueColumn} = {table}.{valueColumn} + 1 RETURNING {valueColumn}";
+
     /// <summary>SQLite and PostgreSQL share <c>INSERT … ON CONFLICT (key) DO UPDATE SET c = excluded.c</c>.</summary>
     public static string OnConflictUpsert(string table, IReadOnlyList<string> columns, IReadOnlyList<string> keyColumns, IReadOnlyList<string> rows) =>
         $"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES {string.Join(", ", rows)} ON CONFLICT ({string.Join(", ", keyColumns)}) DO UPDATE SET " +

@@ -67,6 +67,11 @@ public abstract class TenantIsolationMatrixTests(ApiFixture fixture)
         new("POST guardian-confirmation", w => Send(HttpMethod.Post, $"/api/v1/referrals/{w.Referral}/guardian-confirmation", new { confirmed = true }),
                                                                                                               "403 403 403 200 404 403 403 403 403"),
         new("GET escalated box", w => Get("/api/v1/referrals?box=escalated"),                               "200 200 200 200 200 403 403 403 403"),
+        // Issue 17: person search answers every caseworker role (with what it may see: see the list test); others may not search.
+        new("GET persons search", w => Get("/api/v1/persons?q=Nazari"),                                     "200 200 200 200 200 403 403 403 403"),
+        new("POST persons matches", w => Send(HttpMethod.Post, "/api/v1/persons/matches", new { givenName = "Amir", familyName = "Nazari" }),
+                                                                                                              "200 200 200 200 200 403 403 403 403"),
+        new("GET referral counts", w => Get("/api/v1/referrals/counts?box=inbox&q=Nazari"),                  "200 200 200 200 200 403 403 403 403"),
         new("GET pending reviews", w => Get("/api/v1/referrals?box=outbox&pendingReview=true"),             "200 200 200 200 200 403 403 403 403"),
         new("GET person", w => Get($"/api/v1/persons/{w.Person}"),                                           "200 200 200 200 404 403 403 403 403"),
         new("GET consents", w => Get($"/api/v1/persons/{w.Person}/consents"),                                "200 200 200 200 404 403 403 403 403"),
@@ -144,6 +149,24 @@ public abstract class TenantIsolationMatrixTests(ApiFixture fixture)
         }
         var observing = await world.Clients["observer"].GetFromJsonAsync<JsonObject>("/api/v1/referrals?box=observing&limit=100");
         Assert.Contains(observing!["items"]!.AsArray(), i => i!["id"]!.GetValue<Guid>() == world.Referral);
+        // Issue 17: the blind-index search finds the child for the parties and the observer, never for the outsider.
+        foreach (var actor in new[] { "referrer", "receiver", "observer" })
+        {
+            var found = await world.Clients[actor].GetFromJsonAsync<JsonObject>("/api/v1/persons?q=Nazari&limit=100");
+            Assert.Contains(found!["items"]!.AsArray(), i => i!["id"]!.GetValue<Guid>() == world.Person);
+        }
+        var searched = await outsider.GetFromJsonAsync<JsonObject>("/api/v1/persons?q=Nazari&limit=100");
+        Assert.DoesNotContain(searched!["items"]!.AsArray(), i => i!["id"]!.GetValue<Guid>() == world.Person);
+        foreach (var box in new[] { "inbox", "outbox", "observing" })
+        {
+            var page = await outsider.GetFromJsonAsync<JsonObject>($"/api/v1/referrals?box={box}&q=Nazari&limit=100");
+            Assert.DoesNotContain(page!["items"]!.AsArray(), i => i!["id"]!.GetValue<Guid>() == world.Referral);
+        }
+        var matched = await outsider.PostAsJsonAsync("/api/v1/persons/matches", new { givenName = "Amir", familyName = "Nazari", birthYear = 2012 });
+        Assert.Empty((await matched.Content.ReadFromJsonAsync<JsonObject>())!["items"]!.AsArray());
+        var observed = await world.Clients["observer"].PostAsJsonAsync("/api/v1/persons/matches", new { givenName = "Amir", familyName = "Nazari", birthYear = 2012 });
+        Assert.Contains((await observed.Content.ReadFromJsonAsync<JsonObject>())!["items"]!.AsArray(), i => i!["personId"]!.GetValue<Guid>() == world.Person);
+        Assert.Equal(0, (await outsider.GetFromJsonAsync<JsonObject>("/api/v1/referrals/counts?q=Nazari"))!["inbox"]!.GetValue<long>());
         var webhooks = (await world.Clients["outadmin"].GetFromJsonAsync<JsonObject>("/api/v1/webhooks"))!["items"]!.AsArray();
         Assert.DoesNotContain(webhooks!, h => h!["id"]!.GetValue<Guid>() == world.Webhook);
     }

@@ -18,7 +18,10 @@ public abstract class PlaintextAtRestTests(ApiFixture fixture)
 {
     private readonly TestNetwork _network = new(fixture);
 
-    private static readonly string[] Secrets = ["Мирјана", "Петровић", "Zainab", "Al-Hassan", PeopleApi.Phone, "secret-note-7431", "SRB-AS-0042", "Krnjača"];
+    // Issue 17: also the folded forms the blind index is built from, and the phone's digits, which must
+    // reach the index tables only as keyed hashes.
+    private static readonly string[] Secrets = ["Мирјана", "Петровић", "Zainab", "Al-Hassan", PeopleApi.Phone, "secret-note-7431", "SRB-AS-0042", "Krnjača",
+        "mirjana", "petrovic", "zainab", "hassan", "601234567"];
 
     [Fact]
     public async Task No_table_holds_a_name_phone_or_free_text_in_clear()
@@ -91,6 +94,8 @@ public abstract class PlaintextAtRestTests(ApiFixture fixture)
             : "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")).ToList();
         Assert.Contains("persons", tables);
         Assert.Contains("referral_notes", tables);
+        Assert.Contains("person_search_terms", tables);
+        Assert.True(await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM person_search_terms") > 0, "the index tables are scanned with rows in them");
         var needles = Secrets.Select(s => (Name: s, Bytes: Encoding.UTF8.GetBytes(s))).Append(("Control: CSW Sombor", Encoding.UTF8.GetBytes("Control: CSW Sombor"))).ToList();
         var found = new List<string>();
         var (texts, blobs) = (0, 0);

@@ -46,7 +46,8 @@ public abstract class WebhookDeliveryTests(ApiFixture fixture)
         Assert.False(StandardWebhookVerifier.Verify(subscription.Secret, last with { ReceivedAt = last.ReceivedAt.AddMinutes(5).AddSeconds(1) }));
         Assert.All(received, r => Assert.Equal("application/json", r.ContentType));
         Assert.All(received, r => Assert.Equal("/hooks/referral-network?channel=test", r.PathAndQuery));
-        var expected = $$$"""{"type":"referral.submitted","timestamp":"{{{referral["createdAt"]}}}","data":{"referralId":"{{{referral["id"]}}}","status":"requested"}}""";
+        // Issue 17: every event of a referral carries the reference people say.
+        var expected = $$$"""{"type":"referral.submitted","timestamp":"{{{referral["createdAt"]}}}","data":{"referralId":"{{{referral["id"]}}}","status":"requested","reference":"{{{referral["reference"]}}}"}}""";
         Assert.All(received, r => Assert.Equal(expected, r.BodyText));
 
         var delivery = Assert.Single(await _api.DeliveriesAsync(partner, subscription.Id))!;

@@ -15,7 +15,7 @@ public sealed record ErasureView(Guid PersonId, DateTimeOffset ErasedAt);
 /// in this database or in any backup once the master key that wrapped it is retired. The clear, non-identifying
 /// attributes stay for statistics; referrals, consents and the audit chain are untouched (no audit event is rewritten).
 /// The initials and the partner's externalRef go too: they link the record back to a name; so do stored idempotent answers
-/// that concern the person.
+/// that concern the person, and the person's blind-index search terms (issue 17).
 /// Allowed to the owning organisation's org_admin and to the network admin; anyone else is told the person does not exist.
 /// </summary>
 [AllowedRoles(Role.OrgAdmin, Role.NetworkAdmin)]
@@ -28,7 +28,7 @@ public sealed class ErasePersonValidator : AbstractValidator<ErasePersonCommand>
     public ErasePersonValidator() => RuleFor(c => c.Reason).NotEmpty().IsText(500);
 }
 
-public sealed class ErasePersonHandler(IDbSession session, PersonStore persons, ICurrentPrincipal current, IAuditLog audit, Clock clock)
+public sealed class ErasePersonHandler(IDbSession session, PersonStore persons, ICurrentPrincipal current, IAuditLog audit, Clock clock, PersonSearchIndex search)
     : ICommandHandler<ErasePersonCommand, ErasureView>
 {
     public async ValueTask<ErasureView> Handle(ErasePersonCommand command, CancellationToken ct)
@@ -46,6 +46,8 @@ public sealed class ErasePersonHandler(IDbSession session, PersonStore persons, 
             WHERE id = @Id AND erased_at IS NULL
             """, new { person.Id, Now = now, command.Reason }, session.Transaction, cancellationToken: ct));
         if (changed == 0) throw new ConflictException("The person was erased concurrently.");
+        // The blind-index terms are keyed hashes, yet they would still find the person by name: they go too.
+        await search.DeleteAsync(person.Id, ct);
         // Stored idempotent answers about the person (a referral's reason, the initials) go in the same transaction. The
         // keys stay used, so a retry with one is told the answer is gone (410) instead of running the request again.
         await connection.ExecuteAsync(new CommandDefinition("""

@@ -5,7 +5,7 @@ using ReferralNetwork.Application.Abstractions;
 namespace ReferralNetwork.Application.Features.Persons;
 
 /// <summary>Writes persons (identity sealed under a fresh data key) and reads their summaries and keys.</summary>
-public sealed class PersonStore(IDbSession session, IPersonalDataProtector protector, IAuditLog audit, Clock clock)
+public sealed class PersonStore(IDbSession session, IPersonalDataProtector protector, IAuditLog audit, Clock clock, PersonSearchIndex search)
 {
     /// <summary>
     /// Creates a person with a fresh data key. A guardian organisation must be a centre for social work (issue 13:
@@ -49,6 +49,7 @@ public sealed class PersonStore(IDbSession session, IPersonalDataProtector prote
         {
             throw new ConflictException($"A person with externalRef '{input.ExternalRef}' already exists in your organisation; refer to them by personId.");
         }
+        await search.WriteAsync(id, identity, ct);
         audit.Record(new AuditEntry(AuditStreams.Person(id), "person.created",
             new Dictionary<string, object?> { ["personId"] = id, ["ownerOrganisationId"] = ownerOrganisationId }) { ExpectedHead = KnownHead.NewStream });
         return new CreatedPerson(row, key.Key);

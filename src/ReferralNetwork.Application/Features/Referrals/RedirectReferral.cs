@@ -92,8 +92,10 @@ internal sealed class OnwardReferral(
         var observers = _rules!.MandatoryObservers().Where(o => o.OrganisationId != targetOrganisationId)
             .Append(new Observer(original.Referrer, ObserverBasis.OriginalReferrer))
             .ToList();
+        var reference = await repository.NextReferenceAsync(now.UtcDateTime.Year, ct);
         var change = Referral.Submit(new Submission
         {
+            Reference = reference,
             Id = id, Referrer = original.Receiver, Receiver = targetOrganisationId, PersonId = original.PersonId, ProtocolCode = original.ProtocolCode,
             ProtocolVersion = original.ProtocolVersion, Urgency = original.Urgency, Services = original.Services, PartOf = original.Id,
             Acknowledge = IsoDuration.Parse(deadlines.Acknowledge), Decide = IsoDuration.Parse(deadlines.Decide), Observers = observers,

@@ -43,6 +43,8 @@ public sealed record ReferralRow
     public DateTimeOffset? OverrideReviewedAt { get; init; }
     public Guid? ReferrerAssigneeId { get; init; }
     public Guid? ReceiverAssigneeId { get; init; }
+    public string? Reference { get; init; }
+    public DateTimeOffset? NextDueAt { get; init; }
 
     // The onward referral of a redirected one (at most one: redirect is final) comes along as scalar subqueries, so the
     // original referrer sees where the person went without being able to open the onward referral itself.
@@ -54,7 +56,7 @@ public sealed record ReferralRow
         r.reason_sealed AS ReasonSealed, r.part_of AS PartOf, r.outcome, r.decline_reason AS DeclineReason,
         r.consent_basis AS ConsentBasis, r.override_status AS OverrideStatus, r.override_submitted_by AS OverrideSubmittedBy,
         r.override_reviewed_by AS OverrideReviewedBy, r.override_reviewed_at AS OverrideReviewedAt,
-        r.referrer_assignee_id AS ReferrerAssigneeId, r.receiver_assignee_id AS ReceiverAssigneeId,
+        r.referrer_assignee_id AS ReferrerAssigneeId, r.receiver_assignee_id AS ReceiverAssigneeId, r.reference, r.next_due_at AS NextDueAt,
         (SELECT o.id FROM referrals o WHERE o.part_of = r.id) AS OnwardReferralId,
         (SELECT o.status FROM referrals o WHERE o.part_of = r.id) AS OnwardStatus,
         (SELECT o.receiver_organisation_id FROM referrals o WHERE o.part_of = r.id) AS OnwardReceiverOrganisationId
@@ -114,7 +116,7 @@ public sealed class ReferralReader(IDbSession session, PersonStore persons, IPer
         row.ConsentBasis ?? (row.OverrideStatus is null ? "consent" : "emergency_override"),
         row.OverrideStatus is null ? null : new OverrideView(row.OverrideStatus, row.ReviewBy, row.OverrideSubmittedBy, row.OverrideReviewedBy, row.OverrideReviewedAt))
     {
-        Assignees = new AssigneesView(row.ReferrerAssigneeId, row.ReceiverAssigneeId),
+        Assignees = new AssigneesView(row.ReferrerAssigneeId, row.ReceiverAssigneeId), Reference = row.Reference, NextDueAt = row.NextDueAt,
     };
 
     /// <summary>The relation of an organisation that sees a referral only because its missed deadlines were escalated to it.</summary>
@@ -154,7 +156,7 @@ public sealed class ReferralReader(IDbSession session, PersonStore persons, IPer
             s.Override is { } o ? new OverrideView(o.Status.Code(), Due(DeadlineKind.Review)?.DueAt, o.SubmittedBy, o.ReviewedBy, o.ReviewedAt) : null,
             referral.Duties.Select(d => new DutyView(d.Deadline.Code(), d.HolderOrganisationId, d.DueAt, d.ClosedAt, d.ClosedBasis, d.BreachedAt,
                 d.LateBySeconds(d.ClosedAt ?? now)) { Step = d.Step }).ToList(),
-            await StepsAsync(loaded, party, ct)) { Assignees = new AssigneesView(s.ReferrerAssignee, s.ReceiverAssignee) };
+            await StepsAsync(loaded, party, ct)) { Assignees = new AssigneesView(s.ReferrerAssignee, s.ReceiverAssignee), Reference = s.Reference, NextDueAt = ReferralRepository.NextDueOf(referral) };
     }
 
     /// <summary>The pinned protocol's steps for this referral's services, as done so far, in the reader's language.</summary>

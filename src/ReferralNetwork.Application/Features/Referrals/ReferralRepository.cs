@@ -57,6 +57,20 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
         return new LoadedReferral(Referral.Restore(state, periods), row.ToPerson(), row.ReasonSealed, new KnownHead(row.HeadSeq ?? 0, row.HeadHash));
     }
 
+    /// <summary>
+    /// The next reference of <paramref name="year"/> (<c>RN-2026-004213</c>, issue 17), from the year's counter row in the
+    /// open transaction. The counter's row lock lasts until that transaction ends, so concurrent submits — in any number
+    /// of API processes sharing the database — each get their own number; a rolled-back submit leaves a gap.
+    /// </summary>
+    public async Task<string> NextReferenceAsync(int year, CancellationToken ct)
+    {
+        var connection = await session.ConnectionAsync(ct);
+        var number = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            session.Dialect.IncrementCounter("referral_reference_counters", "ref_year", "last_number", "@Year"), new { Year = year }, session.Transaction,
+            cancellationToken: ct));
+        return ReferralReference.Format(year, number);
+    }
+
     /// <summary>Persists one change in the open transaction. <paramref name="head"/> is the stream head read with the referral (null for a new one).</summary>
     public async Task SaveAsync(ReferralChange change, KnownHead? head, CancellationToken ct, Sealed? sealedTexts = null)
     {
@@ -74,6 +88,11 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
                 cancellationToken: ct));
             // Both saw the same version; the other transaction committed first. Nothing of this one is kept.
             if (updated == 0) throw new PreconditionFailedException("The referral was changed by someone else at the same time; read it again before acting.");
+        }
+        else if (change.Duties.Count > 0)
+        {
+            // A change that leaves the row's version alone (a breach, a step done) may still open or close a duty: the worklist's due time follows.
+            await ExecuteAsync(connection, "UPDATE referrals SET next_due_at = @NextDueAt WHERE id = @Id", new { state.Id, NextDueAt = NextDueOf(referral) }, ct);
         }
 
         await UpsertRowsAsync(connection, "responsibility_periods", ["referral_id", "seq", "organisation_id", "from_at", "until_at", "basis", "closed_basis"],
@@ -132,6 +151,9 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
 
         audit.Record(new AuditEntry(AuditStreams.Referral(state.Id), change.EventType, change.EventData) { ExpectedHead = head ?? KnownHead.NewStream });
     }
+
+    /// <summary>The worklist's "due next" (issue 17): the earliest due time of the open duties, null when none is open.</summary>
+    public static DateTimeOffset? NextDueOf(Referral referral) => referral.Duties.Where(d => d.IsOpen).Min(d => (DateTimeOffset?)d.DueAt);
 
     /// <summary>Sealed texts that go into the referral row when it is written (reason and override justification at submission, a review note).</summary>
     public sealed record Sealed(byte[]? Reason = null, byte[]? OverrideJustification = null, byte[]? OverrideReviewNote = null);
@@ -203,7 +225,7 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
             s.AcknowledgedAt, s.DecidedAt, s.FinishedAt, s.Outcome, s.DeclineReason, ConsentBasis = s.ConsentBasis.Code(), s.ConsentGivenBy, s.ConsentMethod,
             s.ConsentId, OverrideStatus = s.Override?.Status.Code(), OverrideSubmittedBy = s.Override?.SubmittedBy, OverrideReviewedAt = s.Override?.ReviewedAt,
             OverrideReviewedBy = s.Override?.ReviewedBy, GuardianClaim = s.GuardianClaim?.Code(), s.PartOf, s.CreatedAt, s.UpdatedAt, s.Version, Expected = expected,
-            s.ReferrerAssignee, s.ReceiverAssignee,
+            s.ReferrerAssignee, s.ReceiverAssignee, s.Reference, NextDueAt = NextDueOf(referral),
             Reason = texts?.Reason, Justification = texts?.OverrideJustification, ReviewNote = texts?.OverrideReviewNote,
         };
     }
@@ -212,10 +234,10 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
         INSERT INTO referrals (id, status, referrer_organisation_id, receiver_organisation_id, responsible_organisation_id, person_id, protocol_code,
                                protocol_version, urgency, services, acknowledge_by, decide_by, follow_up_by, review_by, overdue, acknowledged_at, decided_at,
                                finished_at, outcome, decline_reason, consent_basis, consent_given_by, consent_method, consent_id, override_status,
-                               override_submitted_by, override_justification_sealed, guardian_claim, reason_sealed, part_of, created_at, updated_at, version)
+                               override_submitted_by, override_justification_sealed, guardian_claim, reason_sealed, part_of, created_at, updated_at, version, reference, next_due_at)
         VALUES (@Id, @Status, @Referrer, @Receiver, @Responsible, @PersonId, @ProtocolCode, @ProtocolVersion, @Urgency, @Services, @AcknowledgeBy, @DecideBy,
                 @FollowUpBy, @ReviewBy, @Overdue, @AcknowledgedAt, @DecidedAt, @FinishedAt, @Outcome, @DeclineReason, @ConsentBasis, @ConsentGivenBy,
-                @ConsentMethod, @ConsentId, @OverrideStatus, @OverrideSubmittedBy, @Justification, @GuardianClaim, @Reason, @PartOf, @CreatedAt, @UpdatedAt, @Version)
+                @ConsentMethod, @ConsentId, @OverrideStatus, @OverrideSubmittedBy, @Justification, @GuardianClaim, @Reason, @PartOf, @CreatedAt, @UpdatedAt, @Version, @Reference, @NextDueAt)
         """;
 
     private const string UpdateSql = """
@@ -224,7 +246,7 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
             review_by = @ReviewBy, overdue = @Overdue, acknowledged_at = @AcknowledgedAt, decided_at = @DecidedAt, finished_at = @FinishedAt, outcome = @Outcome,
             decline_reason = @DeclineReason, override_status = @OverrideStatus, override_reviewed_at = @OverrideReviewedAt, override_reviewed_by = @OverrideReviewedBy,
             override_review_note_sealed = COALESCE(@ReviewNote, override_review_note_sealed), guardian_claim = @GuardianClaim, updated_at = @UpdatedAt, version = @Version,
-            referrer_assignee_id = @ReferrerAssignee, receiver_assignee_id = @ReceiverAssignee
+            referrer_assignee_id = @ReferrerAssignee, receiver_assignee_id = @ReceiverAssignee, next_due_at = @NextDueAt
         WHERE id = @Id AND version = @Expected
         """;
 
@@ -238,7 +260,7 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
             r.override_status AS OverrideStatus, r.override_submitted_by AS OverrideSubmittedBy, r.override_reviewed_by AS OverrideReviewedBy,
             r.override_reviewed_at AS OverrideReviewedAt, r.guardian_claim AS GuardianClaim, r.acknowledged_at AS AcknowledgedAt, r.decided_at AS DecidedAt,
             r.finished_at AS FinishedAt, r.outcome, r.decline_reason AS DeclineReason, r.created_at AS CreatedAt, r.updated_at AS UpdatedAt, r.version,
-            r.reason_sealed AS ReasonSealed, r.referrer_assignee_id AS ReferrerAssignee, r.receiver_assignee_id AS ReceiverAssignee,
+            r.reason_sealed AS ReasonSealed, r.referrer_assignee_id AS ReferrerAssignee, r.receiver_assignee_id AS ReceiverAssignee, r.reference,
             p.owner_organisation_id AS POwner, p.external_ref AS PExternalRef, p.initials AS PInitials, p.birth_year AS PBirthYear, p.sex AS PSex,
             p.nationality AS PNationality, p.languages AS PLanguages, p.legal_status AS PLegalStatus, p.vulnerabilities AS PVulnerabilities,
             p.guardian_organisation_id AS PGuardian, p.wrapped_key AS PWrappedKey, p.master_key_id AS PMasterKeyId, p.erased_at AS PErasedAt,
@@ -276,6 +298,7 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
         public byte[]? ReasonSealed { get; init; }
         public Guid? ReferrerAssignee { get; init; }
         public Guid? ReceiverAssignee { get; init; }
+        public string? Reference { get; init; }
         public Guid POwner { get; init; }
         public string? PExternalRef { get; init; }
         public string? PInitials { get; init; }
@@ -304,7 +327,7 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
                 : new EmergencyOverride(OverrideSubmittedBy ?? Guid.Empty, Wire.Parse<OverrideStatus>(OverrideStatus), OverrideReviewedBy, OverrideReviewedAt),
             GuardianClaim = GuardianClaim is null ? null : Wire.Parse<GuardianClaimStatus>(GuardianClaim),
             AcknowledgedAt = AcknowledgedAt, DecidedAt = DecidedAt, FinishedAt = FinishedAt, Outcome = Outcome, DeclineReason = DeclineReason,
-            CreatedAt = CreatedAt, UpdatedAt = UpdatedAt, Version = Version, ReferrerAssignee = ReferrerAssignee, ReceiverAssignee = ReceiverAssignee,
+            CreatedAt = CreatedAt, UpdatedAt = UpdatedAt, Version = Version, ReferrerAssignee = ReferrerAssignee, ReceiverAssignee = ReceiverAssignee, Reference = Reference,
         };
 
         public PersonRow ToPerson() => new()

@@ -19,6 +19,12 @@ public sealed record ReferralView(
 {
     /// <summary>Who holds the case on each side (issue 16): user ids, pseudonymous to the other side.</summary>
     public AssigneesView Assignees { get; init; } = AssigneesView.None;
+
+    /// <summary>The reference people say (<c>RN-2026-004213</c>, issue 17); null only for a referral submitted before references existed.</summary>
+    public string? Reference { get; init; }
+
+    /// <summary>The earliest due time of the referral's open duties (what <c>sort=due</c> orders by); null when none is open.</summary>
+    public DateTimeOffset? NextDueAt { get; init; }
 }
 
 /// <summary>The people assigned to a referral on the referrer's and on the receiver's side (null: nobody).</summary>

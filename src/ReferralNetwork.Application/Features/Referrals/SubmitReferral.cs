@@ -103,10 +103,12 @@ public sealed class SubmitReferralHandler(
 
         var id = Guid.CreateVersion7();
         var deadlines = protocol.Document.DeadlinesFor(command.Urgency!);
+        // Numbered last: the counter row stays locked until commit, so as little as possible runs after it.
+        var reference = await repository.NextReferenceAsync(now.UtcDateTime.Year, ct);
         var change = Referral.Submit(new Submission
         {
             Id = id, Referrer = principal.OrganisationId, Receiver = receiver.Id, PersonId = person.Id, ProtocolCode = protocol.Code,
-            ProtocolVersion = protocol.Version, Urgency = command.Urgency!, Services = services, Acknowledge = IsoDuration.Parse(deadlines.Acknowledge),
+            ProtocolVersion = protocol.Version, Urgency = command.Urgency!, Services = services, Reference = reference, Acknowledge = IsoDuration.Parse(deadlines.Acknowledge),
             Decide = IsoDuration.Parse(deadlines.Decide), Observers = observers,
             ConsentBasis = consent.Override ? ConsentBasis.EmergencyOverride : ConsentBasis.Consent, ConsentGivenBy = consent.GivenBy,
             ConsentMethod = consent.Method, ConsentId = consent.ConsentId,

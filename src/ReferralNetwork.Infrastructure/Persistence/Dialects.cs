@@ -19,6 +19,7 @@ public sealed class SqliteDialect : ISqlDialect
     public System.Collections.IEnumerable IdList(IEnumerable<Guid> ids) => ids.Select(id => id.ToString("D")).ToArray();
     public string InList(string column, string parameter) => $"{column} IN {parameter}";
     public string ContainsIgnoreCase(string column, string parameter) => $"instr(lower({column}), lower({parameter})) > 0";
+    public string HoursBetween(string from, string to) => $"((julianday({to}) - julianday({from})) * 24.0)";
 }
 
 public sealed class PostgresDialect : ISqlDialect
@@ -34,6 +35,7 @@ public sealed class PostgresDialect : ISqlDialect
     public System.Collections.IEnumerable IdList(IEnumerable<Guid> ids) => ids.ToArray();
     public string InList(string column, string parameter) => $"{column} = ANY({parameter})";
     public string ContainsIgnoreCase(string column, string parameter) => $"strpos(lower({column}), lower({parameter})) > 0";
+    public string HoursBetween(string from, string to) => $"CAST(EXTRACT(EPOCH FROM ({to} - {from})) / 3600.0 AS DOUBLE PRECISION)";
     // Dapper passes a list to Npgsql as one array parameter (it expands lists only for other providers).
 }
 
@@ -66,6 +68,7 @@ public sealed class SqlServerDialect : ISqlDialect
     public System.Collections.IEnumerable IdList(IEnumerable<Guid> ids) => ids.ToArray();
     public string InList(string column, string parameter) => $"{column} IN {parameter}";
     public string ContainsIgnoreCase(string column, string parameter) => $"CHARINDEX(LOWER({parameter}), LOWER({column})) > 0";
+    public string HoursBetween(string from, string to) => $"(CAST(DATEDIFF_BIG(millisecond, {from}, {to}) AS FLOAT) / 3600000.0)";
 }
 
 internal static class Dialects

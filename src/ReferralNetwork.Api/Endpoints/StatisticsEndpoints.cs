@@ -28,7 +28,7 @@ public static class StatisticsEndpoints
                 "With `Accept: text/csv` the same table comes as RFC 4180 CSV: a header line, one line per published cell, then `(total)`. " +
                 "At most `Reports:ConcurrentQueriesPerKey` report queries per caller at once (429 with Retry-After beyond).")
             .WithReportConcurrency()
-            .Problems(400, 403, 429);
+            .Problems(400, 403);
     }
 
     /// <summary>CSV when the client asks for it and prefers it to JSON (by quality, then by order).</summary>

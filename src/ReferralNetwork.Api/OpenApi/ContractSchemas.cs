@@ -46,6 +46,8 @@ public sealed class RequiredAndLimitsSchemaFilter(ContractLimits limits) : ISche
     private static void Apply(IOpenApiSchema property, MemberLimits member)
     {
         if (property is not OpenApiSchema p) return;
+        // A required member's validator refuses null as it refuses absence: the contract says so (true nullability).
+        if (member.Required) Nullability.NotNull(p);
         var target = p.Type?.HasFlag(JsonSchemaType.Array) == true && p.Items is OpenApiSchema items ? items : p;
         if (member.MaxLength is { } max && target.Type?.HasFlag(JsonSchemaType.String) == true && target.Enum is not { Count: > 0 }) target.MaxLength = max;
         if (member.MinLength is { } min && target.Type?.HasFlag(JsonSchemaType.String) == true) target.MinLength = min;
@@ -63,6 +65,18 @@ public sealed class RequiredAndLimitsSchemaFilter(ContractLimits limits) : ISche
 /// Each bound is one the server keeps: ids are UUIDs, times ISO 8601, integers within their format, free text within
 /// the longest text the API accepts in, lists within what the API's rules allow.
 /// </summary>
+public static class Nullability
+{
+    /// <summary>Takes null out of a schema's type, its enum and its oneOf branches.</summary>
+    public static void NotNull(OpenApiSchema p)
+    {
+        if (p.Type is { } type && type.HasFlag(JsonSchemaType.Null)) p.Type = type & ~JsonSchemaType.Null;
+        if (p.Enum is { Count: > 0 } values) p.Enum = values.Where(v => v is not null).ToList();
+        if (p.OneOf is { Count: > 1 } branches)
+            p.OneOf = branches.Where(b => b is not OpenApiSchema { Type: JsonSchemaType.Null }).ToList();
+    }
+}
+
 public sealed class LimitsDocumentFilter(ContractLimits limits) : IDocumentFilter
 {
     /// <summary>The longest free text any request may carry (a referral's reason); nothing the API writes back is longer.</summary>

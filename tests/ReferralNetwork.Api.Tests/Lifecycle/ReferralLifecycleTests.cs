@@ -256,6 +256,27 @@ public abstract class ReferralLifecycleTests(ApiFixture fixture)
         Assert.Equal("\"2\"", (await receiver.Caseworker.ReadAsync(id)).ETag);
     }
 
+    /// <summary>
+    /// Under READ COMMITTED the loser's read of the referral could straddle the winner's commit: the row from before it, the
+    /// duties from after it. The domain then saw a follow-up duty it was about to open and the API answered 500 (about one
+    /// race in 40 on PostgreSQL). The loader now notices the moved stream head and reads again, so the loser gets its 412.
+    /// </summary>
+    [Fact]
+    public async Task Racing_accepts_never_read_a_half_committed_referral()
+    {
+        var failures = new List<string>();
+        for (var round = 0; round < 40; round++)
+        {
+            var (_, receiver, id) = await SubmittedAsync();
+            var second = fixture.Client(await _network.KeyAsync(receiver.Id, "caseworker"));
+            var (_, etag) = await receiver.Caseworker.ReadAsync(id);
+            foreach (var response in await Task.WhenAll(receiver.Caseworker.ActAsync(id, "accept", etag), second.ActAsync(id, "accept", etag)))
+                if (response.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.PreconditionFailed))
+                    failures.Add($"round {round}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
     [Fact]
     public async Task Late_acknowledge_records_how_late_it_was()
     {

@@ -26,13 +26,26 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
     public async Task<LoadedReferral?> LoadAsync(Guid id, CancellationToken ct)
     {
         var connection = await session.ConnectionAsync(ct);
-        var row = await connection.QuerySingleOrDefaultAsync<StoredRow>(new CommandDefinition($"""
-            SELECT {StoredRow.Columns}
-            FROM referrals r JOIN persons p ON p.id = r.person_id LEFT JOIN audit_stream_heads h ON h.stream_id = @Stream
-            WHERE r.id = @Id
-            """, new { Id = id, Stream = AuditStreams.Referral(id) }, session.Transaction, cancellationToken: ct));
-        if (row is null) return null;
-        var parts = (await connection.QueryAsync<PartRow>(new CommandDefinition(PartRow.Sql, new { Id = id }, session.Transaction, cancellationToken: ct))).ToList();
+        var stream = AuditStreams.Referral(id);
+        // Two statements: under READ COMMITTED (PostgreSQL, SQL Server) another transaction can commit between them. Its
+        // change moved the stream head, which the second statement reads again: a torn read is read once more.
+        for (var attempt = 1; ; attempt++)
+        {
+            var row = await connection.QuerySingleOrDefaultAsync<StoredRow>(new CommandDefinition($"""
+                SELECT {StoredRow.Columns}
+                FROM referrals r JOIN persons p ON p.id = r.person_id LEFT JOIN audit_stream_heads h ON h.stream_id = @Stream
+                WHERE r.id = @Id
+                """, new { Id = id, Stream = stream }, session.Transaction, cancellationToken: ct));
+            if (row is null) return null;
+            var parts = (await connection.QueryAsync<PartRow>(new CommandDefinition(PartRow.Sql, new { Id = id, Stream = stream }, session.Transaction,
+                cancellationToken: ct))).ToList();
+            if (parts.Single(p => p.Part == 0).Seq == (row.HeadSeq ?? 0)) return Restore(row, parts);
+            if (attempt == 3) throw new PreconditionFailedException("The referral was changed by someone else at the same time; read it again before acting.");
+        }
+    }
+
+    private static LoadedReferral Restore(StoredRow row, List<PartRow> parts)
+    {
         var state = row.ToState() with
         {
             Duties = parts.Where(p => p.Part == 2).Select(p => p.ToDuty()).ToList(),
@@ -303,7 +316,8 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
     }
 
     /// <summary>
-    /// Trail periods (1), duties (2), observers (3), escalations (4) and steps done (5) of one referral, in one statement.
+    /// Trail periods (1), duties (2), observers (3), escalations (4) and steps done (5) of one referral, in one statement, with the stream
+    /// head's sequence (0) of the same snapshot.
     /// Id3 takes its uuid type from a column in the first branch (PostgreSQL would type two untyped NULLs as text).
     /// </summary>
     private sealed record PartRow
@@ -321,10 +335,14 @@ public sealed class ReferralRepository(IDbSession session, IAuditLog audit)
             SELECT 4, 0, organisation_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM referral_escalations WHERE referral_id = @Id
             UNION ALL
             SELECT 5, 0, organisation_id, principal_id, note_id, done_at, NULL, NULL, NULL, step_code, NULL, NULL FROM referral_steps WHERE referral_id = @Id
+            UNION ALL
+            SELECT 0, COALESCE((SELECT h.seq FROM audit_stream_heads h WHERE h.stream_id = @Stream), 0), r.id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                   NULL
+            FROM referrals r WHERE r.id = @Id
             """;
 
         public int Part { get; init; }
-        public int Seq { get; init; }
+        public long Seq { get; init; }
         public Guid Org { get; init; }
         public Guid? Org2 { get; init; }
         public Guid? Id3 { get; init; }

@@ -88,6 +88,7 @@ builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
 builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 builder.Services.AddReferralNetworkOpenApi();
 builder.Services.AddPerKeyRateLimiting(builder.Configuration);
+builder.Services.AddReportConcurrency(builder.Configuration);
 // CORS is off unless origins are configured: the thin client is served from the API's own origin.
 var corsOrigins = builder.Configuration.GetSection("Cors:AllowedOrigins").Get<string[]>() ?? [];
 if (corsOrigins.Length > 0)

@@ -41,6 +41,7 @@ public static class WireCodes
         ["vulnerabilities"] = Wire.Codes<Vulnerability>(),
         ["vulnerabilitiesAny"] = Wire.Codes<Vulnerability>(),
         ["allowedActions"] = Wire.Codes<ReferralAction>(),
+        ["groupBy"] = ReferralNetwork.Application.Features.Statistics.StatisticsDimensions.All.Keys.ToArray(),
     };
 
     /// <summary>"status" means a referral's status only on referral shapes (elsewhere it is a health or delivery state).</summary>

@@ -38,4 +38,7 @@ public interface ISqlDialect
 
     /// <summary>Case-insensitive containment, for directory search by name.</summary>
     string ContainsIgnoreCase(string column, string parameter);
+
+    /// <summary>Hours from one time column to another, as a double (reports aggregate these in SQL).</summary>
+    string HoursBetween(string from, string to);
 }

@@ -21,6 +21,7 @@ public sealed class SqliteDialect : ISqlDialect
     public string ContainsIgnoreCase(string column, string parameter) => $"instr(lower({column}), lower({parameter})) > 0";
     public string IncrementCounter(string table, string keyColumn, string valueColumn, string keyParameter) =>
         Dialects.OnConflictIncrement(table, keyColumn, valueColumn, keyParameter);
+    public string HoursBetween(string from, string to) => $"((julianday({to}) - julianday({from})) * 24.0)";
 }
 
 public sealed class PostgresDialect : ISqlDialect
@@ -38,6 +39,7 @@ public sealed class PostgresDialect : ISqlDialect
     public string ContainsIgnoreCase(string column, string parameter) => $"strpos(lower({column}), lower({parameter})) > 0";
     public string IncrementCounter(string table, string keyColumn, string valueColumn, string keyParameter) =>
         Dialects.OnConflictIncrement(table, keyColumn, valueColumn, keyParameter);
+    public string HoursBetween(string from, string to) => $"CAST(EXTRACT(EPOCH FROM ({to} - {from})) / 3600.0 AS DOUBLE PRECISION)";
     // Dapper passes a list to Npgsql as one array parameter (it expands lists only for other providers).
 }
 
@@ -75,6 +77,7 @@ public sealed class SqlServerDialect : ISqlDialect
         $"MERGE INTO {table} WITH (HOLDLOCK) AS t USING (VALUES ({keyParameter})) AS s (k) ON t.{keyColumn} = s.k " +
         $"WHEN MATCHED THEN UPDATE SET {valueColumn} = t.{valueColumn} + 1 WHEN NOT MATCHED THEN INSERT ({keyColumn}, {valueColumn}) VALUES (s.k, 1) " +
         $"OUTPUT inserted.{valueColumn};";
+    public string HoursBetween(string from, string to) => $"(CAST(DATEDIFF_BIG(millisecond, {from}, {to}) AS FLOAT) / 3600000.0)";
 }
 
 internal static class Dialects

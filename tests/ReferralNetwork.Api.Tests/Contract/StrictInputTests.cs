@@ -171,7 +171,7 @@ public abstract class StrictInputTests(ApiFixture fixture)
             (from.Caseworker, "/api/v1/organisations?service=bogus", "service", "legal_aid"),
             (from.Caseworker, "/api/v1/organisations?kind=bogus", "kind", "ngo"),
             (auditor, "/api/v1/audit/deadline-breaches?deadline=bogus", "deadline", "acknowledge"),
-            (auditor, "/api/v1/statistics/referrals?groupBy=bogus", "groupBy", "service"),
+            (auditor, "/api/v1/statistics/referrals?groupBy=bogus&period=2026-11", "groupBy", "service"),
         ];
         foreach (var (client, path, field, allowed) in filters)
         {

@@ -79,7 +79,7 @@ public abstract class MinimisationMatrixTests(ApiFixture fixture)
             new("auditor", auditor, person + "/consents", HttpStatusCode.Forbidden, none, listAbsent),
         };
         foreach (var (who, client) in new[] { ("referrer caseworker", referrer.Caseworker), ("org_admin", orgAdmin), ("auditor", auditor), ("network_admin", admin) })
-            rows.Add(new(who, client, "/api/v1/statistics/referrals?groupBy=nationality", HttpStatusCode.OK, ["\"total\""], [.. listAbsent, "A.K.", child.Id().ToString()]));
+            rows.Add(new(who, client, "/api/v1/statistics/referrals?groupBy=nationality&period=2026-Q4", HttpStatusCode.OK, ["\"total\""], [.. listAbsent, "A.K.", child.Id().ToString()]));
 
         var failures = new List<string>();
         foreach (var row in rows)

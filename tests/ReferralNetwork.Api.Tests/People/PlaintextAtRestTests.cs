@@ -56,7 +56,7 @@ public abstract class PlaintextAtRestTests(ApiFixture fixture)
         await AddSealedNoteAsync(first.Id(), mirjana.Id(), receiver.Id, "secret-note-7431: called Мирјана on " + PeopleApi.Phone);
         foreach (var reader in new[] { referrer.Caseworker, receiver.Caseworker })
             await TestNetwork.Expect(await reader.GetAsync($"/api/v1/persons/{zainab["person"]!.Id()}"), HttpStatusCode.OK);
-        await TestNetwork.Expect(await fixture.Admin().GetAsync("/api/v1/statistics/referrals?groupBy=nationality"), HttpStatusCode.OK);
+        await TestNetwork.Expect(await fixture.Admin().GetAsync("/api/v1/statistics/referrals?groupBy=nationality&period=2026-11"), HttpStatusCode.OK);
 
         var (found, scanned) = await ScanAsync();
         Assert.Contains("Control: CSW Sombor", found); // the scan does read text columns

@@ -1,6 +1,6 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dapper;
 using ReferralNetwork.Api.Tests.Infrastructure;
@@ -8,83 +8,118 @@ using ReferralNetwork.Api.Tests.Infrastructure;
 namespace ReferralNetwork.Api.Tests.People;
 
 /// <summary>
-/// Statistics over HTTP. Each test moves the clock a year on and asks from that moment, so it sees only its own
-/// referrals. Acknowledgement, decision, completion and missed deadlines belong to other branches' features; their
-/// columns and rows are written straight into the tables here.
+/// Statistics over HTTP. Each test moves the clock more than a year on, to the first day of a quarter, so its month
+/// (and quarter) holds only its own referrals. Acknowledgement, decision, completion and missed deadlines belong to
+/// other features; their columns and rows are written straight into the tables here.
 /// </summary>
 public abstract class StatisticsTests(ApiFixture fixture)
 {
     private readonly TestNetwork _network = new(fixture);
 
-    private string StartPeriod()
+    /// <summary>Moves to the 2nd day of a quarter over a year ahead and names its month.</summary>
+    internal static string StartQuarter(ApiFixture fixture)
     {
-        fixture.Time.Advance(TimeSpan.FromDays(400));
-        return Uri.EscapeDataString(fixture.Time.GetUtcNow().ToString("O"));
+        var later = fixture.Time.GetUtcNow().AddDays(400);
+        var next = new DateTimeOffset(later.Year, (later.Month - 1) / 3 * 3 + 1, 2, 9, 0, 0, TimeSpan.Zero).AddMonths(3);
+        fixture.Time.Advance(next - fixture.Time.GetUtcNow());
+        return Month(fixture);
     }
 
-    private async Task<List<Guid>> SubmitManyAsync(TestOrganisation from, TestOrganisation to, int count, string sex = "female", int birthYear = 1990,
-        string service = "legal_aid", string[]? vulnerabilities = null)
+    internal static string Month(ApiFixture fixture) => fixture.Time.GetUtcNow().ToString("yyyy-MM", CultureInfo.InvariantCulture);
+
+    internal static string Quarter(ApiFixture fixture) => $"{fixture.Time.GetUtcNow().Year}-Q{(fixture.Time.GetUtcNow().Month - 1) / 3 + 1}";
+
+    internal static async Task<List<Guid>> SubmitManyAsync(TestNetwork network, TestOrganisation from, TestOrganisation to, int count, string sex = "female",
+        int birthYear = 1990, string service = "legal_aid", string[]? vulnerabilities = null)
     {
         var ids = new List<Guid>();
         for (var i = 0; i < count; i++)
         {
             var person = PeopleApi.Person($"P{i}", "Test", birthYear: birthYear, sex: sex, vulnerabilities: vulnerabilities);
-            ids.Add((await _network.SubmitAsync(from, to, TestNetwork.Referral(to.Id, person, service)))["id"]!.GetValue<Guid>());
+            ids.Add((await network.SubmitAsync(from, to, TestNetwork.Referral(to.Id, person, service)))["id"]!.GetValue<Guid>());
         }
         return ids;
     }
 
-    private static JsonObject CellOf(JsonObject statistics, string key) =>
-        statistics["cells"]!.AsArray().Single(c => c!["key"]!.GetValue<string>() == key)!.AsObject();
+    private Task<List<Guid>> SubmitManyAsync(TestOrganisation from, TestOrganisation to, int count, string sex = "female", int birthYear = 1990,
+        string[]? vulnerabilities = null) => SubmitManyAsync(_network, from, to, count, sex, birthYear, vulnerabilities: vulnerabilities);
 
-    private static bool Hidden(JsonObject cell) => cell["count"]!.GetValueKind() == JsonValueKind.String && cell["count"]!.GetValue<string>() == "<5"
-        && cell["suppressed"]!.GetValue<bool>() && cell["medianHoursToAcknowledge"] is null && cell["deadlineMissRate"] is null;
+    internal static JsonObject? CellOf(JsonObject statistics, string key) =>
+        statistics["cells"]!.AsArray().SingleOrDefault(c => c!["key"]!.GetValue<string>() == key)?.AsObject();
+
+    internal static int Count(JsonObject statistics, string key) => CellOf(statistics, key)!["count"]!.GetValue<int>();
 
     [Fact]
-    public async Task A_small_cell_is_hidden_and_so_is_the_next_smallest_so_it_cannot_be_derived_from_the_total()
+    public async Task A_small_cell_and_the_next_smallest_are_left_out_count_and_key_so_neither_follows_from_the_total()
     {
-        var from = StartPeriod();
+        var period = StartQuarter(fixture);
         var a = await _network.OrganisationAsync();
         var b = await _network.OrganisationAsync();
         await SubmitManyAsync(a, b, 7, "female");
         await SubmitManyAsync(a, b, 6, "male");
         await SubmitManyAsync(a, b, 2, "other");
 
-        var statistics = (await a.Caseworker.GetFromJsonAsync<JsonObject>($"/api/v1/statistics/referrals?groupBy=sex&from={from}"))!;
+        var statistics = (await a.Caseworker.GetFromJsonAsync<JsonObject>($"/api/v1/statistics/referrals?groupBy=sex&period={period}"))!;
+        Assert.Equal(period, statistics["period"]!.GetValue<string>());
         Assert.Equal("sex", statistics["groupBy"]!.GetValue<string>());
         Assert.Equal("organisation", statistics["scope"]!.GetValue<string>());
+        Assert.Equal(10, statistics["minimumPopulation"]!.GetValue<int>());
+        Assert.Equal(["female", "male", "other", "unknown"], statistics["keys"]!.AsArray().Select(k => k!.GetValue<string>()));
         Assert.Equal(15, statistics["total"]!["count"]!.GetValue<int>());
-        Assert.Equal(7, CellOf(statistics, "female")["count"]!.GetValue<int>());
-        Assert.True(Hidden(CellOf(statistics, "other")));
-        // 15 − 7 would give "other" away if "male" (6) were shown.
-        Assert.True(Hidden(CellOf(statistics, "male")));
-        Assert.DoesNotContain("\"count\":6", statistics.ToJsonString());
-        Assert.DoesNotContain("\"count\":2", statistics.ToJsonString());
+        Assert.Equal(7, Count(statistics, "female"));
+        // 15 − 7 would give "other" away if "male" (6) were shown; neither is listed, not even by key.
+        Assert.Single(statistics["cells"]!.AsArray());
+        Assert.Equal(2, statistics["withheldCells"]!.GetValue<int>());
+        var json = statistics["cells"]!.ToJsonString();
+        Assert.DoesNotContain("\"male\"", json);
+        Assert.DoesNotContain("\"other\"", json);
 
         // Two small cells that pin each other down (1 + 1 = 15 − 13) take the last visible cell with them.
-        var from2 = StartPeriod();
+        var next = StartQuarter(fixture);
         await SubmitManyAsync(a, b, 13, "female");
         await SubmitManyAsync(a, b, 1, "male");
         await SubmitManyAsync(a, b, 1, "unknown");
-        var pinned = (await a.Caseworker.GetFromJsonAsync<JsonObject>($"/api/v1/statistics/referrals?groupBy=sex&from={from2}"))!;
+        var pinned = (await a.Caseworker.GetFromJsonAsync<JsonObject>($"/api/v1/statistics/referrals?groupBy=sex&period={next}"))!;
         Assert.Equal(15, pinned["total"]!["count"]!.GetValue<int>());
-        Assert.All(pinned["cells"]!.AsArray(), c => Assert.True(Hidden(c!.AsObject())));
+        Assert.Empty(pinned["cells"]!.AsArray());
+        Assert.Equal(3, pinned["withheldCells"]!.GetValue<int>());
 
-        // Nothing small: nothing hidden.
-        var from3 = StartPeriod();
+        // Nothing small: nothing withheld.
+        var clear = StartQuarter(fixture);
         await SubmitManyAsync(a, b, 5, "female");
         await SubmitManyAsync(a, b, 6, "male");
-        var clear = (await a.Caseworker.GetFromJsonAsync<JsonObject>($"/api/v1/statistics/referrals?groupBy=sex&from={from3}"))!;
-        Assert.Equal([5, 6], clear["cells"]!.AsArray().Select(c => c!["count"]!.GetValue<int>()));
+        var shown = (await a.Caseworker.GetFromJsonAsync<JsonObject>($"/api/v1/statistics/referrals?groupBy=sex&period={clear}"))!;
+        Assert.Equal([5, 6], shown["cells"]!.AsArray().Select(c => c!["count"]!.GetValue<int>()));
+        Assert.Equal(0, shown["withheldCells"]!.GetValue<int>());
     }
 
     [Fact]
-    public async Task Medians_and_deadline_miss_rate_come_from_the_referrals_times()
+    public async Task Under_the_minimum_population_the_whole_table_is_withheld()
     {
-        var from = StartPeriod();
+        var period = StartQuarter(fixture);
         var a = await _network.OrganisationAsync();
         var b = await _network.OrganisationAsync();
-        var ids = await SubmitManyAsync(a, b, 6);
+        await SubmitManyAsync(a, b, 9, "female");
+        var statistics = (await a.Caseworker.GetFromJsonAsync<JsonObject>($"/api/v1/statistics/referrals?groupBy=sex&period={period}"))!;
+        Assert.True(statistics["total"]!["withheld"]!.GetValue<bool>());
+        Assert.Null(statistics["total"]!["count"]);
+        Assert.Null(statistics["total"]!["medianHoursToAcknowledge"]);
+        Assert.Empty(statistics["cells"]!.AsArray());
+        Assert.Null(statistics["withheldCells"]);
+
+        await SubmitManyAsync(a, b, 1, "female");
+        var ten = (await a.Caseworker.GetFromJsonAsync<JsonObject>($"/api/v1/statistics/referrals?groupBy=sex&period={period}"))!;
+        Assert.False(ten["total"]!["withheld"]!.GetValue<bool>());
+        Assert.Equal(10, Count(ten, "female"));
+    }
+
+    [Fact]
+    public async Task Medians_and_deadline_miss_rate_are_computed_by_the_database_from_the_referrals_times()
+    {
+        var period = StartQuarter(fixture);
+        var a = await _network.OrganisationAsync();
+        var b = await _network.OrganisationAsync();
+        var ids = await SubmitManyAsync(a, b, 10);
         var created = fixture.Time.GetUtcNow();
         await using var connection = await fixture.OpenAsync();
         async Task SetAsync(Guid id, double ack, double? decided, double? finished, string status, string? outcome = null) =>
@@ -108,84 +143,96 @@ public abstract class StatisticsTests(ApiFixture fixture)
                 VALUES (@Id, 'acknowledge', @Due, @Due, @Org, 'standard', 1)
                 """, new { Id = id, Due = created.AddHours(24), Org = a.Id });
 
-        var statistics = (await a.Caseworker.GetFromJsonAsync<JsonObject>($"/api/v1/statistics/referrals?groupBy=service&from={from}"))!;
-        var legalAid = CellOf(statistics, "legal_aid");
-        Assert.Equal(6, legalAid["count"]!.GetValue<int>());
+        var statistics = (await a.Caseworker.GetFromJsonAsync<JsonObject>($"/api/v1/statistics/referrals?groupBy=service&period={period}"))!;
+        var legalAid = CellOf(statistics, "legal_aid")!;
+        Assert.Equal(10, legalAid["count"]!.GetValue<int>());
         Assert.Equal(3.5, legalAid["medianHoursToAcknowledge"]!.GetValue<double>());   // 1 2 3 4 5 30
         Assert.Equal(5.0, legalAid["medianHoursToAccept"]!.GetValue<double>());        // 2 4 6 8
         Assert.Equal(48.0, legalAid["medianHoursToComplete"]!.GetValue<double>());     // 24 48 72
-        Assert.Equal(0.333, legalAid["deadlineMissRate"]!.GetValue<double>());
+        Assert.Equal(0.2, legalAid["deadlineMissRate"]!.GetValue<double>());
+        Assert.Equal(3.5, statistics["total"]!["medianHoursToAcknowledge"]!.GetValue<double>());
+        Assert.Contains("legal_aid", statistics["keys"]!.AsArray().Select(k => k!.GetValue<string>()));
 
-        var outcomes = (await a.Caseworker.GetFromJsonAsync<JsonObject>($"/api/v1/statistics/referrals?groupBy=outcome&from={from}"))!;
-        Assert.Equal(["lost_contact", "open", "partially_provided", "rejected", "service_provided"],
-            outcomes["cells"]!.AsArray().Select(c => c!["key"]!.GetValue<string>()));
+        // Outcomes: open 6 and four cells of 1 — the four would sum to exactly 4 = 10 − 6, so "open" goes too.
+        var outcomes = (await a.Caseworker.GetFromJsonAsync<JsonObject>($"/api/v1/statistics/referrals?groupBy=outcome&period={period}"))!;
+        Assert.Empty(outcomes["cells"]!.AsArray());
+        Assert.Equal(5, outcomes["withheldCells"]!.GetValue<int>());
+        Assert.Equal(10, outcomes["total"]!["count"]!.GetValue<int>());
     }
 
     [Fact]
     public async Task Network_admin_and_auditor_see_the_network_others_their_own_organisations_referrals()
     {
-        var from = StartPeriod();
+        var period = StartQuarter(fixture);
         var a = await _network.OrganisationAsync("ngo", municipality: "Subotica");
         var b = await _network.OrganisationAsync("ngo");
         var c = await _network.OrganisationAsync("health_centre", municipality: "Šid");
         var d = await _network.OrganisationAsync("ngo");
-        await SubmitManyAsync(a, b, 5, birthYear: 2026 + 1 - 30);
-        await SubmitManyAsync(c, b, 6, birthYear: 2026 + 1 - 70);
+        var year = fixture.Time.GetUtcNow().Year;
+        await SubmitManyAsync(a, b, 10, birthYear: year - 30);
+        await SubmitManyAsync(c, b, 6, birthYear: year - 70);
         var auditor = fixture.Client(await _network.KeyAsync(a.Id, "auditor"));
         var orgAdmin = fixture.Client(await _network.KeyAsync(d.Id, "org_admin"));
 
         foreach (var network in new[] { fixture.Admin(), auditor })
         {
-            var all = (await network.GetFromJsonAsync<JsonObject>($"/api/v1/statistics/referrals?groupBy=municipality&from={from}"))!;
+            var all = (await network.GetFromJsonAsync<JsonObject>($"/api/v1/statistics/referrals?groupBy=municipality&period={period}"))!;
             Assert.Equal("network", all["scope"]!.GetValue<string>());
-            Assert.Equal(11, all["total"]!["count"]!.GetValue<int>());
-            Assert.Equal(5, CellOf(all, "Subotica")["count"]!.GetValue<int>());
-            Assert.Equal(6, CellOf(all, "Šid")["count"]!.GetValue<int>());
+            Assert.Equal(16, all["total"]!["count"]!.GetValue<int>());
+            Assert.Equal(10, Count(all, "Subotica"));
+            Assert.Equal(6, Count(all, "Šid"));
+            Assert.Contains("Beograd", all["keys"]!.AsArray().Select(k => k!.GetValue<string>()));
         }
-        var own = (await a.Caseworker.GetFromJsonAsync<JsonObject>($"/api/v1/statistics/referrals?groupBy=ageBand&from={from}"))!;
-        Assert.Equal(5, own["total"]!["count"]!.GetValue<int>());
-        Assert.Equal(5, CellOf(own, "26-59")["count"]!.GetValue<int>());
-        var receiver = (await b.Caseworker.GetFromJsonAsync<JsonObject>($"/api/v1/statistics/referrals?groupBy=ageBand&from={from}"))!;
+        var own = (await a.Caseworker.GetFromJsonAsync<JsonObject>($"/api/v1/statistics/referrals?groupBy=ageBand&period={period}"))!;
+        Assert.Equal(10, own["total"]!["count"]!.GetValue<int>());
+        Assert.Equal(10, Count(own, "26-59"));
+        var receiver = (await b.Caseworker.GetFromJsonAsync<JsonObject>($"/api/v1/statistics/referrals?groupBy=ageBand&period={period}"))!;
         Assert.Equal(["26-59", "60+"], receiver["cells"]!.AsArray().Select(x => x!["key"]!.GetValue<string>()));
-        var none = (await orgAdmin.GetFromJsonAsync<JsonObject>($"/api/v1/statistics/referrals?groupBy=receiverKind&from={from}"))!;
+        var none = (await orgAdmin.GetFromJsonAsync<JsonObject>($"/api/v1/statistics/referrals?groupBy=receiverKind&period={period}"))!;
         Assert.Equal("organisation", none["scope"]!.GetValue<string>());
         Assert.Equal(0, none["total"]!["count"]!.GetValue<int>());
+        Assert.False(none["total"]!["withheld"]!.GetValue<bool>());
         Assert.Empty(none["cells"]!.AsArray());
-        // "to" is exclusive: a period ending at the moment of these referrals holds none of them.
-        var earlier = Uri.EscapeDataString(fixture.Time.GetUtcNow().AddHours(-1).ToString("O"));
-        var before = (await fixture.Admin().GetFromJsonAsync<JsonObject>($"/api/v1/statistics/referrals?groupBy=protocol&from={earlier}&to={from}"))!;
-        Assert.Equal(0, before["total"]!["count"]!.GetValue<int>());
+        // The month before holds none of them; the quarter holds all of them.
+        var before = fixture.Time.GetUtcNow().AddMonths(-1).ToString("yyyy-MM", CultureInfo.InvariantCulture);
+        Assert.Equal(0, (await fixture.Admin().GetFromJsonAsync<JsonObject>($"/api/v1/statistics/referrals?groupBy=protocol&period={before}"))!["total"]!["count"]!.GetValue<int>());
+        Assert.Equal(16, (await fixture.Admin().GetFromJsonAsync<JsonObject>($"/api/v1/statistics/referrals?groupBy=protocol&period={Quarter(fixture)}"))!["total"]!["count"]!.GetValue<int>());
     }
 
     [Fact]
-    public async Task Csv_on_request_with_withheld_cells_and_the_total_last()
+    public async Task Csv_on_request_lists_the_published_cells_and_the_total_last()
     {
-        var from = StartPeriod();
+        var period = StartQuarter(fixture);
         var a = await _network.OrganisationAsync();
         var b = await _network.OrganisationAsync();
-        await SubmitManyAsync(a, b, 6, vulnerabilities: ["single_parent"]);
+        await SubmitManyAsync(a, b, 10, vulnerabilities: ["single_parent"]);
         await SubmitManyAsync(a, b, 1, vulnerabilities: ["disability", "chronic_illness"]);
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/statistics/referrals?groupBy=vulnerability&from={from}");
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/statistics/referrals?groupBy=vulnerability&period={period}");
         request.Headers.Accept.ParseAdd("text/csv");
         var response = await a.Caseworker.SendAsync(request);
         await TestNetwork.Expect(response, HttpStatusCode.OK);
         Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
         var lines = (await response.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal("vulnerability,count,medianHoursToAcknowledge,medianHoursToAccept,medianHoursToComplete,deadlineMissRate", lines[0]);
-        Assert.Equal(["chronic_illness,<5,,,,", "disability,<5,,,,", "single_parent,6,,,,0"], lines[1..4]);
-        Assert.Equal("(total),7,,,,0", lines[4]);
-        Assert.Equal(5, lines.Length);
+        Assert.Equal(["vulnerability,count,medianHoursToAcknowledge,medianHoursToAccept,medianHoursToComplete,deadlineMissRate",
+            "single_parent,10,,,,0", "(total),11,,,,0"], lines);
     }
 
     [Theory]
-    [InlineData("")]
-    [InlineData("groupBy=name")]
-    [InlineData("groupBy=sex&from=yesterday")]
-    [InlineData("groupBy=sex&from=2026-05-01&to=2026-04-01")]
-    public async Task Bad_parameters_are_400(string query)
+    [InlineData("", "groupBy")]
+    [InlineData("period=2026-11&groupBy=name", "groupBy")]
+    [InlineData("groupBy=sex", "period")]
+    [InlineData("groupBy=sex&from=2026-01-01&to=9999-12-31", "period")]
+    [InlineData("groupBy=sex&period=2026-11-01", "period")]
+    [InlineData("groupBy=sex&period=2026-13", "period")]
+    [InlineData("groupBy=sex&period=2026-Q5", "period")]
+    [InlineData("groupBy=sex&period=9999-12", "period")]
+    [InlineData("groupBy=sex&period=2026-11-01T10:00:00Z", "period")]
+    public async Task Bad_parameters_are_400_naming_the_field_and_the_accepted_values(string query, string field)
     {
         var a = await _network.OrganisationAsync();
-        await PeopleApi.ProblemAsync(await a.Caseworker.GetAsync($"/api/v1/statistics/referrals?{query}"), HttpStatusCode.BadRequest);
+        var problem = await PeopleApi.ProblemAsync(await a.Caseworker.GetAsync($"/api/v1/statistics/referrals?{query}"), HttpStatusCode.BadRequest);
+        var message = problem["errors"]![field]![0]!.GetValue<string>();
+        Assert.Contains(field == "period" ? "2026-Q4" : "vulnerability", message);
     }
 }
 

@@ -21,11 +21,14 @@ public static class SmallCellSuppression
 {
     public const int Threshold = 5;
 
-    /// <summary>Which cells to hide. <paramref name="counts"/> are in display order (ties for "next smallest" go to the first).</summary>
-    public static bool[] Suppress(IReadOnlyList<int> counts, int total, bool partition, int threshold = Threshold)
+    /// <summary>
+    /// Which cells to hide. <paramref name="counts"/> are in display order (ties for "next smallest" go to the first);
+    /// <paramref name="forced"/> cells are hidden whatever their size (a quarter's cell that one of its months hides).
+    /// </summary>
+    public static bool[] Suppress(IReadOnlyList<int> counts, int total, bool partition, int threshold = Threshold, IReadOnlyList<bool>? forced = null)
     {
-        var hidden = counts.Select(c => c < threshold).ToArray();
-        var primary = hidden.ToArray();
+        var primary = counts.Select(c => c < threshold).ToArray();
+        var hidden = counts.Select((c, i) => c < threshold || (forced?[i] ?? false)).ToArray();
         // A total under the threshold is itself hidden, and so is every cell (each is at most the total).
         if (total < threshold) return counts.Select(_ => true).ToArray();
         while (hidden.Any(h => h) && IsDisclosive(counts, hidden, primary, total, partition, threshold))

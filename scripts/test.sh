@@ -9,8 +9,8 @@
 #      REFERRALNET_TEST_POSTGRES for the tests. The cluster and its temp dir are removed on every exit path.
 #   2. If tests/ReferralNetwork.Browser.Tests exists, ensures /usr/bin/chromium (Debian `chromium`) and exports
 #      REFERRALNET_CHROMIUM.
-#   3. Installs the contract tools pinned in tools/contract/package-lock.json (npm ci) and builds ReferralNetwork.sln
-#      once (Release, -warnaserror).
+#   3. Installs the contract tools pinned in tools/contract/package-lock.json and the test OpenID provider pinned in
+#      tools/oidc/package-lock.json (npm ci), and builds ReferralNetwork.sln once (Release, -warnaserror).
 #   4. Runs every tests/*/*.csproj marked <IsTestProject>true</IsTestProject>, one after the other, each writing a .trx.
 #   5. Sums the .trx counters and ends with exactly one line: `N passed, N failed[, N skipped]`.
 #      Exit 0 only if nothing failed, at least one test passed and every project produced a .trx.
@@ -264,6 +264,16 @@ if ! (cd tools/contract && SCARF_ANALYTICS=false npm ci --ignore-scripts --no-au
   die "npm ci in tools/contract failed"
 fi
 info "installed: $(cd tools/contract && node -e 'const p=require("./package.json");console.log(Object.entries(p.devDependencies).map(([n,v])=>n+"@"+v).join(" "))')"
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The test OpenID Connect provider (oidc-provider), pinned by tools/oidc/package-lock.json: the OIDC tests of issue 16
+# start it on loopback, and fail loudly when it is not installed
+# ---------------------------------------------------------------------------------------------------------------------
+section "Test OpenID provider (npm ci in tools/oidc)"
+if ! (cd tools/oidc && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error </dev/null); then
+  die "npm ci in tools/oidc failed"
+fi
+info "installed: $(cd tools/oidc && node -e 'const p=require("./package.json");console.log(Object.entries(p.dependencies).map(([n,v])=>n+"@"+v).join(" "))')"
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Build

@@ -64,13 +64,19 @@ builder.Services.AddValidatorsFromAssemblyContaining<SubmitReferralValidator>(Se
 builder.Services.AddScoped<CurrentPrincipal>();
 builder.Services.AddScoped<ICurrentPrincipal>(sp => sp.GetRequiredService<CurrentPrincipal>());
 // One default scheme that picks the credentials a request carries: an Authorization header is an API key (partner
-// systems); otherwise the thin client's session cookie; with neither, the API-key scheme answers the 401.
+// systems) or, where organisations' own OpenID Connect providers are configured, a JWT of one of them; otherwise the thin
+// client's session cookie; with neither, the API-key scheme answers the 401.
+builder.Services.AddSingleton<OidcIssuers>();
+var issuersConfigured = OidcIssuers.Read(builder.Configuration).Any();
 builder.Services.AddAuthentication("Credentials")
     .AddPolicyScheme("Credentials", null, o => o.ForwardDefaultSelector = context =>
-        context.Request.Headers.Authorization.Count == 0 && context.Request.Cookies.ContainsKey(SessionAuthenticationHandler.CookieName)
-            ? SessionAuthenticationHandler.SchemeName : ApiKeyAuthenticationHandler.SchemeName)
+        context.Request.Headers.Authorization.Count == 0
+            ? context.Request.Cookies.ContainsKey(SessionAuthenticationHandler.CookieName) ? SessionAuthenticationHandler.SchemeName : ApiKeyAuthenticationHandler.SchemeName
+            : issuersConfigured && OidcAuthenticationHandler.CarriesJwt(context.Request.Headers.Authorization.ToString())
+                ? OidcAuthenticationHandler.SchemeName : ApiKeyAuthenticationHandler.SchemeName)
     .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null)
-    .AddScheme<AuthenticationSchemeOptions, SessionAuthenticationHandler>(SessionAuthenticationHandler.SchemeName, null);
+    .AddScheme<AuthenticationSchemeOptions, SessionAuthenticationHandler>(SessionAuthenticationHandler.SchemeName, null)
+    .AddScheme<AuthenticationSchemeOptions, OidcAuthenticationHandler>(OidcAuthenticationHandler.SchemeName, null);
 builder.Services.AddAuthorization();
 builder.Services.Configure<JsonOptions>(o =>
 {

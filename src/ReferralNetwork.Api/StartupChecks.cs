@@ -50,6 +50,9 @@ public static class StartupChecks
         if (needed.Contains(CheckpointSigningKey) && CheckpointKeyProblem(configuration[CheckpointSigningKey]) is { } checkpoint) problems.Add(checkpoint);
         if (command == "serve" && !environment.IsDevelopment() && BootstrapKeyPolicy.Problem(configuration["Bootstrap:NetworkAdminKey"]) is { } bootstrap)
             problems.Add(bootstrap);
+        // Organisations' own identity providers fail closed too: keys fetched over https only (http only for a loopback
+        // provider in Development), and each issuer names its audience and organisation.
+        if (command == "serve") problems.AddRange(OidcIssuers.Problems(configuration, environment));
         return new Outcome(problems, warnings);
     }
 

@@ -81,6 +81,7 @@ public static class DependencyInjection
         services.AddScoped<ReferralAssignment>();
         services.AddScoped<ApiKeyAuthenticator>();
         services.AddScoped<SessionAuthenticator>();
+        services.AddScoped<IssuerUserAuthenticator>();
         services.AddScoped<ReferralNetwork.Application.Features.Users.UserStore>();
         services.Configure<ReferralNetwork.Application.Features.Users.UserSecurityOptions>(configuration.GetSection("Authentication"));
         services.AddScoped<NetworkAdminBootstrap>();

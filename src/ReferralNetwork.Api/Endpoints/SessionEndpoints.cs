@@ -16,9 +16,28 @@ public sealed record CreateUserRequest(string? Username, string? DisplayName, IR
 
 public sealed record UpdateUserRequest(string? DisplayName = null, IReadOnlyList<string>? Roles = null, bool? Active = null);
 
+/// <summary>
+/// An organisation's own OpenID Connect provider that the thin client may sign in through (authorization code with PKCE,
+/// as the public client <see cref="ClientId"/>): send the access token it gives as the bearer credential of
+/// <c>POST /api/v1/session/provider</c> to get a session.
+/// </summary>
+public sealed record IdentityProviderView(string Id, string DisplayName, string Issuer, Guid OrganisationId, string ClientId, string Scope,
+    string AuthorizationEndpoint, string TokenEndpoint);
+
 /// <summary>Named people (issue 16): the organisation admin's user management, and the thin client's cookie session.</summary>
 public static class SessionEndpoints
 {
+    private static void AppendSessionCookie(HttpContext http, IHostEnvironment environment, string sessionId)
+    {
+        http.Response.Cookies.Append(SessionAuthenticationHandler.CookieName, sessionId, new CookieOptions
+        {
+            HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/", IsEssential = true,
+            // No Expires: a browser-session cookie. The server enforces the idle and absolute limits itself.
+            Secure = !environment.IsDevelopment() || http.Request.IsHttps,
+        });
+        http.Response.Headers.CacheControl = "no-store";
+    }
+
     public static void MapSessionEndpoints(this IEndpointRouteBuilder app)
     {
         // Sign-in and activation are the two routes anyone may call; their messages are declared anonymous too.
@@ -33,13 +52,7 @@ public static class SessionEndpoints
                     return TypedResults.Problem(statusCode: 401, title: "Unauthorized", detail: outcome.Message, type: ProblemTypes.For(401),
                         extensions: new Dictionary<string, object?> { ["reason"] = outcome.Reason });
                 }
-                http.Response.Cookies.Append(SessionAuthenticationHandler.CookieName, outcome.SessionId!, new CookieOptions
-                {
-                    HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/", IsEssential = true,
-                    // No Expires: a browser-session cookie. The server enforces the idle and absolute limits itself.
-                    Secure = !environment.IsDevelopment() || http.Request.IsHttps,
-                });
-                http.Response.Headers.CacheControl = "no-store";
+                AppendSessionCookie(http, environment, outcome.SessionId!);
                 return TypedResults.Ok(outcome.Session);
             })
             .WithName("SignIn").WithSummary("Signs a person in with username, password and (where due) a TOTP code: an HttpOnly session cookie and the CSRF token.")
@@ -50,7 +63,40 @@ public static class SessionEndpoints
             .WithName("Activate").WithSummary("Sets the password with the activation secret and, where a second factor is due, returns the TOTP secret to enrol.")
             .Problems(400, 413, 415);
 
+        open.MapGet("/providers", async (OidcIssuers issuers, ILoggerFactory loggers, CancellationToken ct) =>
+            {
+                var items = new List<IdentityProviderView>();
+                foreach (var issuer in issuers.All.Where(i => i.Options.ClientId is not null))
+                {
+                    try
+                    {
+                        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+                        var metadata = await issuer.Metadata.GetConfigurationAsync(timeout.Token);
+                        items.Add(new IdentityProviderView(issuer.Id, issuer.DisplayName, issuer.Issuer, issuer.Options.OrganisationId, issuer.Options.ClientId!,
+                            issuer.Options.Scope, metadata.AuthorizationEndpoint, metadata.TokenEndpoint));
+                    }
+                    catch (Exception e) when (e is InvalidOperationException or IOException or HttpRequestException or OperationCanceledException && !ct.IsCancellationRequested)
+                    {
+                        // An unreachable provider is left out of the list, not an error: its people see it again once it answers.
+                        loggers.CreateLogger("ReferralNetwork.Oidc").LogWarning(e, "Metadata of issuer {Issuer} could not be fetched", issuer.Issuer);
+                    }
+                }
+                return TypedResults.Ok(new Page<IdentityProviderView>(items, null));
+            })
+            .WithName("ListIdentityProviders").WithSummary("The organisations' own OpenID Connect providers the thin client may sign in through (none unless configured).")
+            .Produces<Page<IdentityProviderView>>();
+
         var session = app.MapApiGroup("/session", "Session");
+        session.MapPost("/provider", async (IMediator mediator, HttpContext http, IHostEnvironment environment, CancellationToken ct) =>
+            {
+                var outcome = await mediator.Send(new StartProviderSessionCommand(), ct);
+                AppendSessionCookie(http, environment, outcome.SessionId!);
+                return TypedResults.Ok(outcome.Session);
+            })
+            .WithName("StartProviderSession")
+            .WithSummary("Exchanges an access token of the organisation's own OpenID Connect provider (the bearer credential) for a session cookie and the CSRF token.")
+            .Produces<SessionView>().Problems(403, 404);
         session.MapGet("/", async (IMediator mediator, CancellationToken ct) => TypedResults.Ok(await mediator.Send(new GetSessionQuery(), ct)))
             .WithName("GetSession").WithSummary("Who is signed in with this cookie, the CSRF token, and when the session ends.")
             .Problems(403, 404);

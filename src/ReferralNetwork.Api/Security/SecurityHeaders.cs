@@ -43,7 +43,7 @@ public static class SecurityHeaders
         }
         else if (path.StartsWithSegments("/app"))
         {
-            headers.ContentSecurityPolicy = ThinClientSetup.ContentSecurityPolicy;
+            headers.ContentSecurityPolicy = context.RequestServices.GetService<ReferralNetwork.Api.Auth.OidcIssuers>()?.ContentSecurityPolicy ?? ThinClientSetup.ContentSecurityPolicy;
             headers.XFrameOptions = "DENY";
             headers.CacheControl = "no-cache";
         }

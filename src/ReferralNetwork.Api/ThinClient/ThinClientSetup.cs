@@ -12,6 +12,16 @@ public static class ThinClientSetup
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
         "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
 
+    /// <summary>
+    /// The policy above, where organisations' own identity providers are configured with the origins of their issuers
+    /// added to connect-src: the client redeems its authorization code at the provider's token endpoint (issue 16).
+    /// </summary>
+    public static string ContentSecurityPolicyWith(IEnumerable<string> issuers)
+    {
+        var origins = issuers.Select(i => new Uri(i).GetLeftPart(UriPartial.Authority)).Distinct(StringComparer.Ordinal).ToList();
+        return origins.Count == 0 ? ContentSecurityPolicy : ContentSecurityPolicy.Replace("connect-src 'self'", "connect-src 'self' " + string.Join(' ', origins), StringComparison.Ordinal);
+    }
+
     public static void UseThinClient(this WebApplication app)
     {
         var root = Path.Combine(app.Environment.ContentRootPath, "wwwroot", "app");

@@ -5,10 +5,12 @@ namespace ReferralNetwork.Application.Abstractions;
 /// <summary>
 /// Who is calling: always one organisation, one or more roles (DESIGN §1). A named person (issue 16) has
 /// <see cref="UserId"/> — then <see cref="Id"/> is the user's id too, so audit events, timeline entries and notes name
-/// the user — and, when signed in with a cookie, the hash of the session (<see cref="SessionIdHash"/>). An API key
+/// the user — and, when signed in with a cookie, the hash of the session (<see cref="SessionIdHash"/>), or, when vouched
+/// for by a bearer JWT of the organisation's own OpenID Connect provider, that provider's issuer (<see cref="IdentityProvider"/>). An API key
 /// (a partner system) has no user: <see cref="Id"/> is the key's id.
 /// </summary>
-public sealed record Principal(Guid Id, Guid OrganisationId, IReadOnlySet<Role> Roles, string Name, Guid? UserId = null, byte[]? SessionIdHash = null)
+public sealed record Principal(Guid Id, Guid OrganisationId, IReadOnlySet<Role> Roles, string Name, Guid? UserId = null, byte[]? SessionIdHash = null,
+    string? IdentityProvider = null)
 {
     public bool Has(Role role) => Roles.Contains(role);
     public bool HasAny(params Role[] roles) => roles.Any(Roles.Contains);

@@ -90,9 +90,12 @@ public static class BackupFile
         var newest = await connection.QueryFirstOrDefaultAsync<NewestCheckpoint>(new CommandDefinition(
             "SELECT sequence, root_hash AS RootHash, created_at AS CreatedAt FROM audit_checkpoints ORDER BY sequence DESC LIMIT 1", cancellationToken: ct));
         var events = await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM audit_events", cancellationToken: ct));
-        var masterKeys = (await connection.QueryAsync<string>(new CommandDefinition("""
+        // Users' TOTP secrets too, in copies made since users exist (migration 0012).
+        var users = tables.Contains("users") ? "UNION SELECT totp_master_key_id FROM users WHERE totp_wrapped_key IS NOT NULL" : "";
+        var masterKeys = (await connection.QueryAsync<string>(new CommandDefinition($"""
             SELECT master_key_id FROM persons WHERE wrapped_key IS NOT NULL
             UNION SELECT master_key_id FROM webhook_subscriptions
+            {users}
             ORDER BY 1
             """, cancellationToken: ct))).ToList();
         var checkpointKeys = (await connection.QueryAsync<string>(new CommandDefinition(

@@ -95,9 +95,12 @@ public sealed class SqliteRestore(
                 "Encryption:PreviousKeys:<id> (or Encryption:MasterKey with Encryption:MasterKeyId) for each. Without them its personal data cannot be read.");
         foreach (var id in contents.MasterKeyIds)
         {
-            var wrapped = await copy.QueryFirstAsync<byte[]>(new CommandDefinition("""
+            var users = contents.Migrations.Any(m => m.StartsWith("0012_", StringComparison.Ordinal))
+                ? "UNION ALL SELECT totp_wrapped_key FROM users WHERE totp_wrapped_key IS NOT NULL AND totp_master_key_id = @Id" : "";
+            var wrapped = await copy.QueryFirstAsync<byte[]>(new CommandDefinition($"""
                 SELECT wrapped_key FROM persons WHERE wrapped_key IS NOT NULL AND master_key_id = @Id
                 UNION ALL SELECT wrapped_key FROM webhook_subscriptions WHERE master_key_id = @Id
+                {users}
                 LIMIT 1
                 """, new { Id = id }, cancellationToken: ct));
             try

@@ -12,8 +12,8 @@ namespace ReferralNetwork.Infrastructure.Crypto;
 /// <summary>
 /// <c>rotate-master-key</c>: re-wraps every data key under the current master key (<c>Encryption:MasterKey</c> with
 /// <c>Encryption:MasterKeyId</c>), unwrapping with the old one configured as <c>Encryption:PreviousKeys:&lt;oldId&gt;</c>.
-/// Every sealed thing is covered (<see cref="Kinds"/>): persons (identity, reasons, notes), webhook signing secrets and
-/// stored idempotent answers — after the run the old key can be removed without anything becoming unreadable. Only the
+/// Every sealed thing is covered (<see cref="Kinds"/>): persons (identity, reasons, notes), webhook signing secrets,
+/// stored idempotent answers and users' TOTP secrets — after the run the old key can be removed without anything becoming unreadable. Only the
 /// small wrapped keys change; the ciphertexts stay sealed under the same data keys, so the run is short and can be
 /// repeated: rows already under the current key are skipped, and each batch commits on its own, so an interrupted run
 /// simply continues next time. Erased persons have no key and are left as they are.
@@ -42,21 +42,22 @@ public sealed partial class MasterKeyRotation(ConnectionFactory connections, Per
             string current, CancellationToken ct);
     }
 
-    /// <summary>A table with <c>id</c>, <c>wrapped_key</c> and <c>master_key_id</c> columns.</summary>
-    private sealed record WrappedKeyColumn(string Name, string Label, string Table, string Present) : SealedKind(Name, Label)
+    /// <summary>A table with an <c>id</c> column and a wrapped key with its master key id (<c>wrapped_key</c> and <c>master_key_id</c> unless named).</summary>
+    private sealed record WrappedKeyColumn(string Name, string Label, string Table, string Present, string Wrapped = "wrapped_key", string MasterKeyId = "master_key_id")
+        : SealedKind(Name, Label)
     {
         public override string CountSql =>
-            $"SELECT master_key_id, COUNT(*) FROM {Table} WHERE {Present} AND master_key_id <> @Current GROUP BY master_key_id";
+            $"SELECT {MasterKeyId}, COUNT(*) FROM {Table} WHERE {Present} AND {MasterKeyId} <> @Current GROUP BY {MasterKeyId}";
 
         public override string SampleSql(ISqlDialect dialect) =>
-            $"SELECT wrapped_key FROM {Table} WHERE {Present} AND master_key_id = @KeyId ORDER BY id {dialect.Limit("1")}";
+            $"SELECT {Wrapped} FROM {Table} WHERE {Present} AND {MasterKeyId} = @KeyId ORDER BY id {dialect.Limit("1")}";
 
         public override async Task<(int Rewrapped, IReadOnlyList<string> FromKeys)> RewrapBatchAsync(DbConnection connection, DbTransaction transaction, ISqlDialect dialect, PersonalDataProtector protector,
             string current, CancellationToken ct)
         {
             var batch = (await connection.QueryAsync<(Guid Id, byte[] Wrapped, string KeyId)>(new CommandDefinition($"""
-                SELECT id, wrapped_key, master_key_id FROM {Table}
-                WHERE {Present} AND master_key_id <> @Current
+                SELECT id, {Wrapped}, {MasterKeyId} FROM {Table}
+                WHERE {Present} AND {MasterKeyId} <> @Current
                 ORDER BY id
                 {dialect.Limit("@Take")}
                 """, new { Current = current, Take = BatchSize }, transaction, cancellationToken: ct))).ToList();
@@ -66,8 +67,8 @@ public sealed partial class MasterKeyRotation(ConnectionFactory connections, Per
                 var key = protector.Rewrap(wrapped, keyId);
                 // Guarded by the old key id and a present key: an erasure that won a race stays an erasure.
                 rewrapped += await connection.ExecuteAsync(new CommandDefinition($"""
-                    UPDATE {Table} SET wrapped_key = @Wrapped, master_key_id = @KeyId
-                    WHERE id = @Id AND master_key_id = @OldKeyId AND {Present}
+                    UPDATE {Table} SET {Wrapped} = @Wrapped, {MasterKeyId} = @KeyId
+                    WHERE id = @Id AND {MasterKeyId} = @OldKeyId AND {Present}
                     """, new { Id = id, key.Wrapped, KeyId = key.MasterKeyId, OldKeyId = keyId }, transaction, cancellationToken: ct));
             }
             return (rewrapped, batch.Select(b => b.KeyId).Distinct().Order(StringComparer.Ordinal).ToList());
@@ -117,6 +118,8 @@ public sealed partial class MasterKeyRotation(ConnectionFactory connections, Per
         // Deleted subscriptions are covered too: their secrets stay sealed in the table.
         new WrappedKeyColumn("webhook_secrets", "webhook secret", "webhook_subscriptions", "1 = 1"),
         new StoredAnswers(),
+        // Users' TOTP secrets: a reset or a new activation that won a race clears or replaces the key, never a stale one.
+        new WrappedKeyColumn("totp_secrets", "TOTP secret", "users", "totp_wrapped_key IS NOT NULL", "totp_wrapped_key", "totp_master_key_id"),
     ];
 
     /// <summary>The command: prints what it did; exit code 0, or 1 with the reason when a needed old key is not configured.</summary>

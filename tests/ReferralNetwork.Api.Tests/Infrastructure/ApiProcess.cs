@@ -162,8 +162,13 @@ public sealed class ApiProcess : IAsyncDisposable
     /// <summary>Ends the process at once, as a crash or <c>kill -9</c> would.</summary>
     public void Kill() { if (!_process.HasExited) _process.Kill(entireProcessTree: true); }
 
+    private bool _disposed;
+
+    /// <summary>Kills the process and waits for it; a second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_disposed) return;
+        _disposed = true;
         Kill();
         await _process.WaitForExitAsync();
         _process.Dispose();

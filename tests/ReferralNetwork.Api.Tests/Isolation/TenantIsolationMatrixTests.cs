@@ -92,6 +92,9 @@ public abstract class TenantIsolationMatrixTests(ApiFixture fixture)
         new("DELETE user sessions", w => Send(HttpMethod.Delete, $"/api/v1/organisations/{w.Referrer}/users/{w.User}/sessions"),
                                                                                                               "404 404 404 404 404 404 403 200 404"),
         new("GET session", w => Get("/api/v1/session"),                                                      "404 404 404 404 404 404 403 404 404", "200"),
+        // Only an access token of an organisation's own identity provider is exchanged for a session: no key, no cookie.
+        new("POST session provider", w => Send(HttpMethod.Post, "/api/v1/session/provider"),               "403 403 403 403 403 403 403 403 403"),
+        new("GET session providers", w => Get("/api/v1/session/providers"),                                 "200 200 200 200 200 200 200 200 200"),
         new("GET webhook", w => Get($"/api/v1/webhooks/{w.Webhook}"),                                        "403 403 403 403 403 403 403 200 404"),
         new("GET webhooks", w => Get("/api/v1/webhooks"),                                                    "403 403 403 403 403 403 403 200 200"),
         new("POST protocol", w => Send(HttpMethod.Post, "/api/v1/protocols", new { code = "x" }),            "403 403 403 403 403 403 400 403 403"),

@@ -6,7 +6,9 @@ using Dapper;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using ReferralNetwork.Api.Tests.Infrastructure;
+using ReferralNetwork.Api.Tests.Users;
 using ReferralNetwork.Api.Tests.Webhooks;
+using ReferralNetwork.Infrastructure.Crypto;
 using ReferralNetwork.Infrastructure.Webhooks;
 
 namespace ReferralNetwork.Api.Tests.People;
@@ -20,6 +22,7 @@ public static class OldMasterKey
     public static IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
         ["Encryption:MasterKey"] = Key, ["Encryption:MasterKeyId"] = Id, ["Webhooks:AllowPrivateNetworks"] = "true",
+        ["Authentication:PasswordIterations"] = "20000",
     };
 }
 
@@ -80,6 +83,8 @@ public abstract class MasterKeyRotationTests(ApiFixture fixture)
         var submitted = await referrer.Caseworker.SendAsync(Submit());
         await TestNetwork.Expect(submitted, System.Net.HttpStatusCode.Created);
         var referral = (await submitted.Content.ReadFromJsonAsync<JsonObject>())!;
+        // A person who signs in with a TOTP second factor: the secret is sealed under a data key wrapped by k1.
+        var person = await fixture.SignedInUserAsync(_network, referrer.Id, "caseworker");
         var erased = await referrer.Caseworker.CreatePersonAsync(PeopleApi.Person("Gone", "Away"));
         await TestNetwork.Expect(await fixture.Admin().PostAsJsonAsync($"/api/v1/persons/{erased.Id()}/erasure", new { reason = "test" }), System.Net.HttpStatusCode.OK);
         await using var connection = await fixture.OpenAsync();
@@ -96,10 +101,16 @@ public abstract class MasterKeyRotationTests(ApiFixture fixture)
 
         var rotated = await RotateAsync(Environment(NewKey, "k2", OldMasterKey.Key));
         Assert.True(rotated.ExitCode == 0, rotated.Output);
-        Assert.Contains("Re-wrapped 4 data key(s) under master key 'k2' (4 from k1): 2 person(s), 1 webhook secret(s), 1 stored answer(s).", rotated.Output);
+        Assert.Contains("Re-wrapped 5 data key(s) under master key 'k2' (5 from k1): 2 person(s), 1 webhook secret(s), 1 stored answer(s), 1 TOTP secret(s).", rotated.Output);
         Assert.Equal(["k2"], await connection.QueryAsync<string>("SELECT DISTINCT master_key_id FROM persons WHERE wrapped_key IS NOT NULL"));
         Assert.Equal(["k2"], await connection.QueryAsync<string>("SELECT DISTINCT master_key_id FROM webhook_subscriptions"));
         Assert.Equal(["k2"], await connection.QueryAsync<string>("SELECT DISTINCT master_key_id FROM idempotency_keys WHERE response_body IS NOT NULL"));
+        var totp = await connection.QuerySingleAsync<(byte[] Wrapped, string KeyId)>(
+            "SELECT totp_wrapped_key, totp_master_key_id FROM users WHERE id = @Id", new { person.Id });
+        Assert.Equal("k2", totp.KeyId);
+        // The old key no longer opens the stored secret's data key: once it is destroyed, nothing needs it.
+        var oldOnly = new PersonalDataProtector(OldMasterKey.Id, new Dictionary<string, byte[]> { [OldMasterKey.Id] = Convert.FromBase64String(OldMasterKey.Key) });
+        Assert.ThrowsAny<System.Security.Cryptography.CryptographicException>(() => oldOnly.Unwrap(totp.Wrapped, OldMasterKey.Id));
         var again = await RotateAsync(Environment(NewKey, "k2"));
         Assert.True(again.ExitCode == 0, again.Output);
         Assert.Contains("Re-wrapped 0 data key(s)", again.Output);
@@ -129,6 +140,11 @@ public abstract class MasterKeyRotationTests(ApiFixture fixture)
             await scope.ServiceProvider.GetRequiredService<WebhookDispatcher>().RunOnceAsync();
         var delivered = Assert.Single(hooks.Received);
         Assert.True(StandardWebhookVerifier.Verify(subscription.Secret, delivered), "the delivery is signed with the subscription's secret");
+        // The person still signs in with their authenticator's code: the TOTP secret opens under k2 alone.
+        using var personClient = rotatedApi.CreateClient();
+        var signIn = await personClient.SignInAsync(person.Username, person.Password, fixture.Code(person.TotpSecret!, 1));
+        await TestNetwork.Expect(signIn, System.Net.HttpStatusCode.OK);
+        Assert.Equal(person.Id, (await signIn.Content.ReadFromJsonAsync<JsonObject>())!["user"]!["id"]!.GetValue<Guid>());
         // New persons are wrapped under k2 from the start.
         var created = await referrerClient.PostAsJsonAsync("/api/v1/persons", PeopleApi.Person("New", "Person"));
         var newId = (await created.Content.ReadFromJsonAsync<JsonObject>())!.Id();
@@ -136,7 +152,7 @@ public abstract class MasterKeyRotationTests(ApiFixture fixture)
 
         var audited = await fixture.EventsAsync("encryption/k2");
         Assert.All(audited, batch => Assert.Equal(("master_key.rewrapped", "system"), (batch.Type, batch.Role)));
-        Assert.Equal([("persons", 2), ("webhook_secrets", 1), ("stored_answers", 1)],
+        Assert.Equal([("persons", 2), ("webhook_secrets", 1), ("stored_answers", 1), ("totp_secrets", 1)],
             audited.Select(batch => JsonNode.Parse(batch.Data)!).Select(d => (d["kind"]!.GetValue<string>(), d["count"]!.GetValue<int>())));
         await fixture.AssertAuditChainsValidAsync();
     }

@@ -69,45 +69,46 @@ public abstract class CrashSafetyTests(ITestOutputHelper output)
             ["Idempotency__LockTimeout"] = "00:00:02",
         };
         var api = await ApiProcess.StartAsync(environment, port: port);
-        using var http = new HttpClient { BaseAddress = api.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
-        var keys = new KeyMaker(api.BaseAddress, adminKey);
-        var (referrerKey, receiverKey, receiverId) = await NetworkAsync(http, adminKey, keys);
-        var partnerKey = await keys.KeyAsync(receiverId, "partner_system", "cms");
-        await PostForAsync(http, partnerKey, "/api/v1/webhooks", new { url = receiver.Url, events = Array.Empty<string>() }, "id");
-
-        var acknowledgedSubmits = new ConcurrentBag<Acknowledged>();
-        var acknowledgedAcks = new ConcurrentBag<Guid>();
-        var keysUsed = new ConcurrentBag<string>();
-        using var stop = new CancellationTokenSource();
-        var workers = Enumerable.Range(0, 6).Select(w => Task.Run(async () =>
-        {
-            using var referrer = Client(api.BaseAddress, referrerKey);
-            using var inbox = Client(api.BaseAddress, receiverKey);
-            var random = new Random(w);
-            while (!stop.IsCancellationRequested)
-            {
-                var key = $"crash-{w}-{Guid.NewGuid():N}";
-                keysUsed.Add(key);
-                var id = await SubmitUntilAnsweredAsync(referrer, key, TestNetwork.Referral(receiverId, reason: $"crash test {key}"));
-                acknowledgedSubmits.Add(new Acknowledged(key, id));
-                if (random.Next(2) == 0 && await AcknowledgeUntilAnsweredAsync(inbox, id)) acknowledgedAcks.Add(id);
-            }
-        })).ToList();
-
-        var killer = new Random(42);
-        for (var kill = 0; kill < Kills; kill++)
-        {
-            await Task.Delay(killer.Next(150, 700));
-            api.Kill();
-            await api.DisposeAsync();
-            api = await ApiProcess.StartAsync(environment, port: port, timeout: TimeSpan.FromSeconds(60));
-        }
-        await Task.Delay(500);
-        await stop.CancelAsync();
-        await Task.WhenAll(workers);
-
+        // Whatever fails below, the process running now is stopped (a failed run must not leave an API behind).
         try
         {
+            using var http = new HttpClient { BaseAddress = api.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+            var keys = new KeyMaker(api.BaseAddress, adminKey);
+            var (referrerKey, receiverKey, receiverId) = await NetworkAsync(http, adminKey, keys);
+            var partnerKey = await keys.KeyAsync(receiverId, "partner_system", "cms");
+            await PostForAsync(http, partnerKey, "/api/v1/webhooks", new { url = receiver.Url, events = Array.Empty<string>() }, "id");
+
+            var acknowledgedSubmits = new ConcurrentBag<Acknowledged>();
+            var acknowledgedAcks = new ConcurrentBag<Guid>();
+            var keysUsed = new ConcurrentBag<string>();
+            using var stop = new CancellationTokenSource();
+            var workers = Enumerable.Range(0, 6).Select(w => Task.Run(async () =>
+            {
+                using var referrer = Client(api.BaseAddress, referrerKey);
+                using var inbox = Client(api.BaseAddress, receiverKey);
+                var random = new Random(w);
+                while (!stop.IsCancellationRequested)
+                {
+                    var key = $"crash-{w}-{Guid.NewGuid():N}";
+                    keysUsed.Add(key);
+                    var id = await SubmitUntilAnsweredAsync(referrer, key, TestNetwork.Referral(receiverId, reason: $"crash test {key}"));
+                    acknowledgedSubmits.Add(new Acknowledged(key, id));
+                    if (random.Next(2) == 0 && await AcknowledgeUntilAnsweredAsync(inbox, id)) acknowledgedAcks.Add(id);
+                }
+            })).ToList();
+
+            var killer = new Random(42);
+            for (var kill = 0; kill < Kills; kill++)
+            {
+                await Task.Delay(killer.Next(150, 700));
+                api.Kill();
+                await api.DisposeAsync();
+                api = await ApiProcess.StartAsync(environment, port: port, timeout: TimeSpan.FromSeconds(60));
+            }
+            await Task.Delay(500);
+            await stop.CancelAsync();
+            await Task.WhenAll(workers);
+
             // Every key a client ever sent, resent now: the answer is the one stored, never a second referral.
             using var referrerClient = Client(api.BaseAddress, referrerKey);
             var byKey = acknowledgedSubmits.ToDictionary(a => a.Key, a => a.ReferralId);

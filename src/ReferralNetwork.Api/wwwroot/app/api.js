@@ -34,7 +34,11 @@ export async function call(method, path, { body, etag, signal } = {}) {
   });
   const text = await response.text();
   const parsed = text ? JSON.parse(text) : null;
-  if (!response.ok) throw new ApiError(response.status, parsed);
+  if (!response.ok) {
+    // A session that ended (idle, absolute limit, signed out elsewhere, deactivated): the app returns to sign-in.
+    if (response.status === 401 && parsed?.reason === 'session_expired' && csrf !== null) window.dispatchEvent(new CustomEvent('rn:session-ended'));
+    throw new ApiError(response.status, parsed);
+  }
   return { body: parsed, etag: response.headers.get('ETag') };
 }
 

@@ -3,6 +3,8 @@ import { field, h, replace, select, showErrors } from './dom.js';
 import { formatSpan, formatTime, lang, languages, setLang, t } from './i18n.js';
 import { actionForm } from './actions.js';
 import { newReferralForm } from './new-referral.js';
+import { activationForm, renderUsers } from './users.js';
+import { completeProviderSignIn, providerButtons } from './oidc.js';
 
 const main = document.getElementById('main');
 const top = document.getElementById('top');
@@ -12,6 +14,9 @@ const statusLine = document.getElementById('status');
 const boxes = ['mine', 'inbox', 'outbox', 'observing', 'escalated', 'reviews'];
 const boxQuery = (box) => (box === 'reviews' ? { box: 'outbox', pendingReview: true } : { box });
 const isSupervisor = () => state.me?.roles.includes('supervisor');
+const isOrgAdmin = () => state.me?.roles.includes('org_admin');
+/** An organisation admin who works no cases lands on the people list. */
+const adminOnly = () => isOrgAdmin() && !state.me.roles.some((r) => r === 'caseworker' || r === 'supervisor');
 const visibleBoxes = () => boxes.filter((box) => (box !== 'reviews' || isSupervisor()) && (box !== 'mine' || hasSession()));
 
 export const state = {
@@ -51,7 +56,8 @@ function renderTop() {
     }, code.toUpperCase())));
   const who = state.me ? h('span', { className: 'who' }, `${state.me.organisation.name} · ${state.me.roles.join(', ')}`) : null;
   const out = state.me ? h('button', { type: 'button', className: 'link', id: 'sign-out', onclick: signOut }, t('signOut')) : null;
-  replace(top, who, switcher, out);
+  const people = state.me && isOrgAdmin() && hasSession() ? h('a', { href: '#/users', className: 'link', id: 'nav-users' }, t('people')) : null;
+  replace(top, who, people, switcher, out);
   document.getElementById('brand').textContent = t('appName');
 }
 
@@ -82,7 +88,7 @@ function personSignIn() {
       setKey(null);
       setCsrf(body.csrfToken);
       await loadMe();
-      location.hash = '#/mine';
+      location.hash = adminOnly() ? '#/users' : '#/mine';
       route();
     } catch (error) {
       say(error.problem?.reason === 'locked_out' ? t('lockedOut') : error.problem?.reason === 'totp_required' ? t('totpRequired') : t('personSignInFailed'), 'error');
@@ -114,9 +120,21 @@ function renderSignIn() {
     }
   });
   const person = personSignIn();
-  replace(main, person, h('details', { className: 'narrow' }, h('summary', {}, t('keySignIn')), form));
+  const providers = h('div', { id: 'provider-slot' });
+  person.append(h('p', {}, h('a', { href: '#/activate', id: 'to-activate' }, t('activate'))));
+  replace(main, person, providers, h('details', { className: 'narrow' }, h('summary', {}, t('keySignIn')), form));
   person.querySelector('input').focus();
+  // The organisations' own identity providers, where configured (issue 16).
+  providerButtons().then((buttons) => { if (buttons) providers.replaceWith(buttons); });
 }
+
+/** The session ended under our feet (idle, signed out elsewhere, deactivated): back to sign-in, saying why. */
+function sessionEnded() {
+  setCsrf(null); setKey(null); state.me = null;
+  if (location.hash !== '#/activate') location.hash = '';
+  renderTop(); renderSignIn(); say(t('sessionEnded'), 'error');
+}
+window.addEventListener('rn:session-ended', sessionEnded);
 
 async function loadMe() {
   state.me = await get('/me');
@@ -400,6 +418,7 @@ async function notesSection(referral) {
 export async function route() {
   setLang(lang());
   say('');
+  if (location.hash === '#/activate' && !key() && !hasSession()) { renderTop(); replace(main, activationForm(say)); return; }
   if (!key() && !hasSession()) {
     // A session cookie from before a reload (the cookie itself is HttpOnly): ask the server who is signed in.
     try { setCsrf((await get('/session')).csrfToken); } catch { state.me = null; renderTop(); renderSignIn(); return; }
@@ -410,17 +429,21 @@ export async function route() {
   renderTop();
   const [, page, id] = (location.hash || '#/inbox').split('/');
   try {
-    if (page === 'referral' && id) await renderReferral(id);
+    if (page === 'users' && isOrgAdmin()) await renderUsers(main, state.me, say);
+    else if (adminOnly() && page !== 'referral') { location.hash = '#/users'; return; }
+    else if (page === 'referral' && id) await renderReferral(id);
     else if (page === 'new') replace(main, await newReferralForm((created) => { say(t('submitted')); location.hash = `#/referral/${created.id}`; }));
     else await renderBox(visibleBoxes().includes(page) ? page : 'inbox');
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) {
-      // The session ended (idle, signed out elsewhere, deactivated): back to sign-in, saying why.
-      setCsrf(null); setKey(null); state.me = null; location.hash = ''; renderTop(); renderSignIn(); say(t('sessionEnded'), 'error'); return;
-    }
+    if (error instanceof ApiError && error.status === 401) { sessionEnded(); return; }
     say(error.message || t('errorGeneric'), 'error');
   }
 }
 
 window.addEventListener('hashchange', route);
-route();
+// Back from the organisation's identity provider: redeem the code first, then show what the session opens.
+completeProviderSignIn().then(async (outcome) => {
+  if (outcome === true) { await loadMe().catch(() => {}); location.hash = adminOnly() ? '#/users' : '#/mine'; }
+  await route();
+  if (typeof outcome === 'string') say(outcome, 'error');
+});

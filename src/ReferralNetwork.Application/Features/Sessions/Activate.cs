@@ -64,7 +64,17 @@ public sealed class ActivateHandler(IDbSession session, IAuditLog audit, Current
         current.Principal = SignInHandler.PrincipalOf(user, null);
         audit.Record(new AuditEntry(AuditStreams.User(user.Id), "user.activated",
             new Dictionary<string, object?> { ["userId"] = user.Id, ["secondFactor"] = secret is not null }));
-        return secret is null ? new ActivationView(null, null) : new ActivationView(Base32.Encode(secret), Totp.Uri("ReferralNetwork", user.Username, secret));
+        if (secret is null) return new ActivationView(null, null, null);
+        var uri = Totp.Uri("ReferralNetwork", user.Username, secret);
+        return new ActivationView(Base32.Encode(secret), uri, QrCodeSvg(uri));
+    }
+
+    /// <summary>The otpauth URI as an SVG QR code, drawn here (QRCoder): the secret goes to no external service.</summary>
+    public static string QrCodeSvg(string text)
+    {
+        using var generator = new QRCoder.QRCodeGenerator();
+        using var data = generator.CreateQrCode(text, QRCoder.QRCodeGenerator.ECCLevel.M);
+        return new QRCoder.SvgQRCode(data).GetGraphic(new System.Drawing.Size(256, 256), "#000000", "#ffffff", drawQuietZones: true);
     }
 
     /// <summary>Bound into the sealed TOTP secret, so a sealed value copied to another user's row does not open.</summary>

@@ -23,7 +23,8 @@ public sealed record SessionView(string CsrfToken, SessionUserView User, DateTim
 /// </summary>
 public sealed record ActivationView(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TotpSecret,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? OtpauthUri);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? OtpauthUri,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? QrCodeSvg);
 
 /// <summary>What sign-in came to: a session (its id for the cookie, never stored), or why not (a 401 problem).</summary>
 public sealed record SignInOutcome(SessionView? Session, string? SessionId, string? Reason, string? Message, DateTimeOffset? RetryAfter = null)

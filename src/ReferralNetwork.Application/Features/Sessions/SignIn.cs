@@ -73,19 +73,30 @@ public sealed class SignInHandler(IDbSession session, IAuditLog audit, CurrentPr
         await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE users SET failed_sign_ins = 0, locked_until = NULL, totp_last_step = @Step, password_hash = @PasswordHash WHERE id = @Id
             """, new { user.Id, Step = step ?? user.TotpLastStep, PasswordHash = rehash }, session.Transaction, cancellationToken: ct));
-        var sessionId = UserSecrets.NewSessionId();
-        var hash = UserSecrets.Hash(sessionId);
-        var idle = now.AddMinutes(settings.SessionIdleMinutes);
-        var absolute = now.AddHours(settings.SessionAbsoluteHours);
-        await connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO user_sessions (id_hash, user_id, created_at, last_seen_at, idle_expires_at, absolute_expires_at)
-            VALUES (@Hash, @UserId, @Now, @Now, @Idle, @Absolute)
-            """, new { Hash = hash, UserId = user.Id, Now = now, Idle = idle, Absolute = absolute }, session.Transaction, cancellationToken: ct));
+        var (sessionId, hash, idle, absolute) = await StartSessionAsync(session, user.Id, now, settings, ct);
         current.Principal = PrincipalOf(user, hash);
         audit.Record(new AuditEntry(AuditStreams.User(user.Id), "user.signed_in",
             new Dictionary<string, object?> { ["userId"] = user.Id, ["secondFactor"] = step is not null, ["absoluteExpiresAt"] = absolute }));
         return new SignInOutcome(new SessionView(UserSecrets.CsrfToken(hash), SessionUserView.From(user), Min(idle, absolute), absolute), sessionId, null, null);
     }
+
+    /// <summary>A new session row (its id's hash only) with its idle and absolute expiry; the id goes to the cookie and nowhere else.</summary>
+    internal static async Task<(string Id, byte[] Hash, DateTimeOffset Idle, DateTimeOffset Absolute)> StartSessionAsync(IDbSession session, Guid userId,
+        DateTimeOffset now, UserSecurityOptions settings, CancellationToken ct)
+    {
+        var sessionId = UserSecrets.NewSessionId();
+        var hash = UserSecrets.Hash(sessionId);
+        var idle = now.AddMinutes(settings.SessionIdleMinutes);
+        var absolute = now.AddHours(settings.SessionAbsoluteHours);
+        var connection = await session.ConnectionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO user_sessions (id_hash, user_id, created_at, last_seen_at, idle_expires_at, absolute_expires_at)
+            VALUES (@Hash, @UserId, @Now, @Now, @Idle, @Absolute)
+            """, new { Hash = hash, UserId = userId, Now = now, Idle = idle, Absolute = absolute }, session.Transaction, cancellationToken: ct));
+        return (sessionId, hash, idle, absolute);
+    }
+
+    internal static DateTimeOffset Earlier(DateTimeOffset a, DateTimeOffset b) => Min(a, b);
 
     private async Task<SignInOutcome> FailAsync(UserRow user, string what, DateTimeOffset now, CancellationToken ct,
         string reason = "invalid_credentials", string message = Invalid)

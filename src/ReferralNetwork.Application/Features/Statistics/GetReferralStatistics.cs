@@ -1,6 +1,7 @@
 using FluentValidation;
 using Mediator;
 using ReferralNetwork.Application.Abstractions;
+using ReferralNetwork.Application.Features.Common;
 using ReferralNetwork.Domain.Access;
 
 namespace ReferralNetwork.Application.Features.Statistics;
@@ -35,9 +36,9 @@ public sealed class GetReferralStatisticsValidator : AbstractValidator<GetReferr
     public GetReferralStatisticsValidator()
     {
         RuleFor(q => q.GroupBy).Must(g => g is not null && StatisticsDimensions.All.ContainsKey(g))
-            .WithMessage($"groupBy is one of: {string.Join(", ", StatisticsDimensions.All.Keys)}.");
+            .WithMessage("groupBy is one of: {Allowed}.").WithPlaceholder("Allowed", string.Join(", ", StatisticsDimensions.All.Keys));
         RuleFor(q => q.Period).Must(p => ReportPeriod.TryParse(p, out _))
-            .WithMessage($"period is {ReportPeriod.AcceptedForms}.");
+            .WithMessage("period is {Forms}.").WithPlaceholder("Forms", ReportPeriod.AcceptedForms);
     }
 }
 

@@ -102,9 +102,22 @@ public sealed class ContractToolsTests : IAsyncLifetime
             var proxy = new Uri($"http://127.0.0.1:{port}");
             await WaitForAsync(proxy, log);
             var scenario = new PartnerCalls(proxy, _adminKey);
-            await scenario.RunAsync();
+            try
+            {
+                await scenario.RunAsync();
+            }
+            catch (Exception e) when (e is NullReferenceException or InvalidOperationException)
+            {
+                throw new Xunit.Sdk.XunitException($"the scenario stopped ({e.Message} at {e.StackTrace?.Split('\n').FirstOrDefault()?.Trim()}) after: " + string.Join('\n', scenario.Violations));
+            }
             Assert.True(scenario.Calls >= 25, $"only {scenario.Calls} calls");
             Assert.True(scenario.Violations.Count == 0, string.Join('\n', scenario.Violations));
+            // Every operation of the contract was called through the proxy at least once.
+            var operations = JsonNode.Parse(await File.ReadAllTextAsync(Contract))!["paths"]!.AsObject()
+                .SelectMany(p => p.Value!.AsObject().Where(m => m.Key is "get" or "post" or "put" or "patch" or "delete").Select(m => (Method: m.Key.ToUpperInvariant(), Path: p.Key)))
+                .ToList();
+            var missed = operations.Where(o => !scenario.Called.Any(c => c.Method == o.Method && Template(o.Path).IsMatch(c.Path))).ToList();
+            Assert.True(missed.Count == 0, "operations the scenario never called: " + string.Join(", ", missed.Select(m => $"{m.Method} {m.Path}")));
         }
         finally
         {
@@ -149,6 +162,9 @@ public sealed class ContractToolsTests : IAsyncLifetime
         Assert.Contains("Idempotency-Key", answer[answer.IndexOf("\r\n\r\n", StringComparison.Ordinal)..]);
     }
 
+    private static System.Text.RegularExpressions.Regex Template(string path) =>
+        new("^" + System.Text.RegularExpressions.Regex.Replace(System.Text.RegularExpressions.Regex.Escape(path).Replace("\\{", "{", StringComparison.Ordinal), "\\{[^}]+}", "[^/]+") + "$");
+
     private static async Task WaitForAsync(Uri proxy, StringBuilder log)
     {
         using var http = new HttpClient { BaseAddress = proxy, Timeout = TimeSpan.FromSeconds(2) };
@@ -174,6 +190,11 @@ internal sealed class PartnerCalls(Uri proxy, string adminKey)
     public List<string> Violations { get; } = [];
     public int Calls { get; private set; }
 
+    /// <summary>Every (method, path) called, for the coverage check against the contract's operations.</summary>
+    public List<(string Method, string Path)> Called { get; } = [];
+
+    public string? LastEventId { get; private set; }
+
     private HttpClient Client(string key)
     {
         var http = new HttpClient { BaseAddress = proxy };
@@ -190,6 +211,8 @@ internal sealed class PartnerCalls(Uri proxy, string adminKey)
         if (idempotencyKey is not null) request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
         using var response = await client.SendAsync(request);
         Calls++;
+        Called.Add((method.Method, path.Split('?')[0]));
+        if (response.Headers.TryGetValues("Audit-Event-Id", out var eventIds)) LastEventId = eventIds.First();
         var text = await response.Content.ReadAsStringAsync();
         if ((int)response.StatusCode != expect) Violations.Add($"{method} {path}: expected {expect}, got {(int)response.StatusCode}: {text}");
         if (response.Headers.TryGetValues("sl-violations", out var values))
@@ -199,7 +222,8 @@ internal sealed class PartnerCalls(Uri proxy, string adminKey)
                 if (wrongOnPurpose && location == "request") continue;
                 Violations.Add($"{method} {path} → {(int)response.StatusCode}: {violation.ToJsonString()}");
             }
-        return text.Length == 0 ? null : JsonNode.Parse(text);
+        var media = response.Content.Headers.ContentType?.MediaType ?? "";
+        return text.Length == 0 || !(media == "application/json" || media.EndsWith("+json", StringComparison.Ordinal)) ? null : JsonNode.Parse(text);
     }
 
     public async Task RunAsync()
@@ -263,5 +287,104 @@ internal sealed class PartnerCalls(Uri proxy, string adminKey)
         await CallAsync(receiver, HttpMethod.Post, $"/api/v1/referrals/{second}/decline", """{"reasonCode":"no_capacity","note":"Full this month"}""", ifMatch: "\"1\"");
         var third = (await CallAsync(partner, HttpMethod.Post, "/api/v1/referrals", submission, 201))!["id"]!.GetValue<string>();
         await CallAsync(partner, HttpMethod.Post, $"/api/v1/referrals/{third}/withdraw", """{"reason":"Sent to the wrong organisation"}""", ifMatch: "\"1\"");
+
+        await EveryOtherRouteAsync(admin, csw, ngo, cswAdmin, ngoAdmin, partner, receiver, submission, id);
+    }
+
+    /// <summary>The routes the partner walkthrough above does not reach: each called at least once, on a success path where one is cheap to set up.</summary>
+    private async Task EveryOtherRouteAsync(HttpClient admin, string csw, string ngo, HttpClient cswAdmin, HttpClient ngoAdmin, HttpClient partner, HttpClient receiver,
+        string submission, string completed)
+    {
+        var anonymous = new HttpClient { BaseAddress = proxy };
+        await CallAsync(anonymous, HttpMethod.Get, "/health/live");
+        await CallAsync(anonymous, HttpMethod.Get, "/health/ready");
+        await CallAsync(anonymous, HttpMethod.Get, "/api/v1/session/providers");
+        await CallAsync(anonymous, HttpMethod.Get, "/api/v1/session", expect: 401, wrongOnPurpose: true);
+        await CallAsync(anonymous, HttpMethod.Delete, "/api/v1/session", expect: 401, wrongOnPurpose: true);
+        await CallAsync(anonymous, HttpMethod.Post, "/api/v1/session/provider", """{"accessToken":"not-a-token"}""", 401, wrongOnPurpose: true);
+
+        // The directory and protocols.
+        await CallAsync(cswAdmin, HttpMethod.Patch, $"/api/v1/organisations/{csw}", """{"contactPhone":"+381 11 123 4567"}""");
+        await CallAsync(partner, HttpMethod.Get, "/api/v1/protocols/standard");
+        await CallAsync(partner, HttpMethod.Get, "/api/v1/protocols/standard/versions/1");
+        await CallAsync(admin, HttpMethod.Post, "/api/v1/protocols", """{"code":"Not A Slug","title":"x"}""", 400, wrongOnPurpose: true);
+        var spare = (await CallAsync(cswAdmin, HttpMethod.Post, $"/api/v1/organisations/{csw}/api-keys", """{"name":"spare","roles":["caseworker"]}""", 201))!["id"]!
+            .GetValue<string>();
+        await CallAsync(cswAdmin, HttpMethod.Delete, $"/api/v1/api-keys/{spare}");
+
+        // People: a person recorded first, found, matched, consents recorded and withdrawn, then erased.
+        var person = (await CallAsync(partner, HttpMethod.Post, "/api/v1/persons",
+            """{"givenName":"Omid","familyName":"Karimi","birthYear":2009,"sex":"male","nationality":"AF","legalStatus":"asylum_seeker","vulnerabilities":[]}""",
+            201))!["id"]!.GetValue<string>();
+        await CallAsync(partner, HttpMethod.Get, "/api/v1/persons?q=karimi");
+        await CallAsync(partner, HttpMethod.Post, "/api/v1/persons/matches", """{"givenName":"Omid","familyName":"Qarimi","birthYear":2009}""");
+        await CallAsync(partner, HttpMethod.Get, $"/api/v1/persons/{person}");
+        var consent = (await CallAsync(partner, HttpMethod.Post, $"/api/v1/persons/{person}/consents", """{"givenBy":"person","method":"written"}""", 201))!["id"]!
+            .GetValue<string>();
+        await CallAsync(partner, HttpMethod.Get, $"/api/v1/persons/{person}/consents");
+        await CallAsync(partner, HttpMethod.Post, $"/api/v1/persons/{person}/consents/{consent}/withdraw", """{"reason":"Asked to stop"}""");
+        await CallAsync(cswAdmin, HttpMethod.Post, $"/api/v1/persons/{person}/erasure", """{"reason":"Erasure asked by the person"}""");
+
+        // A referral taken through redirect; another held and resumed; the actions that do not apply here refused.
+        var third = (await CallAsync(admin, HttpMethod.Post, "/api/v1/organisations",
+            """{"name":"Kuća integracije","kind":"ngo","municipality":"Beograd","services":["legal_aid"],"languages":["sr"]}""", 201))!["id"]!.GetValue<string>();
+        var redirected = (await CallAsync(partner, HttpMethod.Post, "/api/v1/referrals", submission, 201))!["id"]!.GetValue<string>();
+        await CallAsync(receiver, HttpMethod.Post, $"/api/v1/referrals/{redirected}/redirect", $$"""{"targetOrganisationId":"{{third}}","note":"They have a lawyer free"}""",
+            ifMatch: "\"1\"");
+        var held = (await CallAsync(partner, HttpMethod.Post, "/api/v1/referrals", submission, 201))!["id"]!.GetValue<string>();
+        await CallAsync(receiver, HttpMethod.Post, $"/api/v1/referrals/{held}/accept", "{}", ifMatch: "\"1\"");
+        await CallAsync(receiver, HttpMethod.Post, $"/api/v1/referrals/{held}/start", "{}", ifMatch: "\"2\"");
+        await CallAsync(receiver, HttpMethod.Post, $"/api/v1/referrals/{held}/hold", """{"reason":"Waiting for documents"}""", ifMatch: "\"3\"");
+        await CallAsync(receiver, HttpMethod.Post, $"/api/v1/referrals/{held}/resume", "{}", ifMatch: "\"4\"");
+        await CallAsync(receiver, HttpMethod.Post, $"/api/v1/referrals/{held}/steps/intake", "{}", 409, ifMatch: "\"5\"");
+        await CallAsync(receiver, HttpMethod.Post, $"/api/v1/referrals/{held}/take", "{}", 403, ifMatch: "\"5\"");
+        await CallAsync(receiver, HttpMethod.Post, $"/api/v1/referrals/{held}/assign", $$"""{"userId":"{{Guid.NewGuid()}}"}""", 403, ifMatch: "\"5\"");
+        await CallAsync(receiver, HttpMethod.Post, $"/api/v1/referrals/{held}/unassign", "{}", 403, ifMatch: "\"5\"");
+        await CallAsync(partner, HttpMethod.Post, $"/api/v1/referrals/{held}/override-review", """{"approved":true}""", 403, ifMatch: "\"5\"");
+        await CallAsync(partner, HttpMethod.Post, $"/api/v1/referrals/{held}/guardian-confirmation", """{"confirmed":true}""", 403, ifMatch: "\"5\"");
+        await CallAsync(receiver, HttpMethod.Get, "/api/v1/referrals/counts?box=inbox");
+        await CallAsync(receiver, HttpMethod.Get, "/api/v1/referrals?box=inbox&sort=due");
+
+        // Named people: the organisation admin's users, activation, and sign-in refused without the second factor.
+        var created = (await CallAsync(ngoAdmin, HttpMethod.Post, $"/api/v1/organisations/{ngo}/users",
+            """{"username":"ana.petrovic","displayName":"Ana Petrović","roles":["caseworker"]}""", 201))!;
+        var user = created["id"]!.GetValue<string>();
+        await CallAsync(ngoAdmin, HttpMethod.Get, $"/api/v1/organisations/{ngo}/users");
+        await CallAsync(ngoAdmin, HttpMethod.Get, $"/api/v1/organisations/{ngo}/users/{user}");
+        await CallAsync(ngoAdmin, HttpMethod.Patch, $"/api/v1/organisations/{ngo}/users/{user}", """{"displayName":"Ana Petrović Jovanović"}""");
+        var secret = (await CallAsync(ngoAdmin, HttpMethod.Post, $"/api/v1/organisations/{ngo}/users/{user}/reset"))!["activationSecret"]!.GetValue<string>();
+        await CallAsync(anonymous, HttpMethod.Post, "/api/v1/session/activation",
+            $$"""{"username":"ana.petrovic","activationSecret":"{{secret}}","password":"a long passphrase for the centre"}""");
+        await CallAsync(anonymous, HttpMethod.Post, "/api/v1/session", """{"username":"ana.petrovic","password":"a long passphrase for the centre"}""", 401);
+        await CallAsync(ngoAdmin, HttpMethod.Delete, $"/api/v1/organisations/{ngo}/users/{user}/sessions");
+
+        // Webhooks: a subscription to a private address is refused; the rest answer for a subscription that does not exist.
+        await CallAsync(partner, HttpMethod.Post, "/api/v1/webhooks", """{"url":"https://127.0.0.1/hooks","events":["referral.accepted"]}""", 400, wrongOnPurpose: true);
+        var none = Guid.NewGuid();
+        await CallAsync(partner, HttpMethod.Get, $"/api/v1/webhooks/{none}", expect: 404);
+        await CallAsync(partner, HttpMethod.Get, $"/api/v1/webhooks/{none}/deliveries", expect: 404);
+        await CallAsync(partner, HttpMethod.Post, $"/api/v1/webhooks/{none}/deliveries/{Guid.NewGuid()}/redeliver", expect: 404);
+        await CallAsync(partner, HttpMethod.Delete, $"/api/v1/webhooks/{none}", expect: 404);
+
+        // The auditor's routes.
+        var coordinator = (await CallAsync(admin, HttpMethod.Get, "/api/v1/me"))!["organisation"]!["id"]!.GetValue<string>();
+        var auditor = Client((await CallAsync(admin, HttpMethod.Post, $"/api/v1/organisations/{coordinator}/api-keys", """{"name":"ombudsperson","roles":["auditor"]}""",
+            201))!["key"]!.GetValue<string>());
+        var eventId = LastEventId ?? "1";
+        var year = DateTime.UtcNow.Year;
+        await CallAsync(auditor, HttpMethod.Get, "/api/v1/audit/public-key");
+        await CallAsync(auditor, HttpMethod.Get, "/api/v1/audit/verify");
+        await CallAsync(auditor, HttpMethod.Get, $"/api/v1/audit/referrals/{completed}/responsibility");
+        await CallAsync(auditor, HttpMethod.Get, $"/api/v1/audit/referrals/{completed}/events");
+        await CallAsync(auditor, HttpMethod.Get, "/api/v1/audit/deadline-breaches?limit=5");
+        await CallAsync(auditor, HttpMethod.Get, "/api/v1/audit/activity?limit=5");
+        await CallAsync(auditor, HttpMethod.Get, $"/api/v1/audit/personal-data-access?personId={person}");
+        await CallAsync(auditor, HttpMethod.Get, $"/api/v1/audit/export?from={year}-01-01T00:00:00Z&to={year + 1}-01-01T00:00:00Z");
+        await CallAsync(auditor, HttpMethod.Get, "/api/v1/audit/log");
+        await CallAsync(auditor, HttpMethod.Get, "/api/v1/audit/log/checkpoint", expect: 404); // no checkpoint signed yet in this fresh database
+        await CallAsync(auditor, HttpMethod.Get, "/api/v1/audit/log/proof/inclusion?index=0&size=1", expect: 400);
+        await CallAsync(auditor, HttpMethod.Get, "/api/v1/audit/log/proof/consistency?from=1&to=1", expect: 400);
+        await CallAsync(auditor, HttpMethod.Get, $"/api/v1/audit/receipts/{eventId}", expect: 202); // not yet in a signed checkpoint
+        await CallAsync(auditor, HttpMethod.Get, $"/api/v1/statistics/referrals?period={year}-{DateTime.UtcNow.Month:00}&groupBy=service");
     }
 }

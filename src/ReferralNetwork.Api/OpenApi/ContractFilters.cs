@@ -47,6 +47,10 @@ public static class WireCodes
     /// <summary>"status" means a referral's status only on referral shapes (elsewhere it is a health or delivery state).</summary>
     public static readonly IReadOnlyCollection<string> ReferralStatuses = Wire.Codes<ReferralStatus>();
 
+    /// <summary>Why a responsibility period closed: a transition's new status, or the end of the onward referral of a redirect.</summary>
+    public static readonly IReadOnlyCollection<string> PeriodClosures =
+        [.. Wire.Codes<ReferralStatus>(), ResponsibilityBasis.OnwardAccepted, ResponsibilityBasis.OnwardEnded];
+
     public static void Restrict(IOpenApiSchema schema, IReadOnlyCollection<string> codes)
     {
         var target = schema is OpenApiSchema concrete && concrete.Type?.HasFlag(JsonSchemaType.Array) == true ? concrete.Items : schema;
@@ -78,7 +82,9 @@ public sealed class WireCodesSchemaFilter : ISchemaFilter
                 };
                 continue;
             }
-            if (WireCodes.ByName.TryGetValue(name, out var codes)) WireCodes.Restrict(property, codes);
+            // A responsibility period closes for a transition (the new status's code) or for its onward referral; a duty is met or discharged.
+            if (name == "closedBasis" && context.Type.Name.Contains("Period", StringComparison.Ordinal)) WireCodes.Restrict(property, WireCodes.PeriodClosures);
+            else if (WireCodes.ByName.TryGetValue(name, out var codes)) WireCodes.Restrict(property, codes);
             else if (name == "status" && context.Type.Name.StartsWith("Referral", StringComparison.Ordinal)) WireCodes.Restrict(property, WireCodes.ReferralStatuses);
         }
     }

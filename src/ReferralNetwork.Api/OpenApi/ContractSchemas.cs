@@ -113,7 +113,12 @@ public sealed class LimitsDocumentFilter(ContractLimits limits) : IDocumentFilte
             foreach (var (_, media) in operation.RequestBody?.Content ?? new Dictionary<string, IOpenApiMediaType>()) Walk(media.Schema, null);
             foreach (var (_, response) in operation.Responses ?? [])
             {
-                foreach (var (_, media) in response.Content ?? new Dictionary<string, IOpenApiMediaType>()) Walk(media.Schema, null);
+                foreach (var (type, media) in response.Content ?? new Dictionary<string, IOpenApiMediaType>())
+                {
+                    // A stream of lines (the audit export) grows with the log: bounded by what a string can hold, not by a text's limit.
+                    if (type == "application/x-ndjson" && media.Schema is OpenApiSchema stream && stream.MaxLength is null) stream.MaxLength = int.MaxValue;
+                    Walk(media.Schema, null);
+                }
                 foreach (var (_, header) in response.Headers ?? new Dictionary<string, IOpenApiHeader>()) Walk(header.Schema, null);
             }
         }

@@ -24,7 +24,11 @@ public sealed record SessionView(string CsrfToken, SessionUserView User, DateTim
 public sealed record ActivationView(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TotpSecret,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? OtpauthUri,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? QrCodeSvg);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), System.ComponentModel.DataAnnotations.MaxLength(ActivationView.QrCodeLimit)] string? QrCodeSvg)
+{
+    /// <summary>An SVG of the otpauth URI's QR code is some tens of kilobytes; the contract bounds it here.</summary>
+    public const int QrCodeLimit = 200_000;
+}
 
 /// <summary>What sign-in came to: a session (its id for the cookie, never stored), or why not (a 401 problem).</summary>
 public sealed record SignInOutcome(SessionView? Session, string? SessionId, string? Reason, string? Message, DateTimeOffset? RetryAfter = null)

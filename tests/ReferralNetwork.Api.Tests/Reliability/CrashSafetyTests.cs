@@ -164,6 +164,13 @@ public abstract class CrashSafetyTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// How long a client keeps retrying one request. On a loaded machine a restart can take most of a minute and the
+    /// process then lives only until the next kill: a retry window spanning a few restarts keeps the test about lost or
+    /// duplicated writes, not about how fast this machine restarts a process.
+    /// </summary>
+    private static readonly TimeSpan RetryFor = TimeSpan.FromMinutes(4);
+
     private static HttpClient Client(Uri address, string key)
     {
         var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(10) };
@@ -175,7 +182,7 @@ public abstract class CrashSafetyTests(ITestOutputHelper output)
     private static async Task<Guid> SubmitUntilAnsweredAsync(HttpClient client, string key, object body)
     {
         var last = "nothing";
-        for (var deadline = DateTime.UtcNow.AddSeconds(90); DateTime.UtcNow < deadline;)
+        for (var deadline = DateTime.UtcNow.Add(RetryFor); DateTime.UtcNow < deadline;)
         {
             try
             {
@@ -200,7 +207,7 @@ public abstract class CrashSafetyTests(ITestOutputHelper output)
     private static async Task<bool> AcknowledgeUntilAnsweredAsync(HttpClient client, Guid id)
     {
         var key = $"ack-{id:N}";
-        for (var deadline = DateTime.UtcNow.AddSeconds(90); DateTime.UtcNow < deadline;)
+        for (var deadline = DateTime.UtcNow.Add(RetryFor); DateTime.UtcNow < deadline;)
         {
             try
             {

@@ -80,7 +80,9 @@ public abstract class FaultsPartnerTests(ApiFixture fixture, ITestOutputHelper o
         output.WriteLine($"healthy partner: 3 events in {healthyAfter.TotalMilliseconds:0} ms, a 4th by the next pass while the others hung; " +
             $"API answered in {apiLatency.TotalMilliseconds:0} ms; the pass with the slow partners ended after {slowDone.TotalMilliseconds:0} ms " +
             $"(timeout 1 s), {result.AttemptsMade} attempts");
-        Assert.InRange(healthyAfter, TimeSpan.Zero, TimeSpan.FromMilliseconds(900));
+        // Not a time bound (a loaded machine stretches every delivery): the healthy partner had all three before the
+        // pass that waits for the slow ones ended — asserted above as first.IsCompleted == false, and here in order.
+        Assert.True(healthyAfter < slowDone, $"{healthyAfter} vs {slowDone}");
         Assert.InRange(slowDone, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(5)); // one timeout, not three in a row
         Assert.Equal(3 + 3, result.AttemptsMade); // healthy ×3, and one each for the three slow partners
         foreach (var slow in new[] { hanging, trickling, late }) Assert.Single(slow.Requests);

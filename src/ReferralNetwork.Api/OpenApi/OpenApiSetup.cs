@@ -32,6 +32,7 @@ public static class OpenApiSetup
             o.UseAllOfToExtendReferenceSchemas();
             o.SchemaFilter<WireCodesSchemaFilter>();
             o.OperationFilter<ContractOperationFilter>();
+            o.OperationFilter<RequestExamplesOperationFilter>();
             o.DocumentFilter<TagsDocumentFilter>();
             o.SchemaFilter<RequiredAndLimitsSchemaFilter>();
             o.OperationFilter<ProblemsAndHeadersOperationFilter>();

@@ -26,4 +26,18 @@ public sealed class OpenApiDocumentTests(SqliteApiFixture fixture) : IClassFixtu
             Assert.False(string.IsNullOrEmpty(o.Operation["summary"]?.GetValue<string>()), $"{o.Method} {o.Path} has no summary");
         });
     }
+
+    /// <summary>The main requests carry an example (Spectral's oas3-valid-media-example checks each against its schema).</summary>
+    [Fact]
+    public async Task The_main_requests_carry_examples()
+    {
+        var document = JsonNode.Parse(await fixture.Client().GetStringAsync("/swagger/v1/swagger.json"))!;
+        var withExamples = document["paths"]!.AsObject().SelectMany(p => p.Value!.AsObject())
+            .Where(o => o.Value!["requestBody"]?["content"]?["application/json"]?["example"] is JsonObject)
+            .Select(o => o.Value!["operationId"]!.GetValue<string>()).ToHashSet();
+        foreach (var main in new[] { "SubmitReferral", "DeclineReferral", "CompleteReferral", "RedirectReferral", "CreateOrganisation", "CreateApiKey", "CreateWebhook",
+                     "CreatePerson", "RecordConsent", "CreateUser", "SignIn" })
+            Assert.Contains(main, withExamples);
+        Assert.Equal(Api.OpenApi.RequestExamplesOperationFilter.Examples.Count, withExamples.Count); // none left behind by a renamed operation
+    }
 }

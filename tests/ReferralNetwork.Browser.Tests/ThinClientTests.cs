@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Playwright;
 
 namespace ReferralNetwork.Browser.Tests;
@@ -81,6 +83,39 @@ public sealed class ThinClientTests(BrowserFixture fixture)
         await page.WaitForSelectorAsync("#referral-status");
         Assert.Equal("Requested", await page.Locator("#referral-status").InnerTextAsync());
         Assert.Contains("О.Ш.", await page.Locator(".facts").InnerTextAsync());
+        await page.Context.CloseAsync();
+    }
+
+    /// <summary>
+    /// A double click on "Send referral" used to send two POSTs and create two referrals and two persons (issue 17): the
+    /// button is disabled while the request is in flight, and the form sends one Idempotency-Key for all its submissions.
+    /// </summary>
+    [Fact]
+    public async Task Double_clicking_send_creates_one_referral()
+    {
+        var family = "Dvaklik" + string.Concat(Guid.NewGuid().ToString("N").Where(char.IsLetter).Take(6));
+        var page = await fixture.SignedInPageAsync(fixture.CswKey);
+        var posts = 0;
+        page.Request += (_, request) => { if (request.Method == "POST" && request.Url.EndsWith("/api/v1/referrals", StringComparison.Ordinal)) posts++; };
+        var keys = new List<string?>();
+        page.Request += (_, request) => { if (request.Method == "POST") keys.Add(request.Headers.GetValueOrDefault("idempotency-key")); };
+        await page.ClickAsync("#new-referral");
+        await page.WaitForSelectorAsync("#new-referral-form");
+        await page.SelectOptionAsync("select[name='services[0]']", "legal_aid");
+        await page.WaitForSelectorAsync($"select[name=receiverOrganisationId] option[value='{fixture.NgoId}']", new() { State = WaitForSelectorState.Attached });
+        await page.SelectOptionAsync("select[name=receiverOrganisationId]", fixture.NgoId.ToString());
+        await page.FillAsync("textarea[name=reason]", "Needs a lawyer for the appeal");
+        await page.FillAsync("input[name='person.givenName']", "Amir");
+        await page.FillAsync("input[name='person.familyName']", family);
+        await page.FillAsync("input[name='person.birthYear']", "2008");
+        await page.DblClickAsync("#new-referral-form button[type=submit]");
+        await page.WaitForSelectorAsync("#referral-status");
+
+        Assert.Equal(1, posts); // the second click finds the button disabled (and were it not, the same key would replay the first answer)
+        Assert.All(keys, k => Assert.False(string.IsNullOrEmpty(k)));
+        Assert.Single(keys.Distinct());
+        var found = await fixture.Client(fixture.CswKey).GetFromJsonAsync<JsonObject>($"/api/v1/referrals?box=outbox&q={family}");
+        Assert.Single(found!["items"]!.AsArray());
         await page.Context.CloseAsync();
     }
 

@@ -47,7 +47,8 @@ public sealed class UsersInBrowserTests(BrowserFixture fixture)
         await admin.FillAsync("#sign-in-person input[name=password]", Password);
         await admin.ClickAsync("#sign-in-person button[type=submit]");
         await admin.WaitForSelectorAsync("#users");
-        Assert.NotNull(await admin.QuerySelectorAsync($"#users tr[data-username='{adminName}']"));
+        // The list arrives after the page: wait for the row rather than race the fetch.
+        Assert.NotNull(await admin.WaitForSelectorAsync($"#users tr[data-username='{adminName}']"));
 
         // Invite: the secret is shown once, in the page; the list has the new person, not yet activated.
         var username = $"marko.{Guid.NewGuid():N}"[..16];

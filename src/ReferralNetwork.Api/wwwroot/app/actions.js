@@ -1,5 +1,5 @@
-import { ApiError, call, get, query } from './api.js';
-import { field, h, select, showErrors } from './dom.js';
+import { ApiError, call, get, idempotencyKey, query } from './api.js';
+import { field, h, onSubmitOnce, select, showErrors } from './dom.js';
 import { t } from './i18n.js';
 import { say } from './app.js';
 
@@ -50,12 +50,12 @@ export function actionForm(action, referral, etag, done) {
     h('div', { className: 'buttons' },
       h('button', { type: 'submit', className: action === 'decline' || action === 'withdraw' ? 'danger' : 'primary' }, t('confirm')),
       h('button', { type: 'button', className: 'secondary', onclick: () => form.remove() }, t('cancel'))));
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
+  const key = idempotencyKey();
+  onSubmitOnce(form, async () => {
     const payload = {};
     for (const [name, control] of Object.entries(body)) if (control.value !== '') payload[name] = control.value;
     try {
-      await call('POST', `/referrals/${referral.id}/${action}`, { body: payload, etag });
+      await call('POST', `/referrals/${referral.id}/${action}`, { body: payload, etag, idempotencyKey: key });
       await done(referral, null);
     } catch (error) {
       if (error instanceof ApiError && error.status === 412) { await done(referral, error); return; }

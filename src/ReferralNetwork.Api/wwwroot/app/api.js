@@ -21,13 +21,14 @@ export function hasSession() { return csrf !== null; }
 export function setKey(value) { value ? sessionStorage.setItem(KEY, value) : sessionStorage.removeItem(KEY); }
 
 /** One call. Returns { body, etag }; a problem+json answer becomes an ApiError. */
-export async function call(method, path, { body, etag, signal } = {}) {
+export async function call(method, path, { body, etag, signal, idempotencyKey } = {}) {
   // Protocol steps come back in the worker's language (the client writes Serbian in Latin script).
   const headers = { Accept: 'application/json', 'Accept-Language': lang() === 'sr' ? 'sr-Latn' : 'en' };
   const stored = key();
   if (stored) headers.Authorization = `Bearer ${stored}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (etag) headers['If-Match'] = etag;
+  if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
   if (!stored && csrf && method !== 'GET') headers['X-CSRF-Token'] = csrf;
   const response = await fetch(`/api/v1${path}`, {
     method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal,
@@ -40,6 +41,16 @@ export async function call(method, path, { body, etag, signal } = {}) {
     throw new ApiError(response.status, parsed);
   }
   return { body: parsed, etag: response.headers.get('ETag') };
+}
+
+/**
+ * An Idempotency-Key for one form (issue 17): a retry of the same submission — a second click, a network error — is
+ * answered with the first answer instead of being carried out twice. Nothing is stored for a refused request, so a
+ * corrected resubmission under the same key runs as new.
+ */
+export function idempotencyKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 export const get = (path) => call('GET', path).then((r) => r.body);

@@ -46,6 +46,29 @@ export function select(options, { value, name, required, placeholder } = {}) {
 }
 
 /** Puts each field error beside its control; returns the messages that had no control. */
+/**
+ * Submits a form once at a time: while the handler runs its submit buttons are disabled and the form is aria-busy, and a
+ * further submit (a double click, Enter pressed twice) is ignored.
+ */
+export function onSubmitOnce(form, handler) {
+  let busy = false;
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (busy) return;
+    busy = true;
+    const buttons = [...form.querySelectorAll('button[type=submit]')];
+    for (const button of buttons) button.disabled = true;
+    form.setAttribute('aria-busy', 'true');
+    try {
+      await handler(event);
+    } finally {
+      busy = false;
+      for (const button of buttons) button.disabled = false;
+      form.removeAttribute('aria-busy');
+    }
+  });
+}
+
 export function showErrors(form, problem) {
   for (const span of form.querySelectorAll('.field-error')) span.textContent = '';
   for (const control of form.querySelectorAll('[aria-invalid]')) control.removeAttribute('aria-invalid');

@@ -1,5 +1,5 @@
-import { call, get, query } from './api.js';
-import { field, h, select, showErrors } from './dom.js';
+import { call, get, idempotencyKey, query } from './api.js';
+import { field, h, onSubmitOnce, select, showErrors } from './dom.js';
 import { t } from './i18n.js';
 import { say, serviceName, state } from './app.js';
 
@@ -61,8 +61,8 @@ export async function newReferralForm(onCreated) {
       field(t('justification'), justification, 'emergencyOverride.justification')),
     h('div', { className: 'buttons' }, h('button', { type: 'submit', className: 'primary' }, t('submit'))));
 
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
+  const key = idempotencyKey();
+  onSubmitOnce(form, async () => {
     const body = {
       receiverOrganisationId: receiver.value || null,
       services: service.value ? [service.value] : [],
@@ -81,7 +81,7 @@ export async function newReferralForm(onCreated) {
     if (useOverride.checked) body.emergencyOverride = { justification: justification.value };
     else body.consent = { givenBy: givenBy.value, method: method.value };
     try {
-      const created = await call('POST', '/referrals', { body });
+      const created = await call('POST', '/referrals', { body, idempotencyKey: key });
       onCreated(created.body);
     } catch (error) {
       const rest = showErrors(form, error.problem);

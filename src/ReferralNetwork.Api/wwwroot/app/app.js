@@ -415,16 +415,24 @@ async function notesSection(referral) {
 
 // ---- routing -------------------------------------------------------------------------------------------------
 
+// Each route() call is one navigation; one that a newer navigation overtook while it waited for the server renders nothing
+// (a slow GET /session from the page load must not replace the activation form the hash asked for meanwhile).
+let navigation = 0;
+
 export async function route() {
+  const mine = ++navigation;
+  const overtaken = () => mine !== navigation;
   setLang(lang());
   say('');
   if (location.hash === '#/activate' && !key() && !hasSession()) { renderTop(); replace(main, activationForm(say)); return; }
   if (!key() && !hasSession()) {
     // A session cookie from before a reload (the cookie itself is HttpOnly): ask the server who is signed in.
-    try { setCsrf((await get('/session')).csrfToken); } catch { state.me = null; renderTop(); renderSignIn(); return; }
+    try { setCsrf((await get('/session')).csrfToken); } catch { if (overtaken()) return; state.me = null; renderTop(); renderSignIn(); return; }
+    if (overtaken()) return;
   }
   if (!state.me) {
-    try { await loadMe(); } catch { setKey(null); setCsrf(null); renderTop(); renderSignIn(); return; }
+    try { await loadMe(); } catch { if (overtaken()) return; setKey(null); setCsrf(null); renderTop(); renderSignIn(); return; }
+    if (overtaken()) return;
   }
   renderTop();
   const [, page, id] = (location.hash || '#/inbox').split('/');

@@ -127,7 +127,8 @@ public sealed class PersonStore(IDbSession session, IPersonalDataProtector prote
 /// <summary>A person just created, with the data key its identity was sealed under (unwrapped once).</summary>
 public sealed record CreatedPerson(PersonRow Row, byte[] DataKey);
 
-public sealed record PersonRow
+/// <summary>A person as stored (unsealed only by the data key it carries); the search extends it with its keyset column.</summary>
+public record PersonRow
 {
     public Guid Id { get; init; }
     public Guid OwnerOrganisationId { get; init; }

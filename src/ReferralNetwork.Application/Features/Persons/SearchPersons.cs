@@ -67,7 +67,7 @@ public sealed class SearchPersonsHandler(IDbSession session, ICurrentPrincipal c
         var items = new List<PersonView>();
         foreach (var row in rows.Take(limit))
         {
-            var person = row.ToPerson();
+            PersonRow person = row;
             var identity = await persons.OpenIdentityAsync(person, ct);
             audit.Record(new AuditEntry(AuditStreams.Person(person.Id), "person.identity_read", new Dictionary<string, object?>
             {
@@ -81,29 +81,9 @@ public sealed class SearchPersonsHandler(IDbSession session, ICurrentPrincipal c
         return new Page<PersonView>(items, next);
     }
 
-    private sealed record SearchRow
+    /// <summary>A person's row with the time it was created, the search's keyset.</summary>
+    private sealed record SearchRow : PersonRow
     {
-        public Guid Id { get; init; }
-        public Guid OwnerOrganisationId { get; init; }
-        public string? ExternalRef { get; init; }
-        public string? Initials { get; init; }
-        public int BirthYear { get; init; }
-        public string Sex { get; init; } = "";
-        public string? Nationality { get; init; }
-        public string Languages { get; init; } = "";
-        public string LegalStatus { get; init; } = "";
-        public string Vulnerabilities { get; init; } = "";
-        public Guid? GuardianOrganisationId { get; init; }
-        public byte[]? WrappedKey { get; init; }
-        public string? MasterKeyId { get; init; }
-        public DateTimeOffset? ErasedAt { get; init; }
         public DateTimeOffset CreatedAt { get; init; }
-
-        public PersonRow ToPerson() => new()
-        {
-            Id = Id, OwnerOrganisationId = OwnerOrganisationId, ExternalRef = ExternalRef, Initials = Initials, BirthYear = BirthYear, Sex = Sex,
-            Nationality = Nationality, Languages = Languages, LegalStatus = LegalStatus, Vulnerabilities = Vulnerabilities,
-            GuardianOrganisationId = GuardianOrganisationId, WrappedKey = WrappedKey, MasterKeyId = MasterKeyId, ErasedAt = ErasedAt,
-        };
     }
 }

@@ -323,6 +323,14 @@ internal sealed class PartnerCalls(Uri proxy, string adminKey)
             .GetValue<string>();
         await CallAsync(partner, HttpMethod.Get, $"/api/v1/persons/{person}/consents");
         await CallAsync(partner, HttpMethod.Post, $"/api/v1/persons/{person}/consents/{consent}/withdraw", """{"reason":"Asked to stop"}""");
+        // A duplicate merged into the person by a supervisor, the merge undone by the admin (issue 17).
+        var duplicate = (await CallAsync(partner, HttpMethod.Post, "/api/v1/persons",
+            """{"givenName":"Omid","familyName":"Qarimi","birthYear":2009,"sex":"male","nationality":"AF","legalStatus":"asylum_seeker","vulnerabilities":[]}""",
+            201))!["id"]!.GetValue<string>();
+        var supervisor = Client((await CallAsync(cswAdmin, HttpMethod.Post, $"/api/v1/organisations/{csw}/api-keys", """{"name":"sup","roles":["supervisor"]}""", 201))!["key"]!
+            .GetValue<string>());
+        await CallAsync(supervisor, HttpMethod.Post, $"/api/v1/persons/{duplicate}/merge", $$"""{"duplicateOf":"{{person}}","reason":"Same boy"}""");
+        await CallAsync(cswAdmin, HttpMethod.Post, $"/api/v1/persons/{duplicate}/merge/undo", """{"reason":"Two brothers"}""");
         await CallAsync(cswAdmin, HttpMethod.Post, $"/api/v1/persons/{person}/erasure", """{"reason":"Erasure asked by the person"}""");
 
         // A referral taken through redirect; another held and resumed; the actions that do not apply here refused.

@@ -13,6 +13,12 @@ public sealed record WithdrawConsentRequest(string? Reason);
 [ReferralNetwork.Api.OpenApi.ValidatedAs(typeof(ReferralNetwork.Application.Features.Persons.ErasePersonCommand))]
 public sealed record ErasePersonRequest(string? Reason);
 
+[ReferralNetwork.Api.OpenApi.ValidatedAs(typeof(ReferralNetwork.Application.Features.Persons.MergePersonCommand))]
+public sealed record MergePersonRequest(Guid? DuplicateOf, string? Reason = null);
+
+[ReferralNetwork.Api.OpenApi.ValidatedAs(typeof(ReferralNetwork.Application.Features.Persons.UndoPersonMergeCommand))]
+public sealed record UndoPersonMergeRequest(string? Reason);
+
 public static class PersonEndpoints
 {
     public static void MapPersonEndpoints(this IEndpointRouteBuilder app)
@@ -67,5 +73,17 @@ public static class PersonEndpoints
                 TypedResults.Ok(await mediator.Send(new ErasePersonCommand(id, body.Reason), ct)))
             .WithName("ErasePerson").WithSummary("Erases a person by destroying their data key: identity, reasons and notes become unreadable; statistics and the audit trail stay.")
             .Problems(400, 403, 404, 409, 413, 415);
+
+        group.MapPost("/{id}/merge", async (Guid id, MergePersonRequest body, IMediator mediator, CancellationToken ct) =>
+                TypedResults.Ok(await mediator.Send(new MergePersonCommand(id, body.DuplicateOf, body.Reason), ct)))
+            .WithName("MergePerson")
+            .WithSummary("A supervisor merges the person (a duplicate) into duplicateOf, both of their organisation: the duplicate's referrals, consents and access log are read with the survivor's from then on. An admin can undo it for 30 days.")
+            .Problems(400, 403, 404, 409, 413, 415, 422);
+
+        group.MapPost("/{id}/merge/undo", async (Guid id, UndoPersonMergeRequest body, IMediator mediator, CancellationToken ct) =>
+                TypedResults.Ok(await mediator.Send(new UndoPersonMergeCommand(id, body.Reason), ct)))
+            .WithName("UndoPersonMerge")
+            .WithSummary("The owning organisation's admin (or the network admin) separates a merged duplicate again, within 30 days of the merge.")
+            .Problems(400, 403, 404, 409, 413, 415, 422);
     }
 }

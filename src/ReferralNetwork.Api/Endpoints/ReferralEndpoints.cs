@@ -32,15 +32,16 @@ public static class ReferralEndpoints
             .Problems(403, 404);
 
         group.MapGet("/", async (IMediator mediator, CancellationToken ct, string? box = null, string? status = null, string? urgency = null,
-                string? service = null, bool? overdue = null, string? cursor = null, int? limit = null, bool? pendingReview = null, string? q = null, string? sort = null) =>
-                TypedResults.Ok(await mediator.Send(new ListReferralsQuery(box, status, urgency, service, overdue, cursor, limit, pendingReview, q, sort), ct)))
+                string? service = null, bool? overdue = null, string? cursor = null, int? limit = null, bool? pendingReview = null, string? q = null, string? sort = null,
+                Guid? personId = null) =>
+                TypedResults.Ok(await mediator.Send(new ListReferralsQuery(box, status, urgency, service, overdue, cursor, limit, pendingReview, q, sort, personId), ct)))
             .WithName("ListReferrals")
-            .WithSummary("A box (inbox, outbox, observing, escalated), newest first, with keyset paging (nextCursor); pendingReview=true: overrides awaiting review; q: a reference (RN-2026-004213) or the person's name or phone; sort=due: earliest open deadline first (overdue first), sort=created (default): newest first.")
+            .WithSummary("A box (inbox, outbox, observing, escalated), newest first, with keyset paging (nextCursor); pendingReview=true: overrides awaiting review; q: a reference (RN-2026-004213) or the person's name or phone; sort=due: earliest open deadline first (overdue first), sort=created (default): newest first; personId: one person's referrals, with those of the duplicates merged into them.")
             .Problems(400, 403);
 
         group.MapGet("/counts", async (IMediator mediator, CancellationToken ct, string? box = null, string? status = null, string? urgency = null,
-                string? service = null, bool? overdue = null, bool? pendingReview = null, string? q = null) =>
-                TypedResults.Ok(await mediator.Send(new CountReferralsQuery(box, status, urgency, service, overdue, pendingReview, q), ct)))
+                string? service = null, bool? overdue = null, bool? pendingReview = null, string? q = null, Guid? personId = null) =>
+                TypedResults.Ok(await mediator.Send(new CountReferralsQuery(box, status, urgency, service, overdue, pendingReview, q, personId), ct)))
             .WithName("CountReferrals")
             .WithSummary("How many referrals each box (or the one named) holds under the same filters as the list, so tabs count what they show; mine only for a signed-in person.")
             .Problems(400, 403);

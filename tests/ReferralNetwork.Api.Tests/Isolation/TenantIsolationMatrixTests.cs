@@ -110,6 +110,12 @@ public abstract class TenantIsolationMatrixTests(ApiFixture fixture)
             receiverOrganisationId = w.Receiver, services = new[] { "legal_aid" }, urgency = "routine", reason = "r", personId = w.Person,
             consent = new { givenBy = "guardian", method = "written" },
         }),                                                                                                   "201 201 422 201 422 403 403 403 403"),
+        // Issue 17: only a supervisor of the owning organisation merges (here into a person nobody has: 404 past the role
+        // gate); only an admin of the owning organisation, or the network admin, undoes (here a person not merged: 409).
+        new("POST person merge", w => Send(HttpMethod.Post, $"/api/v1/persons/{w.Person}/merge", new { duplicateOf = Guid.CreateVersion7() }),
+                                                                                                              "403 404 403 403 403 403 403 403 403"),
+        new("POST person merge undo", w => Send(HttpMethod.Post, $"/api/v1/persons/{w.Person}/merge/undo", new { reason = "r" }),
+                                                                                                              "403 403 403 403 403 403 409 409 404"),
         // Last, because it erases the person: only the network admin or its owning organisation's admin may (the latter,
         // coming second, finds it erased already: 409, not 404).
         new("POST erasure", w => Send(HttpMethod.Post, $"/api/v1/persons/{w.Person}/erasure", new { reason = "test" }), "403 403 403 403 403 403 200 409 404"),

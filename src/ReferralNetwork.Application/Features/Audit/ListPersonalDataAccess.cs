@@ -14,9 +14,14 @@ public sealed record PersonalDataAccessView(long Seq, DateTimeOffset OccurredAt,
 {
     /// <summary>The person who read it (issue 16): the user's pseudonymous id, null when a partner system's key read it.</summary>
     public Guid? UserId { get; init; }
+    /// <summary>The record read: the person asked for, or a duplicate merged into them (issue 17).</summary>
+    public Guid PersonId { get; init; }
 }
 
-/// <summary>The person's access log: the <c>person.identity_read</c> events of their audit stream, oldest first.</summary>
+/// <summary>
+/// The person's access log: the <c>person.identity_read</c> events of their audit stream — and of the streams of the
+/// duplicates merged into them (issue 17) — oldest first.
+/// </summary>
 [AllowedRoles(Role.Auditor)]
 public sealed record ListPersonalDataAccessQuery(Guid? PersonId, string? Cursor = null, int? Limit = null) : IQuery<Page<PersonalDataAccessView>>;
 
@@ -37,20 +42,21 @@ public sealed class ListPersonalDataAccessHandler(IDbSession session) : IQueryHa
     public async ValueTask<Page<PersonalDataAccessView>> Handle(ListPersonalDataAccessQuery query, CancellationToken ct)
     {
         var connection = await session.ConnectionAsync(ct);
-        var known = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
-            "SELECT COUNT(*) FROM persons WHERE id = @Id", new { Id = query.PersonId }, cancellationToken: ct));
-        if (known == 0) throw new NotFoundException("The person");
+        var records = (await connection.QueryAsync<Guid>(new CommandDefinition(
+            "SELECT id FROM persons WHERE id = @Id OR merged_into_id = @Id", new { Id = query.PersonId }, cancellationToken: ct))).ToList();
+        if (records.Count == 0) throw new NotFoundException("The person");
+        // Across several streams the order is the chain's global sequence; the cursor carries it.
         var after = SeqCursor.Decode(query.Cursor);
         var limit = query.Limit ?? Paging.DefaultLimit;
         var rows = (await connection.QueryAsync<AuditEventRow>(new CommandDefinition($"""
             SELECT {AuditEventRow.Columns}
             FROM audit_events e
-            WHERE e.stream_id = @Stream AND e.type = @Type {(after is null ? "" : "AND e.seq > @After")}
-            ORDER BY e.seq
+            WHERE {session.Dialect.InList("e.stream_id", "@Streams")} AND e.type = @Type {(after is null ? "" : "AND e.global_seq > @After")}
+            ORDER BY e.global_seq
             {session.Dialect.Limit("@Take")}
-            """, new { Stream = AuditStreams.Person(query.PersonId!.Value), Type = IdentityRead, After = after, Take = limit + 1 }, cancellationToken: ct))).ToList();
+            """, new { Streams = records.Select(AuditStreams.Person).ToArray(), Type = IdentityRead, After = after, Take = limit + 1 }, cancellationToken: ct))).ToList();
         var page = rows.Take(limit).Select(ToView).ToList();
-        var next = rows.Count > limit ? SeqCursor.Encode(page[^1].OccurredAt, page[^1].Seq) : null;
+        var next = rows.Count > limit ? SeqCursor.Encode(rows[limit - 1].OccurredAt, rows[limit - 1].GlobalSeq) : null;
         return new Page<PersonalDataAccessView>(page, next);
     }
 
@@ -60,6 +66,9 @@ public sealed class ListPersonalDataAccessHandler(IDbSession session) : IQueryHa
         Guid? via = data.ValueKind == JsonValueKind.Object && data.TryGetProperty("viaReferralId", out var v) && v.ValueKind == JsonValueKind.String
             && Guid.TryParse(v.GetString(), out var id) ? id : null;
         var erased = data.ValueKind == JsonValueKind.Object && data.TryGetProperty("erased", out var e) && e.ValueKind == JsonValueKind.True;
-        return new PersonalDataAccessView(row.Seq, row.OccurredAt, row.PrincipalId, row.OrganisationId, row.Role, via, erased, row.Hash) { UserId = row.UserId };
+        return new PersonalDataAccessView(row.Seq, row.OccurredAt, row.PrincipalId, row.OrganisationId, row.Role, via, erased, row.Hash)
+        {
+            UserId = row.UserId, PersonId = Guid.Parse(row.StreamId.AsSpan("person/".Length)),
+        };
     }
 }

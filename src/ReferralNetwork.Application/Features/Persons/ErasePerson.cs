@@ -16,6 +16,7 @@ public sealed record ErasureView(Guid PersonId, DateTimeOffset ErasedAt);
 /// attributes stay for statistics; referrals, consents and the audit chain are untouched (no audit event is rewritten).
 /// The initials and the partner's externalRef go too: they link the record back to a name; so do stored idempotent answers
 /// that concern the person, and the person's blind-index search terms (issue 17).
+/// A person merged with others (issue 17) is erased with them: the survivor and every duplicate merged into it.
 /// Allowed to the owning organisation's org_admin and to the network admin; anyone else is told the person does not exist.
 /// </summary>
 [AllowedRoles(Role.OrgAdmin, Role.NetworkAdmin)]
@@ -40,11 +41,22 @@ public sealed class ErasePersonHandler(IDbSession session, PersonStore persons, 
         if (person.ErasedAt is not null) throw new ConflictException($"The person was already erased at {person.ErasedAt:O}.");
 
         var now = clock.Now();
+        // One human, one erasure (issue 17): the records merged into the survivor go with it, whichever of them was named.
+        var survivor = person.MergedIntoId is { } into ? await persons.FindAsync(into, ct) ?? person : person;
         var connection = await session.ConnectionAsync(ct);
+        var duplicates = await connection.QueryAsync<PersonRow>(new CommandDefinition(
+            $"SELECT {PersonRow.Columns} FROM persons p WHERE p.merged_into_id = @Id AND p.erased_at IS NULL", new { survivor.Id }, session.Transaction, cancellationToken: ct));
+        foreach (var record in new[] { survivor }.Concat(duplicates).Where(p => p.ErasedAt is null))
+            await EraseAsync(connection, record, now, command.Reason, ct);
+        return new ErasureView(person.Id, now);
+    }
+
+    private async Task EraseAsync(System.Data.Common.DbConnection connection, PersonRow person, DateTimeOffset now, string? reason, CancellationToken ct)
+    {
         var changed = await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE persons SET wrapped_key = NULL, identity_sealed = NULL, initials = NULL, external_ref = NULL, erased_at = @Now, erasure_reason = @Reason
             WHERE id = @Id AND erased_at IS NULL
-            """, new { person.Id, Now = now, command.Reason }, session.Transaction, cancellationToken: ct));
+            """, new { person.Id, Now = now, Reason = reason }, session.Transaction, cancellationToken: ct));
         if (changed == 0) throw new ConflictException("The person was erased concurrently.");
         // The blind-index terms are keyed hashes, yet they would still find the person by name: they go too.
         await search.DeleteAsync(person.Id, ct);
@@ -58,6 +70,5 @@ public sealed class ErasePersonHandler(IDbSession session, PersonStore persons, 
         {
             ["personId"] = person.Id, ["ownerOrganisationId"] = person.OwnerOrganisationId, ["masterKeyId"] = person.MasterKeyId,
         }));
-        return new ErasureView(person.Id, now);
     }
 }

@@ -18,6 +18,6 @@ public sealed class ListConsentsHandler(PersonStore persons, ConsentStore consen
         var organisationId = current.Principal!.OrganisationId;
         var (person, _) = await persons.FindVisibleAsync(query.PersonId, organisationId, ct);
         var withReasons = await persons.MayReadFreeTextAsync(person, organisationId, ct);
-        return new ConsentList(consents.View(person, await consents.ForPersonAsync(person.Id, ct), withReasons));
+        return new ConsentList(await consents.ViewAsync(person, await consents.ForPersonAsync(person.Id, ct), withReasons, ct));
     }
 }

@@ -81,8 +81,9 @@ public sealed class MatchPersonsHandler(IDbSession session, ICurrentPrincipal cu
             names.Add($"@h{i}");
         }
         var connection = await session.ConnectionAsync(ct);
+        // A duplicate merged into another record (issue 17) answers as that record.
         var hits = await connection.QueryAsync<(Guid PersonId, byte[] Hash)>(new CommandDefinition($"""
-            SELECT t.person_id, t.term_hash
+            SELECT COALESCE(p.merged_into_id, p.id), t.term_hash
             FROM person_search_terms t JOIN persons p ON p.id = t.person_id
             WHERE t.term_hash IN ({string.Join(", ", names)}) AND p.wrapped_key IS NOT NULL
               AND (p.owner_organisation_id = @Org OR EXISTS (SELECT 1 FROM referrals r WHERE r.person_id = p.id AND {Referrals.ReferralRow.VisibleTo}))

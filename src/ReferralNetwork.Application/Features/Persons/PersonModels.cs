@@ -22,17 +22,24 @@ public sealed record PersonView(
     IReadOnlyList<string> Languages, string LegalStatus, IReadOnlyList<string> Vulnerabilities, Guid? GuardianOrganisationId,
     bool Erased, DateTimeOffset? ErasedAt, PersonIdentity? Identity)
 {
+    /// <summary>The person this record was merged into as a duplicate (issue 17): their referrals, consents and access log are now read there.</summary>
+    public Guid? MergedInto { get; init; }
+
     public static PersonView Of(PersonRow row, PersonIdentity? identity)
     {
         var summary = row.ToSummary();
         return new(row.Id, row.OwnerOrganisationId, row.ExternalRef, row.Initials, row.BirthYear, row.Sex, row.Nationality, summary.Languages,
-            row.LegalStatus, summary.Vulnerabilities, row.GuardianOrganisationId, summary.Erased, row.ErasedAt, identity);
+            row.LegalStatus, summary.Vulnerabilities, row.GuardianOrganisationId, summary.Erased, row.ErasedAt, identity) { MergedInto = row.MergedIntoId };
     }
 }
 
 /// <summary>What lists and parties see without reading the identity: initials and birth year, never names.</summary>
 public sealed record PersonSummary(Guid Id, string? Initials, int BirthYear, string Sex, string? Nationality, IReadOnlyList<string> Languages,
-    string LegalStatus, IReadOnlyList<string> Vulnerabilities, Guid? GuardianOrganisationId, bool Erased);
+    string LegalStatus, IReadOnlyList<string> Vulnerabilities, Guid? GuardianOrganisationId, bool Erased)
+{
+    /// <summary>The person this record was merged into as a duplicate (issue 17), null otherwise.</summary>
+    public Guid? MergedInto { get; init; }
+}
 
 public sealed class PersonInputValidator : AbstractValidator<PersonInput>
 {

@@ -71,6 +71,23 @@ public sealed class PersonSearchIndex(IDbSession session, IBlindIndex index)
         return string.Join(" AND ", conditions);
     }
 
+    /// <summary>
+    /// <see cref="Condition"/> over the person's merge group (issue 17): the person in <paramref name="personColumn"/>,
+    /// the duplicates merged into them, or the person they were merged into. A duplicate's spelling of the name still finds
+    /// the one history, and the survivor's finds what was referred under the duplicate.
+    /// </summary>
+    public string? MergedCondition(string? text, string personColumn, DynamicParameters parameters)
+    {
+        if (Condition(text, personColumn, parameters, "st") is not { } own) return null;
+        var ofDuplicate = Condition(text, "gd.id", parameters, "sd");
+        var ofSurvivor = Condition(text, "gs.merged_into_id", parameters, "ss");
+        return $"""
+            (({own})
+             OR EXISTS (SELECT 1 FROM persons gd WHERE gd.merged_into_id = {personColumn} AND {ofDuplicate})
+             OR EXISTS (SELECT 1 FROM persons gs WHERE gs.id = {personColumn} AND gs.merged_into_id IS NOT NULL AND {ofSurvivor}))
+            """;
+    }
+
     /// <summary>A search looks at the first few words only: names have few, and each word is one more index seek.</summary>
     public const int MaxTokens = 6;
 

@@ -85,7 +85,7 @@ public sealed class PersonStore(IDbSession session, IPersonalDataProtector prote
         var connection = await session.ConnectionAsync(ct);
         var via = await connection.QueryFirstOrDefaultAsync<Guid?>(new CommandDefinition($"""
             SELECT r.id FROM referrals r
-            WHERE r.person_id = @PersonId {(referralId is null ? "" : "AND r.id = @ReferralId")} AND {Referrals.ReferralRow.VisibleTo}
+            WHERE {PersonRow.OfPerson("r.person_id", "@PersonId")} {(referralId is null ? "" : "AND r.id = @ReferralId")} AND {Referrals.ReferralRow.VisibleTo}
             ORDER BY r.created_at DESC, r.id DESC
             {session.Dialect.Limit("1")}
             """, new { PersonId = person.Id, ReferralId = referralId, Org = organisationId }, session.Transaction, cancellationToken: ct));
@@ -101,8 +101,9 @@ public sealed class PersonStore(IDbSession session, IPersonalDataProtector prote
     {
         if (person.OwnerOrganisationId == organisationId) return true;
         var connection = await session.ConnectionAsync(ct);
-        return await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
-            SELECT COUNT(*) FROM referrals r WHERE r.person_id = @PersonId AND (r.referrer_organisation_id = @Org OR r.receiver_organisation_id = @Org)
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition($"""
+            SELECT COUNT(*) FROM referrals r
+            WHERE {PersonRow.OfPerson("r.person_id", "@PersonId")} AND (r.referrer_organisation_id = @Org OR r.receiver_organisation_id = @Org)
             """, new { PersonId = person.Id, Org = organisationId }, session.Transaction, cancellationToken: ct)) > 0;
     }
 
@@ -144,17 +145,27 @@ public record PersonRow
     public byte[]? WrappedKey { get; init; }
     public string? MasterKeyId { get; init; }
     public DateTimeOffset? ErasedAt { get; init; }
+    /// <summary>The person this record was merged into as a duplicate (issue 17), until an admin undoes the merge.</summary>
+    public Guid? MergedIntoId { get; init; }
+    public DateTimeOffset? MergedAt { get; init; }
 
     public const string Columns = """
         p.id, p.owner_organisation_id AS OwnerOrganisationId, p.external_ref AS ExternalRef, p.initials, p.birth_year AS BirthYear, p.sex,
         p.nationality, p.languages, p.legal_status AS LegalStatus, p.vulnerabilities, p.guardian_organisation_id AS GuardianOrganisationId,
-        p.wrapped_key AS WrappedKey, p.master_key_id AS MasterKeyId, p.erased_at AS ErasedAt
+        p.wrapped_key AS WrappedKey, p.master_key_id AS MasterKeyId, p.erased_at AS ErasedAt, p.merged_into_id AS MergedIntoId, p.merged_at AS MergedAt
         """;
+
+    /// <summary>
+    /// A condition that <paramref name="personColumn"/> is the person <paramref name="personParameter"/> names or one merged
+    /// into them: after a merge the duplicate's referrals, consents and access log are the survivor's (issue 17).
+    /// </summary>
+    public static string OfPerson(string personColumn, string personParameter) =>
+        $"({personColumn} = {personParameter} OR {personColumn} IN (SELECT pm.id FROM persons pm WHERE pm.merged_into_id = {personParameter}))";
 
     public IReadOnlyList<string> VulnerabilityList => Vulnerabilities.Split(',', StringSplitOptions.RemoveEmptyEntries);
 
     public PersonSummary ToSummary() => new(Id, Initials, BirthYear, Sex, Nationality, Languages.Split(',', StringSplitOptions.RemoveEmptyEntries),
-        LegalStatus, VulnerabilityList, GuardianOrganisationId, ErasedAt is not null);
+        LegalStatus, VulnerabilityList, GuardianOrganisationId, ErasedAt is not null) { MergedInto = MergedIntoId };
 
     /// <summary>The youngest the person can be: with only a birth year known, protection errs towards childhood.</summary>
     public int MinimumAge(int currentYear) => Math.Max(0, currentYear - BirthYear - 1);

@@ -41,6 +41,8 @@ public sealed class RecordConsentHandler(IDbSession session, PersonStore persons
         var principal = current.Principal!;
         var (person, _) = await persons.FindVisibleAsync(command.PersonId, principal.OrganisationId, ct);
         if (person.ErasedAt is not null) throw new RuleViolationException("person.erased", "The person's data was erased; no consent can be recorded for them.");
+        if (person.MergedIntoId is { } survivor)
+            throw new RuleViolationException("person.merged", $"The person was merged into {survivor}: record the consent there.");
         var services = command.Scope?.Services?.Distinct().ToList() ?? [];
         var organisations = command.Scope?.Organisations?.Distinct().ToList() ?? [];
         await ServiceCodes.EnsureKnownAsync(session, services, "scope.services", ct);

@@ -44,11 +44,13 @@ public sealed class SearchPersonsHandler(IDbSession session, ICurrentPrincipal c
         {
             Org = organisationId, command.BirthYear, command.Nationality, Ref = command.Q!.Trim(), At = cursor?.At, BeforeId = cursor?.Id, Take = limit + 1,
         });
-        var match = search.Condition(command.Q, "p.id", parameters);
+        // A duplicate merged into another record (issue 17) is found as that record, never on its own.
+        var match = search.MergedCondition(command.Q, "p.id", parameters);
         var where = new List<string>
         {
             "p.wrapped_key IS NOT NULL",
-            $"(p.owner_organisation_id = @Org OR EXISTS (SELECT 1 FROM referrals r WHERE r.person_id = p.id AND {Referrals.ReferralRow.VisibleTo}))",
+            "p.merged_into_id IS NULL",
+            $"(p.owner_organisation_id = @Org OR EXISTS (SELECT 1 FROM referrals r WHERE {PersonRow.OfPerson("r.person_id", "p.id")} AND {Referrals.ReferralRow.VisibleTo}))",
             // externalRef is the owner's own case number: it finds the person for the owner only.
             $"({match} OR (p.owner_organisation_id = @Org AND p.external_ref = @Ref))",
         };

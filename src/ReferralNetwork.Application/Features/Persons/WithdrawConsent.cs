@@ -42,8 +42,10 @@ public sealed class WithdrawConsentHandler(IDbSession session, PersonStore perso
         var consent = await consents.FindAsync(person.Id, command.ConsentId, ct) ?? throw new NotFoundException("The consent");
         if (consent.WithdrawnAt is not null) throw new ConflictException($"The consent was already withdrawn at {consent.WithdrawnAt:O}.");
 
-        // After an erasure there is no key to seal the reason with: the withdrawal is recorded without it.
-        var key = persons.DataKeyOf(person);
+        // Sealed under the key of the record the consent was given for (a duplicate merged into the person, issue 17, keeps
+        // its own). After an erasure there is no key to seal the reason with: the withdrawal is recorded without it.
+        var record = await consents.RecordOfAsync(person, consent, ct);
+        var key = persons.DataKeyOf(record);
         var connection = await session.ConnectionAsync(ct);
         var changed = await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE consents SET withdrawn_at = @Now, withdrawn_by_principal_id = @Principal, withdrawn_by_organisation_id = @Organisation,
@@ -65,13 +67,13 @@ public sealed class WithdrawConsentHandler(IDbSession session, PersonStore perso
             """, new { ConsentId = consent.Id, Open = OpenStatuses }, session.Transaction, cancellationToken: ct))).ToList();
         foreach (var referral in open) await AnnounceAsync(referral, consent.Id, principal, now, ct);
 
-        audit.Record(new AuditEntry(AuditStreams.Person(person.Id), "consent.withdrawn", new Dictionary<string, object?>
+        audit.Record(new AuditEntry(AuditStreams.Person(record.Id), "consent.withdrawn", new Dictionary<string, object?>
         {
-            ["personId"] = person.Id, ["consentId"] = consent.Id, ["withdrawnByOrganisationId"] = principal.OrganisationId,
+            ["personId"] = record.Id, ["consentId"] = consent.Id, ["withdrawnByOrganisationId"] = principal.OrganisationId,
             ["openReferralIds"] = open.Select(r => r.Id).ToList(),
         }));
         var row = await consents.FindAsync(person.Id, consent.Id, ct);
-        return consents.View(person, [row!], withReasons: true)[0]; // the caller wrote it
+        return (await consents.ViewAsync(person, [row!], withReasons: true, ct))[0]; // the caller wrote it
     }
 
     /// <summary>The timeline entry, the notification to referrer, receiver and observers, and the referral's audit event: through the one write path.</summary>

@@ -17,7 +17,7 @@ namespace ReferralNetwork.Application.Features.Referrals;
 /// </summary>
 [AllowedRoles(Role.Caseworker, Role.Supervisor, Role.PartnerSystem)]
 public sealed record CountReferralsQuery(string? Box = null, string? Status = null, string? Urgency = null, string? Service = null, bool? Overdue = null,
-    bool? PendingReview = null, string? Q = null) : IQuery<ReferralCounts>;
+    bool? PendingReview = null, string? Q = null, Guid? PersonId = null) : IQuery<ReferralCounts>;
 
 public sealed record ReferralCounts(long? Inbox, long? Outbox, long? Observing, long? Escalated, long? Mine);
 
@@ -43,7 +43,7 @@ public sealed class CountReferralsHandler(IDbSession session, ICurrentPrincipal 
         if (boxes.Contains("mine") && principal.UserId is null)
             throw new ValidationException([new FluentValidation.Results.ValidationFailure("box", "box=mine counts a signed-in person's cases; an API key has none of its own.")]);
         var parameters = new DynamicParameters(new { Org = principal.OrganisationId, Me = principal.UserId ?? Guid.Empty });
-        var filters = new ReferralFilters(query.Status, query.Urgency, query.Service, query.Overdue, query.PendingReview, query.Q).Conditions(search, parameters);
+        var filters = new ReferralFilters(query.Status, query.Urgency, query.Service, query.Overdue, query.PendingReview, query.Q, query.PersonId).Conditions(search, parameters);
         var sql = string.Join("\nUNION ALL\n", boxes.Select(b =>
             $"SELECT '{b}' AS Box, COUNT(*) AS Count FROM referrals r WHERE {string.Join(" AND ", filters.Prepend(ReferralFilters.BoxCondition(b)))}"));
         var connection = await session.ConnectionAsync(ct);

@@ -20,9 +20,10 @@ namespace ReferralNetwork.Application.Features.Referrals;
 /// escalation target, e.g. the network coordinator), so it can act: status, parties and deadlines, never identity, reason
 /// or notes. <c>mine</c> (issue 16) lists the referrals assigned to the signed-in person on their side. <c>pendingReview=true</c> keeps the emergency overrides still waiting for a supervisor's review.
 /// <c>q</c> (issue 17) is a reference (RN-2026-004213) or the person's name or phone, matched through the blind index.
+/// <c>personId</c> keeps one person's referrals, with those of the duplicates merged into them.
 /// </remarks>
 public sealed record ListReferralsQuery(string? Box, string? Status = null, string? Urgency = null, string? Service = null, bool? Overdue = null,
-    string? Cursor = null, int? Limit = null, bool? PendingReview = null, string? Q = null, string? Sort = null) : IQuery<Page<ReferralView>>;
+    string? Cursor = null, int? Limit = null, bool? PendingReview = null, string? Q = null, string? Sort = null, Guid? PersonId = null) : IQuery<Page<ReferralView>>;
 
 public sealed class ListReferralsValidator : AbstractValidator<ListReferralsQuery>
 {
@@ -43,8 +44,8 @@ public sealed class ListReferralsValidator : AbstractValidator<ListReferralsQuer
     }
 }
 
-/// <summary>The filters of a box (status, urgency, service, overdue, pendingReview, q), written once for the list and its counts.</summary>
-public sealed record ReferralFilters(string? Status, string? Urgency, string? Service, bool? Overdue, bool? PendingReview, string? Q)
+/// <summary>The filters of a box (status, urgency, service, overdue, pendingReview, q, personId), written once for the list and its counts.</summary>
+public sealed record ReferralFilters(string? Status, string? Urgency, string? Service, bool? Overdue, bool? PendingReview, string? Q, Guid? PersonId = null)
 {
     /// <summary>Each box's condition on <c>r</c>, for <c>@Org</c> and (mine) <c>@Me</c>.</summary>
     public static string BoxCondition(string box) => box switch
@@ -68,9 +69,10 @@ public sealed record ReferralFilters(string? Status, string? Urgency, string? Se
         // q is a reference, or else the person's name (or phone) through the blind index: either way within the box.
         var reference = ReferralReference.Normalise(Q);
         if (reference is not null) where.Add("r.reference = @Reference");
-        else if (Q is not null && search.Condition(Q, "r.person_id", parameters) is { } byName) where.Add(byName);
+        else if (Q is not null && search.MergedCondition(Q, "r.person_id", parameters) is { } byName) where.Add(byName);
+        if (PersonId is not null) where.Add(PersonRow.OfPerson("r.person_id", "@PersonId"));
         if (Service is not null) where.Add("EXISTS (SELECT 1 FROM referral_services rs WHERE rs.referral_id = r.id AND rs.service_code = @Service)");
-        parameters.AddDynamicParams(new { Status, Urgency, Overdue, Service, Pending = "pending", Reference = reference });
+        parameters.AddDynamicParams(new { Status, Urgency, Overdue, Service, Pending = "pending", Reference = reference, PersonId });
         return where;
     }
 }
@@ -91,7 +93,7 @@ public sealed class ListReferralsHandler(IDbSession session, ICurrentPrincipal c
         var byDue = query.Sort == "due";
         var parameters = new DynamicParameters();
         var where = new List<string> { ReferralFilters.BoxCondition(query.Box!) };
-        where.AddRange(new ReferralFilters(query.Status, query.Urgency, query.Service, query.Overdue, query.PendingReview, query.Q).Conditions(search, parameters));
+        where.AddRange(new ReferralFilters(query.Status, query.Urgency, query.Service, query.Overdue, query.PendingReview, query.Q, query.PersonId).Conditions(search, parameters));
         if (cursor is not null && !byDue)
             // The redundant "created_at <= @At" is the range PostgreSQL can seek the (…, created_at, id) index with; from the OR
             // alone it scans the box from its newest row and filters, so page 500 cost 500 pages (SQLite derives the range itself).

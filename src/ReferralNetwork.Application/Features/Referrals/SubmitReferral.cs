@@ -60,6 +60,10 @@ public sealed class SubmitReferralHandler(
             existing = await persons.FindAsync(personId, ct);
             if (existing is null || !await MayReferAsync(existing, principal.OrganisationId, ct))
                 throw new RuleViolationException("person.unknown", "No person with that personId is known to your organisation.");
+            // A duplicate merged into another record (issue 17) is referred as the record that stays: a partner system
+            // that kept the old id still lands on the one history.
+            if (existing.MergedIntoId is { } survivor)
+                existing = await persons.FindAsync(survivor, ct) ?? throw new InvalidOperationException($"Person {personId} is merged into a person that does not exist.");
             if (existing.ErasedAt is not null) throw new RuleViolationException("person.erased", "The person's data was erased; a new referral needs a new record.");
         }
         var guardianId = existing?.GuardianOrganisationId ?? command.Person?.GuardianOrganisationId;
@@ -133,7 +137,7 @@ public sealed class SubmitReferralHandler(
         if (person.OwnerOrganisationId == organisationId) return true;
         var connection = await session.ConnectionAsync(ct);
         return await connection.ExecuteScalarAsync<int>(new CommandDefinition(
-            $"SELECT COUNT(*) FROM referrals r WHERE r.person_id = @PersonId AND {ReferralRow.VisibleTo}",
+            $"SELECT COUNT(*) FROM referrals r WHERE {PersonRow.OfPerson("r.person_id", "@PersonId")} AND {ReferralRow.VisibleTo}",
             new { PersonId = person.Id, Org = organisationId }, session.Transaction, cancellationToken: ct)) > 0;
     }
 

@@ -10,6 +10,7 @@ using ReferralNetwork.Api.Diagnostics;
 using ReferralNetwork.Api.Endpoints;
 using ReferralNetwork.Api.ErrorHandling;
 using ReferralNetwork.Api.Limits;
+using ReferralNetwork.Api.Observability;
 using ReferralNetwork.Api.OpenApi;
 using ReferralNetwork.Api.Security;
 using ReferralNetwork.Api.ThinClient;
@@ -111,6 +112,8 @@ builder.Services.AddRequestLocalization(o =>
     o.RequestCultureProviders = [new Microsoft.AspNetCore.Localization.AcceptLanguageHeaderRequestCultureProvider()];
 });
 builder.Services.AddHsts(o => o.MaxAge = TimeSpan.FromDays(365));
+// Metrics, traces and JSON logs for operators (issue 20): all off unless configured.
+var observability = builder.AddReferralNetworkObservability();
 
 var app = builder.Build();
 foreach (var warning in startup.Warnings) app.Logger.LogWarning("{Warning}", warning);
@@ -140,6 +143,7 @@ app.Use((context, next) =>
 });
 app.UseReferralNetworkOpenApi();
 app.MapReferralNetworkApi();
+app.MapReferralNetworkMetrics(observability);
 
 switch (command)
 {

@@ -30,7 +30,11 @@ public sealed class DeadlineMonitor(
         {
             try
             {
-                if (await SendAsync(new RecordMissedDeadlineCommand(duty.ReferralId, duty.Deadline, duty.Step), ct)) recorded++;
+                if (await SendAsync(new RecordMissedDeadlineCommand(duty.ReferralId, duty.Deadline, duty.Step), ct))
+                {
+                    recorded++;
+                    Telemetry.BreachesRecorded.Add(1, new KeyValuePair<string, object?>("duty", duty.Deadline));
+                }
             }
             catch (PreconditionFailedException)
             {

@@ -11,6 +11,7 @@ public sealed class DbSession(ConnectionFactory factory) : IDbSession, IAsyncDis
 {
     private DbConnection? _connection;
     private bool _holdsGate;
+    private long _begunAt;
 
     public ISqlDialect Dialect => factory.Dialect;
     public DbTransaction? Transaction { get; private set; }
@@ -31,6 +32,7 @@ public sealed class DbSession(ConnectionFactory factory) : IDbSession, IAsyncDis
             var connection = await ConnectionAsync(ct);
             // SQLite: BEGIN IMMEDIATE (Microsoft.Data.Sqlite's default), so two writers never deadlock upgrading read locks.
             Transaction = await connection.BeginTransactionAsync(ct);
+            _begunAt = System.Diagnostics.Stopwatch.GetTimestamp();
         }
         catch
         {
@@ -54,6 +56,7 @@ public sealed class DbSession(ConnectionFactory factory) : IDbSession, IAsyncDis
         await transaction.DisposeAsync();
         Transaction = null;
         ReleaseGate();
+        Measure("commit");
     }
 
     public async ValueTask RollbackAsync(CancellationToken ct)
@@ -82,8 +85,12 @@ public sealed class DbSession(ConnectionFactory factory) : IDbSession, IAsyncDis
             }
             // The gate is released whatever happened, or every later writer of the process would wait for it in vain.
             ReleaseGate();
+            Measure("rollback");
         }
     }
+
+    private void Measure(string outcome) =>
+        Telemetry.TransactionDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(_begunAt).TotalSeconds, new KeyValuePair<string, object?>("outcome", outcome));
 
     public async ValueTask DisposeAsync()
     {

@@ -188,6 +188,8 @@ public sealed class WebhookDispatcher(
             if (outcome.Gone) await DisableAsync(session, delivery, now, ct);
             await work.CommitAsync(ct);
         }
+        Telemetry.WebhookAttempts.Add(1, new KeyValuePair<string, object?>("result",
+            outcome.Delivered ? "delivered" : outcome.Gone ? "gone" : state == WebhookDeliveryStates.Failed ? "failed" : "retry"));
         if (state == WebhookDeliveryStates.Failed)
             logger.LogWarning("Webhook delivery {DeliveryId} to {Url} failed after {Attempts} attempts.", delivery.Id, WebhookUrls.Redacted(delivery.Url), delivery.Attempts + 1);
     }

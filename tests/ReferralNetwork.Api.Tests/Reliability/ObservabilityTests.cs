@@ -1,0 +1,111 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using ReferralNetwork.Api.Tests.Infrastructure;
+using ReferralNetwork.Infrastructure.Deadlines;
+using ReferralNetwork.Infrastructure.Observability;
+
+namespace ReferralNetwork.Api.Tests.Reliability;
+
+/// <summary>
+/// Issue 20 item 4: with <c>Observability:Prometheus:Enabled</c> a scrape of <c>/metrics</c> after a scenario finds the
+/// series operators need — requests by route and status, commands by outcome, transactions, open duties by protocol,
+/// outbox and deadline-monitor lag — and neither metrics nor spans carry a name, a note, a query's text or a key.
+/// </summary>
+public abstract class ObservabilityTests(ApiFixture fixture)
+{
+    // Unique to this class: other tests' spans are seen by the same listener and use other names.
+    public static readonly IReadOnlyDictionary<string, string?> On = new Dictionary<string, string?>
+    {
+        ["Observability:Prometheus:Enabled"] = "true", ["Observability:Tracing:Enabled"] = "true",
+    };
+
+    private const string Given = "Ксенијаобс", Family = "Obsfamily7731", Note = "obs-note-5512 needs a safe house";
+
+    [Fact]
+    public async Task Metrics_show_routes_commands_transactions_and_gauges_and_no_telemetry_carries_personal_data()
+    {
+        var spans = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name is "ReferralNetwork" or "Microsoft.AspNetCore",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        var network = new TestNetwork(fixture);
+        var a = await network.OrganisationAsync();
+        var b = await network.OrganisationAsync("centre_for_social_work", ["legal_aid"]);
+        var referral = await network.SubmitAsync(a, b, TestNetwork.Referral(b.Id, TestNetwork.Person(Given, Family), reason: Note));
+        await TestNetwork.Expect(await a.Caseworker.GetAsync($"/api/v1/persons?q={Family}"), HttpStatusCode.OK);
+        await TestNetwork.Expect(await a.Caseworker.GetAsync($"/api/v1/referrals?box=outbox&q={Uri.EscapeDataString(Given)}"), HttpStatusCode.OK);
+        await TestNetwork.Expect(await a.Caseworker.PostAsJsonAsync("/api/v1/referrals", new { reason = Note }), HttpStatusCode.BadRequest);
+        // The acknowledgement is missed: the monitor records it, and the gauges see an open breach.
+        fixture.Time.Advance(TimeSpan.FromDays(10));
+        await using (var scope = fixture.Factory.Services.CreateAsyncScope())
+            Assert.True(await scope.ServiceProvider.GetRequiredService<DeadlineMonitor>().RunOnceAsync(CancellationToken.None) > 0);
+        await fixture.Factory.Services.GetRequiredService<OperationalGauges>().RefreshAsync(CancellationToken.None);
+
+        var scrape = await fixture.Client().GetAsync("/metrics");
+        await TestNetwork.Expect(scrape, HttpStatusCode.OK);
+        var metrics = await scrape.Content.ReadAsStringAsync();
+        Assert.Matches("""http_server_request_duration_seconds_count\{[^}]*http_response_status_code="201"[^}]*http_route="/?api/v1/referrals/?"[^}]*\}""", metrics);
+        Assert.Matches("""http_server_request_duration_seconds_count\{[^}]*http_response_status_code="400"[^}]*\}""", metrics);
+        Assert.Matches("""referralnetwork_message_duration_seconds_count\{[^}]*message="SubmitReferralCommand"[^}]*outcome="ok"[^}]*\}""", metrics);
+        Assert.Matches("""referralnetwork_message_duration_seconds_count\{[^}]*message="SubmitReferralCommand"[^}]*outcome="refused"[^}]*\}""", metrics);
+        Assert.Matches("""referralnetwork_db_transaction_duration_seconds_count\{[^}]*outcome="commit"[^}]*\}""", metrics);
+        Assert.Matches("""referralnetwork_duties_open\{[^}]*protocol="[a-z0-9-]+"[^}]*\} [1-9]""", metrics);
+        Assert.Contains("referralnetwork_outbox_pending", metrics);
+        Assert.Contains("referralnetwork_outbox_lag_seconds", metrics);
+        Assert.Contains("referralnetwork_deadline_monitor_lag_seconds", metrics);
+        Assert.Matches("""referralnetwork_breaches_open\{[^}]*protocol="[a-z0-9-]+"[^}]*\} [1-9]""", metrics);
+        Assert.Matches("""referralnetwork_deadline_breaches_recorded_total\{[^}]*duty="acknowledge"[^}]*\} [1-9]""", metrics);
+
+        var submitted = Assert.Single(spans, s => s.OperationName == "SubmitReferralCommand" && (string?)s.GetTagItem("referralnetwork.outcome") == "ok"
+            && s.Parent is not null);
+        Assert.Equal(ActivityKind.Internal, submitted.Kind);
+        var forbidden = new[] { Given, Family, Note, "obs-note", fixture.AdminKey, a.CaseworkerKey, b.CaseworkerKey, Uri.EscapeDataString(Given) };
+        foreach (var span in spans)
+        {
+            var texts = span.TagObjects.Select(t => $"{t.Key}={t.Value}").Append(span.DisplayName).Append(span.OperationName);
+            foreach (var text in texts)
+                foreach (var word in forbidden)
+                    Assert.False(text.Contains(word, StringComparison.Ordinal), $"A span carries '{word}': {text}");
+        }
+        foreach (var word in forbidden) Assert.DoesNotContain(word, metrics);
+        Assert.NotNull(referral["id"]);
+    }
+
+    [Fact]
+    public async Task Metrics_are_not_served_unless_enabled()
+    {
+        var off = new SqliteApiFixture();
+        await off.InitializeAsync();
+        try
+        {
+            Assert.Equal(HttpStatusCode.NotFound, (await off.Client().GetAsync("/metrics")).StatusCode);
+        }
+        finally
+        {
+            await off.DisposeAsync();
+        }
+    }
+}
+
+public sealed class SqliteObservabilityFixture : SqliteApiFixture
+{
+    protected override IReadOnlyDictionary<string, string?> Settings => ObservabilityTests.On;
+}
+
+public sealed class PostgresObservabilityFixture : PostgresApiFixture
+{
+    protected override IReadOnlyDictionary<string, string?> Settings => ObservabilityTests.On;
+}
+
+public sealed class ObservabilityTests_Sqlite(SqliteObservabilityFixture fixture) : ObservabilityTests(fixture), IClassFixture<SqliteObservabilityFixture>;
+
+[Trait("Database", "Postgres")]
+public sealed class ObservabilityTests_Postgres(PostgresObservabilityFixture fixture) : ObservabilityTests(fixture), IClassFixture<PostgresObservabilityFixture>;

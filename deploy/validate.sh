@@ -1,7 +1,7 @@
 #!/bin/bash
 # Offline checks of deploy/: no Docker engine and no cluster needed.
 #   deploy/validate.sh
-# Needs python3 with PyYAML, kubectl (for its built-in kustomize), node + npm (first run installs pinned checkers into
+# Needs python3 with PyYAML, promtool (Debian's prometheus package), kubectl (for its built-in kustomize), node + npm (first run installs pinned checkers into
 # a temporary folder), and optionally shellcheck and `docker compose` v2 or docker-compose 1.29.
 # What it cannot check: that the image builds and that SQL Server, PostgreSQL and the probes behave at run time.
 set -euo pipefail
@@ -92,6 +92,28 @@ cd "$work"
 check "no unknown field in any Kubernetes object (tsc)" \
   npx tsc --noEmit --strict --module node16 --moduleResolution node16 --skipLibCheck k8s-objects.ts
 check "Dockerfile (dockerfile-utils lint)" npx dockerfile-utils lint "$here/Dockerfile"
+
+step "Prometheus alert rules and the Grafana dashboard (promtool)"
+if command -v promtool >/dev/null; then
+  check "alert rules (promtool check rules)" promtool check rules "$here/observability/alerts.yml"
+  check "alert rule unit tests (promtool test rules)" bash -c "cd '$here/observability' && promtool test rules alerts.test.yml"
+  # Every query of the dashboard, as a recording rule, so promtool parses its PromQL.
+  python3 - "$here/observability/grafana-dashboard.json" "$work/dashboard-rules.yml" <<'PY' || fail "dashboard JSON"
+import json, sys
+dashboard = json.load(open(sys.argv[1]))
+exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+assert exprs, "the dashboard has no queries"
+assert len({p["id"] for p in dashboard["panels"]}) == len(dashboard["panels"]), "panel ids repeat"
+with open(sys.argv[2], "w") as out:
+    out.write("groups:\n  - name: dashboard\n    rules:\n")
+    for i, e in enumerate(exprs):
+        out.write(f"      - record: dashboard:query{i}\n        expr: {json.dumps(e)}\n")
+print(f"ok  grafana-dashboard.json: {len(dashboard['panels'])} panels, {len(exprs)} queries")
+PY
+  check "dashboard queries parse (promtool check rules)" promtool check rules "$work/dashboard-rules.yml"
+else
+  fail "promtool not installed (Debian: apt-get install prometheus)"
+fi
 
 step "Shell scripts"
 if command -v shellcheck >/dev/null; then

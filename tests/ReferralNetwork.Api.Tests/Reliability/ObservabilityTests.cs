@@ -77,6 +77,18 @@ public abstract class ObservabilityTests(ApiFixture fixture)
         }
         foreach (var word in forbidden) Assert.DoesNotContain(word, metrics);
         Assert.NotNull(referral["id"]);
+
+        // The dashboard and the alert rules in deploy/ ask only for series the API exports (webhook attempts need a
+        // delivery, which this scenario does not make: that one is checked against the instrument's name).
+        var asked = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var file in new[] { "grafana-dashboard.json", "alerts.yml", "alerts.test.yml" })
+            foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(
+                await File.ReadAllTextAsync(Path.Combine(Repository.Root, "deploy", "observability", file)), "(referralnetwork|http_server)_[a-z_]+"))
+                asked.Add(m.Value);
+        Assert.Contains("referralnetwork_duties_open", asked);
+        foreach (var name in asked.Where(n => n != "referralnetwork_webhook_attempts_total"))
+            Assert.True(metrics.Contains(name + "{", StringComparison.Ordinal) || metrics.Contains(name + " ", StringComparison.Ordinal), $"deploy/observability asks for {name}, which /metrics does not export");
+        Assert.Equal("referralnetwork.webhook.attempts", ReferralNetwork.Application.Abstractions.Telemetry.WebhookAttempts.Name);
     }
 
     [Fact]
@@ -109,3 +121,33 @@ public sealed class ObservabilityTests_Sqlite(SqliteObservabilityFixture fixture
 
 [Trait("Database", "Postgres")]
 public sealed class ObservabilityTests_Postgres(PostgresObservabilityFixture fixture) : ObservabilityTests(fixture), IClassFixture<PostgresObservabilityFixture>;
+
+/// <summary>Issue 20: <c>Observability:Logging:Format=json</c> writes one JSON object per line, each request's with its trace id.</summary>
+public sealed class JsonLogTests
+{
+    [Fact]
+    public async Task Json_logs_are_one_object_per_line_and_a_requests_lines_carry_its_trace_id()
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development", ["Audit__LogSigningKey"] = "", ["Observability__Logging__Format"] = "json",
+            ["Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information",
+        };
+        string output;
+        await using (var api = await ApiProcess.StartAsync(environment))
+        {
+            using var client = new HttpClient { BaseAddress = api.BaseAddress };
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/v1/me")).StatusCode);
+            await Task.Delay(300); // the console logger writes on its own thread
+            output = api.Output;
+        }
+        var objects = output.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith('{'))
+            .Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!.AsObject()).ToList();
+        Assert.NotEmpty(objects);
+        var request = Assert.Single(objects, o => o["Category"]?.GetValue<string>() == "Microsoft.AspNetCore.Hosting.Diagnostics"
+            && o["Message"]!.GetValue<string>().Contains("Request starting", StringComparison.Ordinal) && o["Message"]!.GetValue<string>().Contains("/api/v1/me", StringComparison.Ordinal));
+        var traceId = request["Scopes"]!.AsArray().Select(s => s?["TraceId"]?.GetValue<string>()).Single(t => t is not null);
+        Assert.Matches("^[0-9a-f]{32}$", traceId);
+        Assert.Contains(objects, o => o != request && o["Scopes"]?.AsArray().Any(s => s?["TraceId"]?.GetValue<string>() == traceId) == true);
+    }
+}

@@ -104,7 +104,7 @@ public sealed class CaseworkInBrowserTests(BrowserFixture fixture)
         // Newest first on request; the counts follow the filters, and a reference finds its one referral.
         await page.SelectOptionAsync("#filters select[name=sort]", "created");
         await page.ClickAsync("#filters button[type=submit]");
-        await page.WaitForFunctionAsync($"document.querySelector('#referral-list li.referral')?.dataset.id === '{fresh["id"]}'");
+        await page.WaitForSelectorAsync($"#referral-list li.referral:first-child[data-id='{fresh["id"]}']");
         await page.FillAsync("#filters input[name=q]", late["reference"]!.GetValue<string>());
         await page.ClickAsync("#filters button[type=submit]");
         await page.WaitForSelectorAsync("#tab-inbox .count:text-is('1')");

@@ -221,11 +221,11 @@ export function t(key, vars = {}) {
 /** A Serbian Latin text from the API (a service's name) in the reader's script. */
 export const inScript = (latin) => (current === 'sr-Cyrl' && latin ? toCyrillic(latin) : latin);
 
-/** Dates and times in Europe/Belgrade, whatever the machine's time zone. */
+/** Dates and times in Europe/Belgrade, whatever the machine's time zone; the month by name, so each script shows its own. */
 export function formatTime(iso) {
   if (!iso) return '—';
   return new Intl.DateTimeFormat(tags[current].intl, {
-    timeZone: 'Europe/Belgrade', dateStyle: 'medium', timeStyle: 'short',
+    timeZone: 'Europe/Belgrade', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
   }).format(new Date(iso));
 }
 

@@ -4,7 +4,7 @@ import { formatSpan, formatTime, inScript, isSerbian, lang, languageNames, langu
 import { actionForm } from './actions.js';
 import { newReferralForm } from './new-referral.js';
 import { renderPersonSearch } from './persons.js';
-import { printButton, printFooter, timelineLabel } from './print.js';
+import { eventName, printButton, printFooter, timelineLabel } from './print.js';
 import { activationForm, renderUsers } from './users.js';
 import { completeProviderSignIn, providerButtons } from './oidc.js';
 
@@ -154,7 +154,9 @@ async function loadMe() {
 export function deadlineBadge(referral) {
   const d = referral.deadlines ?? {};
   const forStatus = { requested: d.acknowledgeBy, received: d.decideBy, accepted: d.followUpBy, 'in-progress': d.followUpBy, 'on-hold': d.followUpBy }[referral.status];
-  const review = referral.emergencyOverride?.status === 'pending' ? d.reviewBy ?? referral.emergencyOverride.reviewBy : null;
+  // The review is the referrer's (its supervisor's) duty while the referral is open; the receiver does not owe it.
+  const open = !['completed', 'failed', 'rejected', 'cancelled', 'redirected'].includes(referral.status);
+  const review = open && referral.relation === 'referrer' && referral.emergencyOverride?.status === 'pending' ? d.reviewBy ?? referral.emergencyOverride.reviewBy : null;
   const due = [forStatus, review].filter(Boolean).sort((a, b) => new Date(a) - new Date(b))[0];
   if (referral.overdue) return h('span', { className: 'badge overdue' }, t('overdueFlag'));
   if (!due) return null;
@@ -404,7 +406,7 @@ async function timelineSection(referral) {
   try { entries = await get(`/referrals/${referral.id}/timeline`); } catch { entries = []; }
   const items = await Promise.all((entries.items ?? entries).map(async (entry) => h('li', {},
     h('time', { datetime: entry.at }, formatTime(entry.at)), ' · ',
-    t(`action.${entry.action}`), entry.to ? ` → ${t(`status.${entry.to}`)}` : '',
+    eventName(entry.action), entry.to && entry.to !== entry.from ? ` → ${t(`status.${entry.to}`)}` : '',
     timelineLabel(entry, referral), ' · ', await organisationName(entry.organisationId),
     entry.lateBySeconds ? h('span', { className: 'badge overdue' }, t('lateBy', { t: formatSpan(entry.lateBySeconds * 1000) })) : null)));
   return h('section', { className: 'card', 'aria-labelledby': 'timeline-title' }, h('h3', { id: 'timeline-title' }, t('timeline')), h('ol', { className: 'timeline', id: 'timeline' }, items));

@@ -2,13 +2,16 @@
 // by styles.css (@media print) in the reader's language. What prints is what is on screen, so an identity prints only
 // after the reader chose "Show identity" (and that read is in the access log); buttons, forms and notes never print.
 import { h } from './dom.js';
-import { formatTime, t } from './i18n.js';
+import { dictionaries, formatTime, t } from './i18n.js';
 
 export const printButton = () => h('button', { type: 'button', className: 'secondary', id: 'print', onclick: () => window.print() }, t('print'));
 
 /** Who printed it and when: a paper copy says how current it is. */
 export const printFooter = (organisation) => h('p', { className: 'print-only help', id: 'printed-at' },
   t('printedAt', { t: formatTime(new Date().toISOString()), o: organisation ?? '' }));
+
+/** What a timeline entry records, in the past tense where the action's button says what to do. */
+export const eventName = (action) => t(Object.hasOwn(dictionaries.en, `event.${action}`) ? `event.${action}` : `action.${action}`);
 
 /** The code a timeline entry carries, in words: its outcome, decline reason, missed deadline, review decision or step. */
 export function timelineLabel(entry, referral) {

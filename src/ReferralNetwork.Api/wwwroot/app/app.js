@@ -406,7 +406,7 @@ async function timelineSection(referral) {
   try { entries = await get(`/referrals/${referral.id}/timeline`); } catch { entries = []; }
   const items = await Promise.all((entries.items ?? entries).map(async (entry) => h('li', {},
     h('time', { datetime: entry.at }, formatTime(entry.at)), ' · ',
-    eventName(entry.action), entry.to && entry.to !== entry.from ? ` → ${t(`status.${entry.to}`)}` : '',
+    eventName(entry.action), entry.to && entry.to !== entry.from && t(`status.${entry.to}`) !== eventName(entry.action) ? ` → ${t(`status.${entry.to}`)}` : '',
     timelineLabel(entry, referral), ' · ', await organisationName(entry.organisationId),
     entry.lateBySeconds ? h('span', { className: 'badge overdue' }, t('lateBy', { t: formatSpan(entry.lateBySeconds * 1000) })) : null)));
   return h('section', { className: 'card', 'aria-labelledby': 'timeline-title' }, h('h3', { id: 'timeline-title' }, t('timeline')), h('ol', { className: 'timeline', id: 'timeline' }, items));

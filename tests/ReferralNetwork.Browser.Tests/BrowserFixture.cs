@@ -60,6 +60,9 @@ public sealed class BrowserFixture : IAsyncLifetime
         });
     }
 
+    /// <summary>The network admin (publishes protocols).</summary>
+    public HttpClient Admin() => Client(_adminKey);
+
     public HttpClient Client(string key)
     {
         var client = new HttpClient { BaseAddress = Api.BaseAddress };

@@ -1,4 +1,4 @@
-import { lang } from './i18n.js';
+import { httpLanguage } from './i18n.js';
 
 // The public REST API, with the worker's key. The key lives in sessionStorage: gone when the tab closes.
 const KEY = 'rn.key';
@@ -22,8 +22,8 @@ export function setKey(value) { value ? sessionStorage.setItem(KEY, value) : ses
 
 /** One call. Returns { body, etag }; a problem+json answer becomes an ApiError. */
 export async function call(method, path, { body, etag, signal, idempotencyKey } = {}) {
-  // Protocol steps come back in the worker's language (the client writes Serbian in Latin script).
-  const headers = { Accept: 'application/json', 'Accept-Language': lang() === 'sr' ? 'sr-Latn' : 'en' };
+  // Refusals and protocol steps come back in the worker's language and script (en, sr-Latn, sr-Cyrl).
+  const headers = { Accept: 'application/json', 'Accept-Language': httpLanguage() };
   const stored = key();
   if (stored) headers.Authorization = `Bearer ${stored}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';

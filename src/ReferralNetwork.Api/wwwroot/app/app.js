@@ -1,8 +1,10 @@
 import { ApiError, call, get, hasSession, key, query, setCsrf, setKey } from './api.js';
 import { field, h, replace, select, showErrors } from './dom.js';
-import { formatSpan, formatTime, lang, languages, setLang, t } from './i18n.js';
+import { formatSpan, formatTime, inScript, isSerbian, lang, languageNames, languages, setLang, t } from './i18n.js';
 import { actionForm } from './actions.js';
 import { newReferralForm } from './new-referral.js';
+import { renderPersonSearch } from './persons.js';
+import { eventName, printButton, printFooter, timelineLabel } from './print.js';
 import { activationForm, renderUsers } from './users.js';
 import { completeProviderSignIn, providerButtons } from './oidc.js';
 
@@ -24,7 +26,8 @@ export const state = {
   services: [],
   organisations: new Map(),
   box: 'inbox',
-  filters: { status: '', urgency: '', service: '', overdue: '' },
+  // Issue 17: the worklist is "due next" unless the worker asks for the newest first; q is a reference or a name.
+  filters: { q: '', status: '', urgency: '', service: '', overdue: '', sort: 'due' },
 };
 
 export function say(message, kind = 'info') {
@@ -34,7 +37,7 @@ export function say(message, kind = 'info') {
 
 export const serviceName = (code) => {
   const service = state.services.find((s) => s.code === code);
-  return service ? (lang() === 'sr' ? service.nameSr : service.nameEn) : code;
+  return service ? (isSerbian() ? inScript(service.nameSr) : service.nameEn) : code;
 };
 
 export async function organisationName(id) {
@@ -51,13 +54,14 @@ export async function organisationName(id) {
 function renderTop() {
   const switcher = h('div', { className: 'lang', role: 'group', 'aria-label': t('language') },
     languages.map((code) => h('button', {
-      type: 'button', className: 'link', 'aria-pressed': String(lang() === code), 'data-lang': code,
+      type: 'button', className: 'link', 'aria-pressed': String(lang() === code), 'data-lang': code, lang: code === 'sr' ? 'sr-Latn' : code,
       onclick: () => { setLang(code); route(); },
-    }, code.toUpperCase())));
-  const who = state.me ? h('span', { className: 'who' }, `${state.me.organisation.name} · ${state.me.roles.join(', ')}`) : null;
+    }, languageNames[code])));
+  const who = state.me ? h('span', { className: 'who' }, `${state.me.organisation.name} · ${state.me.roles.map((r) => t(`role.${r}`)).join(', ')}`) : null;
   const out = state.me ? h('button', { type: 'button', className: 'link', id: 'sign-out', onclick: signOut }, t('signOut')) : null;
   const people = state.me && isOrgAdmin() && hasSession() ? h('a', { href: '#/users', className: 'link', id: 'nav-users' }, t('people')) : null;
-  replace(top, who, people, switcher, out);
+  const persons = state.me && !adminOnly() ? h('a', { href: '#/persons', className: 'link', id: 'nav-persons' }, t('findPerson')) : null;
+  replace(top, who, persons, people, switcher, out);
   document.getElementById('brand').textContent = t('appName');
 }
 
@@ -143,26 +147,36 @@ async function loadMe() {
 
 // ---- boxes ---------------------------------------------------------------------------------------------------
 
-/** The deadline that matters now for a referral in its state, and how it stands. */
+/**
+ * The deadline that matters now for a referral in its state — or the override's review, when that comes first — and how
+ * it stands.
+ */
 export function deadlineBadge(referral) {
   const d = referral.deadlines ?? {};
-  const due = { requested: d.acknowledgeBy, received: d.decideBy, accepted: d.followUpBy, 'in-progress': d.followUpBy, 'on-hold': d.followUpBy }[referral.status];
+  const forStatus = { requested: d.acknowledgeBy, received: d.decideBy, accepted: d.followUpBy, 'in-progress': d.followUpBy, 'on-hold': d.followUpBy }[referral.status];
+  // The review is the referrer's (its supervisor's) duty while the referral is open; the receiver does not owe it.
+  const open = !['completed', 'failed', 'rejected', 'cancelled', 'redirected'].includes(referral.status);
+  const review = open && referral.relation === 'referrer' && referral.emergencyOverride?.status === 'pending' ? d.reviewBy ?? referral.emergencyOverride.reviewBy : null;
+  const due = [forStatus, review].filter(Boolean).sort((a, b) => new Date(a) - new Date(b))[0];
   if (referral.overdue) return h('span', { className: 'badge overdue' }, t('overdueFlag'));
   if (!due) return null;
   const left = new Date(due) - Date.now();
   if (left < 0) return h('span', { className: 'badge overdue' }, t('overdueBy', { t: formatSpan(left) }));
-  if (left < 24 * 3600 * 1000) return h('span', { className: 'badge soon' }, `${t('dueSoon')}: ${t('dueIn', { t: formatSpan(left) })}`);
+  if (left < 24 * 3600 * 1000) return h('span', { className: 'badge soon' }, t('dueSoonIn', { t: formatSpan(left) }));
   return h('span', { className: 'badge' }, t('dueIn', { t: formatSpan(left) }));
 }
 
+/** What the filters narrow the list by, as GET /referrals and GET /referrals/counts read them (sort only orders). */
+const filterQuery = () => ({ q: state.filters.q, status: state.filters.status, urgency: state.filters.urgency, service: state.filters.service, overdue: state.filters.overdue });
+
+/** The tabs' counts from GET /referrals/counts with the list's filters: every box in one call, the reviews tab in a second. */
 async function boxCounts() {
   const counts = {};
-  await Promise.all(visibleBoxes().map(async (box) => {
-    try {
-      const page = await get(`/referrals${query({ ...boxQuery(box), limit: 100 })}`);
-      counts[box] = page.nextCursor ? t('count100') : String(page.items.length);
-    } catch { counts[box] = '?'; }
-  }));
+  try {
+    const all = await get(`/referrals/counts${query(filterQuery())}`);
+    for (const box of visibleBoxes()) if (all[box] !== undefined && all[box] !== null) counts[box] = String(all[box]);
+    if (visibleBoxes().includes('reviews')) counts.reviews = String((await get(`/referrals/counts${query({ ...filterQuery(), ...boxQuery('reviews') })}`)).outbox);
+  } catch { /* the tabs show no number rather than a wrong one */ }
   return counts;
 }
 
@@ -175,11 +189,11 @@ async function renderBox(box) {
   const counts = await boxCounts();
   replace(tabs, visibleBoxes().map((name) => h('a', {
     href: `#/${name}`, className: name === box ? 'tab active' : 'tab', 'aria-current': name === box ? 'page' : false, id: `tab-${name}`,
-  }, `${t(name)} `, h('span', { className: 'count' }, counts[name]))));
+  }, `${t(name)} `, counts[name] === undefined ? null : h('span', { className: 'count' }, counts[name]))));
 
   let cursor = null;
   const load = async (first) => {
-    const page = await get(`/referrals${query({ ...boxQuery(box), ...state.filters, cursor, limit: 25 })}`);
+    const page = await get(`/referrals${query({ ...boxQuery(box), ...filterQuery(), sort: state.filters.sort, cursor, limit: 25 })}`);
     if (first) list.replaceChildren();
     if (first && page.items.length === 0) list.append(h('li', { className: 'muted' }, t('noReferrals')));
     for (const referral of page.items) list.append(await referralRow(referral));
@@ -192,14 +206,17 @@ async function renderBox(box) {
 
 function filtersForm(box) {
   const statuses = ['requested', 'received', 'accepted', 'in-progress', 'on-hold', 'completed', 'failed', 'rejected', 'cancelled', 'redirected'];
+  const search = h('input', { type: 'search', value: state.filters.q, autocomplete: 'off', spellcheck: 'false', maxlength: 100, placeholder: 'RN-2026-…' });
   const controls = {
+    q: search,
+    sort: select(['due', 'created'].map((s) => [s, t(`sort.${s}`)]), { value: state.filters.sort }),
     status: select(statuses.map((s) => [s, t(`status.${s}`)]), { value: state.filters.status, placeholder: t('any') }),
     urgency: select(['emergency', 'urgent', 'routine'].map((u) => [u, t(`urgency.${u}`)]), { value: state.filters.urgency, placeholder: t('any') }),
     service: select(state.services.map((s) => [s.code, serviceName(s.code)]), { value: state.filters.service, placeholder: t('any') }),
     overdue: select([['true', t('yes')], ['false', t('no')]], { value: state.filters.overdue, placeholder: t('any') }),
   };
   const form = h('form', { className: 'filters', id: 'filters', 'aria-label': t('filters') },
-    Object.entries(controls).map(([name, control]) => field(t(name), control, name)),
+    Object.entries(controls).map(([name, control]) => field(t(name === 'q' ? 'search' : name), control, name)),
     h('button', { type: 'submit', className: 'secondary' }, t('apply')));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -214,6 +231,7 @@ async function referralRow(referral) {
   const other = referral.relation === 'receiver' ? referral.referrerOrganisationId : referral.receiverOrganisationId;
   return h('li', { className: 'referral', 'data-id': referral.id },
     h('a', { href: `#/referral/${referral.id}`, className: 'row-link' },
+      h('span', { className: 'reference' }, referral.reference ?? ''),
       h('span', { className: `pill status-${referral.status}` }, t(`status.${referral.status}`)),
       h('span', { className: `pill urgency-${referral.urgency}` }, t(`urgency.${referral.urgency}`)),
       h('strong', {}, `${person.erased ? t('erased') : person.initials ?? '—'} · ${person.birthYear}`),
@@ -251,7 +269,7 @@ export async function renderReferral(id, notice) {
     h('dt', {}, t('person')), h('dd', {},
       `${person.erased ? t('erased') : person.initials ?? '—'} · ${person.birthYear} · ${t(`sex.${person.sex}`)} · ${person.nationality ?? ''} · ${t(`legal.${person.legalStatus}`)}`,
       person.vulnerabilities.length ? h('div', {}, person.vulnerabilities.map((v) => t(`vuln.${v}`)).join(', ')) : null,
-      person.erased ? null : h('div', {}, showIdentity, h('span', { className: 'help' }, ` ${t('identityLogged')}`)), identity),
+      person.erased ? null : h('div', { className: 'no-print' }, showIdentity, h('span', { className: 'help' }, ` ${t('identityLogged')}`)), identity),
     h('dt', {}, t('services')), h('dd', {}, referral.services.map(serviceName).join(', ')),
     h('dt', {}, t('urgency')), h('dd', {}, t(`urgency.${referral.urgency}`)),
     h('dt', {}, t('protocol')), h('dd', {}, `${referral.protocolCode} v${referral.protocolVersion}`),
@@ -275,10 +293,10 @@ export async function renderReferral(id, notice) {
         duty.lateBySeconds ? h('span', { className: 'badge overdue' }, t('lateBy', { t: formatSpan(duty.lateBySeconds * 1000) })) : null)))))] : null,
     referral.outcome ? [h('dt', {}, t('outcome')), h('dd', { id: 'outcome' }, t(`outcome.${referral.outcome}`))] : null,
     referral.declineReason ? [h('dt', {}, t('declineReason')), h('dd', { id: 'decline-reason' }, t(`decline.${referral.declineReason}`))] : null,
-    referral.onward ? [h('dt', {}, t('target')), h('dd', {}, `${await organisationName(referral.onward.receiverOrganisationId)} · ${t(`status.${referral.onward.status}`)}`)] : null,
+    referral.onward ? [h('dt', {}, t('forwardedTo')), h('dd', {}, `${await organisationName(referral.onward.receiverOrganisationId)} · ${t(`status.${referral.onward.status}`)}`)] : null,
     referral.reason ? [h('dt', {}, t('reason')), h('dd', { className: 'prose' }, referral.reason)] : null);
 
-  const actions = h('section', { className: 'card', 'aria-labelledby': 'actions-title' }, h('h3', { id: 'actions-title' }, t('actions')));
+  const actions = h('section', { className: 'card no-print', 'aria-labelledby': 'actions-title' }, h('h3', { id: 'actions-title' }, t('actions')));
   // Issue 16: who holds the case on this side; a person signed in takes it for themself.
   const side = referral.relation === 'referrer' || referral.relation === 'receiver' ? referral.relation : null;
   const assignee = side ? referral.assignees?.[side] : null;
@@ -298,11 +316,13 @@ export async function renderReferral(id, notice) {
   }, t(`action.${action}`)))), panel);
 
   replace(main,
-    h('p', {}, h('a', { href: `#/${state.box}` }, `← ${t('back')}`)),
-    h('h2', {}, h('span', { className: `pill status-${referral.status}`, id: 'referral-status' }, t(`status.${referral.status}`)), ' ', referral.services.map(serviceName).join(', ')),
+    h('p', { className: 'no-print' }, h('a', { href: `#/${state.box}` }, `← ${t('back')}`), ' ', printButton()),
+    h('h2', { className: 'referral-title' }, h('span', { className: 'reference', id: 'referral-reference' }, referral.reference ?? ''), ' ',
+      h('span', { className: `pill status-${referral.status}`, id: 'referral-status' }, t(`status.${referral.status}`)), ' ', referral.services.map(serviceName).join(', ')),
     notice ? h('p', { className: 'notice', role: 'alert', id: 'notice' }, notice) : null,
     h('section', { className: 'card' }, facts), stepsSection(referral, etag), overrideReview(referral, etag), actions,
-    await timelineSection(referral), referral.relation === 'observer' ? null : await notesSection(referral));
+    await timelineSection(referral), referral.relation === 'observer' ? null : await notesSection(referral),
+    printFooter(state.me?.organisation.name));
   main.focus();
 }
 
@@ -386,8 +406,8 @@ async function timelineSection(referral) {
   try { entries = await get(`/referrals/${referral.id}/timeline`); } catch { entries = []; }
   const items = await Promise.all((entries.items ?? entries).map(async (entry) => h('li', {},
     h('time', { datetime: entry.at }, formatTime(entry.at)), ' · ',
-    t(`action.${entry.action}`), entry.to ? ` → ${t(`status.${entry.to}`)}` : '',
-    entry.code ? ` (${entry.code})` : '', ' · ', await organisationName(entry.organisationId),
+    eventName(entry.action), entry.to && entry.to !== entry.from && t(`status.${entry.to}`) !== eventName(entry.action) ? ` → ${t(`status.${entry.to}`)}` : '',
+    timelineLabel(entry, referral), ' · ', await organisationName(entry.organisationId),
     entry.lateBySeconds ? h('span', { className: 'badge overdue' }, t('lateBy', { t: formatSpan(entry.lateBySeconds * 1000) })) : null)));
   return h('section', { className: 'card', 'aria-labelledby': 'timeline-title' }, h('h3', { id: 'timeline-title' }, t('timeline')), h('ol', { className: 'timeline', id: 'timeline' }, items));
 }
@@ -410,7 +430,7 @@ async function notesSection(referral) {
       say([error.message, ...rest].join(' '), 'error');
     }
   });
-  return h('section', { className: 'card', 'aria-labelledby': 'notes-title' }, h('h3', { id: 'notes-title' }, t('notes')), list, form);
+  return h('section', { className: 'card no-print', 'aria-labelledby': 'notes-title' }, h('h3', { id: 'notes-title' }, t('notes')), list, form);
 }
 
 // ---- routing -------------------------------------------------------------------------------------------------
@@ -441,6 +461,7 @@ export async function route() {
     else if (adminOnly() && page !== 'referral') { location.hash = '#/users'; return; }
     else if (page === 'referral' && id) await renderReferral(id);
     else if (page === 'new') replace(main, await newReferralForm((created) => { say(t('submitted')); location.hash = `#/referral/${created.id}`; }));
+    else if (page === 'persons') await renderPersonSearch(main);
     else await renderBox(visibleBoxes().includes(page) ? page : 'inbox');
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) { sessionEnded(); return; }

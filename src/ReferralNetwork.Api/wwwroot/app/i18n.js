@@ -1,4 +1,7 @@
-// Every string the client shows, one dictionary per language. Serbian is written in Latin script.
+// Every string the client shows, one dictionary per language. Serbian is written here in Latin script; the Cyrillic is
+// derived from it letter by letter (cyrillic.js), so a key added to `sr` — here or by a page module — is Cyrillic too.
+import { toCyrillic } from './cyrillic.js';
+
 const en = {
   appName: 'ReferralNetwork',
   tagline: 'Referrals between the organisations that protect migrants in Serbia',
@@ -36,19 +39,39 @@ const en = {
   consent: 'Consent', consentGivenBy: 'Consent given by', consentMethod: 'How', emergencyOverride: 'Emergency override (child at risk)',
   justification: 'Justification', municipality: 'Municipality', receiverOrg: 'Receiving organisation', submit: 'Submit referral',
   chooseService: 'Choose a service first', noReceivers: 'No active organisation offers this service here.',
-  dueIn: 'due in {t}', overdueBy: 'overdue by {t}', overdueFlag: 'Overdue', dueSoon: 'Due soon',
+  dueIn: 'due in {t}', overdueBy: 'overdue by {t}', overdueFlag: 'Overdue', dueSoonIn: 'due soon: in {t}',
   acknowledgeBy: 'Acknowledge by', decideBy: 'Decide by', followUpBy: 'Follow up by', reviewBy: 'Override review by',
   changedReloaded: 'This referral changed — reloaded. Please check it and try again.',
   saved: 'Saved.', submitted: 'Referral submitted.', errorGeneric: 'Something went wrong.',
-  declineReason: 'Reason', note: 'Note for the referrer', outcome: 'Outcome', target: 'Forward to', holdReason: 'Why on hold', withdrawReason: 'Why withdrawn',
+  declineReason: 'Reason for declining', note: 'Note for the referrer', outcome: 'Outcome', target: 'Forward to', holdReason: 'Why on hold', withdrawReason: 'Why withdrawn',
   confirm: 'Confirm', lateBy: 'late by {t}', relation: 'Your role', observer: 'Observer',
   count100: '100+', organisation: 'Organisation', you: 'your organisation',
-  minutes: '{n} min', hours: '{n} h', days: '{n} d',
+  'minutes.one': '{n} minute', 'minutes.other': '{n} minutes', 'hours.one': '{n} hour', 'hours.other': '{n} hours',
+  'days.one': '{n} day', 'days.other': '{n} days',
+  reference: 'Reference', search: 'Reference or name', searchHelp: 'A reference such as RN-2026-004213, or the person\'s name.',
+  sort: 'Order', 'sort.due': 'Due next', 'sort.created': 'Newest first',
+  forwardedTo: 'Forwarded to', print: 'Print', printedAt: 'Printed {t} · {o}', phone: 'Phone (optional, helps find the person again)',
+  servicesHelp: 'One or more; only organisations offering all of them are listed.', anyMunicipality: 'Any municipality',
+  matches: 'Already known? Persons your organisation may see who look like this one', matchScore: 'match {n} %',
+  usePerson: 'Use this person', usingPerson: 'This referral is for a person already on record: {p}. No new record is created.',
+  newPersonInstead: 'No — a new person', noMatches: 'No similar person on record.',
+  'match.family_name': 'family name', 'match.family_name_phonetic': 'family name sounds alike', 'match.given_name': 'given name',
+  'match.given_name_phonetic': 'given name sounds alike', 'match.birth_year': 'birth year', 'match.birth_year_near': 'birth year ±1',
+  'match.nationality': 'nationality', 'match.phone': 'phone',
+  findPerson: 'Find a person', findPersonHelp: 'Name, phone or external reference. Every identity shown is recorded in the access log.',
+  find: 'Find', noPersons: 'Nobody found.', referPerson: 'New referral for this person',
+  'role.caseworker': 'Caseworker', 'role.supervisor': 'Supervisor', 'role.org_admin': 'Organisation admin', 'role.auditor': 'Auditor',
+  'role.partner_system': 'Partner system', 'role.network_admin': 'Network admin',
+  'action.assign': 'Case taken', 'action.unassign': 'Case released', 'action.guardian_confirmed': 'Guardian confirmed',
+  'action.guardian_disputed': 'Guardian disputed',
+  // The timeline says what happened; the buttons (action.*) say what to do.
+  'event.acknowledge': 'Acknowledged', 'event.accept': 'Accepted', 'event.decline': 'Declined', 'event.redirect': 'Forwarded',
+  'event.start': 'Started', 'event.hold': 'Put on hold', 'event.resume': 'Resumed', 'event.complete': 'Completed', 'event.withdraw': 'Withdrawn',
   'status.requested': 'Requested', 'status.received': 'Received', 'status.accepted': 'Accepted', 'status.in-progress': 'In progress',
   'status.on-hold': 'On hold', 'status.completed': 'Completed', 'status.failed': 'Failed', 'status.rejected': 'Declined',
-  'status.cancelled': 'Withdrawn', 'status.redirected': 'Redirected',
+  'status.cancelled': 'Withdrawn', 'status.redirected': 'Forwarded',
   'urgency.emergency': 'Emergency', 'urgency.urgent': 'Urgent', 'urgency.routine': 'Routine',
-  'action.acknowledge': 'Acknowledge', 'action.accept': 'Accept', 'action.decline': 'Decline', 'action.redirect': 'Redirect',
+  'action.acknowledge': 'Acknowledge', 'action.accept': 'Accept', 'action.decline': 'Decline', 'action.redirect': 'Forward',
   'action.start': 'Start', 'action.hold': 'Put on hold', 'action.resume': 'Resume', 'action.complete': 'Complete', 'action.withdraw': 'Withdraw',
   'action.submit': 'Submitted', 'action.submitted': 'Submitted', 'action.deadline_missed': 'Deadline missed', 'action.override_review': 'Override reviewed',
   'action.consent_withdrawn': 'Consent withdrawn',
@@ -105,19 +128,39 @@ const sr = {
   consent: 'Saglasnost', consentGivenBy: 'Saglasnost dao/la', consentMethod: 'Način', emergencyOverride: 'Hitno odstupanje (dete u opasnosti)',
   justification: 'Obrazloženje', municipality: 'Opština', receiverOrg: 'Organizacija primalac', submit: 'Pošalji upućivanje',
   chooseService: 'Prvo izaberite uslugu', noReceivers: 'Nijedna aktivna organizacija ovde ne pruža ovu uslugu.',
-  dueIn: 'rok za {t}', overdueBy: 'kasni {t}', overdueFlag: 'Rok prekoračen', dueSoon: 'Rok ističe',
+  dueIn: 'rok za {t}', overdueBy: 'kasni {t}', overdueFlag: 'Rok prekoračen', dueSoonIn: 'rok ističe za {t}',
   acknowledgeBy: 'Potvrda prijema do', decideBy: 'Odluka do', followUpBy: 'Praćenje do', reviewBy: 'Provera odstupanja do',
   changedReloaded: 'Ovo upućivanje je u međuvremenu izmenjeno — ponovo je učitano. Proverite ga i pokušajte ponovo.',
   saved: 'Sačuvano.', submitted: 'Upućivanje je poslato.', errorGeneric: 'Došlo je do greške.',
-  declineReason: 'Razlog', note: 'Beleška za uputioca', outcome: 'Ishod', target: 'Proslediti', holdReason: 'Razlog zastoja', withdrawReason: 'Razlog povlačenja',
+  declineReason: 'Razlog odbijanja', note: 'Beleška za uputioca', outcome: 'Ishod', target: 'Prosledi organizaciji', holdReason: 'Razlog zastoja', withdrawReason: 'Razlog povlačenja',
   confirm: 'Potvrdi', lateBy: 'kašnjenje {t}', relation: 'Vaša uloga', observer: 'Posmatrač',
   count100: '100+', organisation: 'Organizacija', you: 'vaša organizacija',
-  minutes: '{n} min', hours: '{n} č', days: '{n} d',
+  'minutes.one': '{n} minut', 'minutes.few': '{n} minuta', 'minutes.other': '{n} minuta',
+  'hours.one': '{n} sat', 'hours.few': '{n} sata', 'hours.other': '{n} sati',
+  'days.one': '{n} dan', 'days.few': '{n} dana', 'days.other': '{n} dana',
+  reference: 'Broj upućivanja', search: 'Broj upućivanja ili ime', searchHelp: 'Broj kao RN-2026-004213 ili ime osobe.',
+  sort: 'Redosled', 'sort.due': 'Po roku', 'sort.created': 'Najnovija prvo',
+  forwardedTo: 'Prosleđeno', print: 'Štampaj', printedAt: 'Odštampano {t} · {o}', phone: 'Telefon (nije obavezan, pomaže da se osoba ponovo pronađe)',
+  servicesHelp: 'Jedna ili više; prikazuju se samo organizacije koje pružaju sve izabrane.', anyMunicipality: 'Sve opštine',
+  matches: 'Već poznata osoba? Osobe koje vaša organizacija vidi, a liče na ovu', matchScore: 'podudarnost {n} %',
+  usePerson: 'Koristi ovu osobu', usingPerson: 'Ovo upućivanje je za osobu koja je već u evidenciji: {p}. Nova evidencija se ne pravi.',
+  newPersonInstead: 'Ne — nova osoba', noMatches: 'Nema slične osobe u evidenciji.',
+  'match.family_name': 'prezime', 'match.family_name_phonetic': 'prezime slično zvuči', 'match.given_name': 'ime',
+  'match.given_name_phonetic': 'ime slično zvuči', 'match.birth_year': 'godina rođenja', 'match.birth_year_near': 'godina rođenja ±1',
+  'match.nationality': 'državljanstvo', 'match.phone': 'telefon',
+  findPerson: 'Pronađi osobu', findPersonHelp: 'Ime, telefon ili spoljna oznaka. Svaki prikazani identitet beleži se u evidenciji pristupa.',
+  find: 'Traži', noPersons: 'Niko nije pronađen.', referPerson: 'Novo upućivanje za ovu osobu',
+  'role.caseworker': 'Stručni radnik', 'role.supervisor': 'Supervizor', 'role.org_admin': 'Administrator organizacije', 'role.auditor': 'Revizor',
+  'role.partner_system': 'Partnerski sistem', 'role.network_admin': 'Administrator mreže',
+  'action.assign': 'Predmet preuzet', 'action.unassign': 'Predmet vraćen', 'action.guardian_confirmed': 'Staratelj potvrđen',
+  'action.guardian_disputed': 'Staratelj osporen',
+  'event.acknowledge': 'Prijem potvrđen', 'event.accept': 'Prihvaćeno', 'event.decline': 'Odbijeno', 'event.redirect': 'Prosleđeno',
+  'event.start': 'Započeto', 'event.hold': 'Stavljeno na čekanje', 'event.resume': 'Nastavljeno', 'event.complete': 'Završeno', 'event.withdraw': 'Povučeno',
   'status.requested': 'Zatraženo', 'status.received': 'Primljeno', 'status.accepted': 'Prihvaćeno', 'status.in-progress': 'U toku',
   'status.on-hold': 'Na čekanju', 'status.completed': 'Završeno', 'status.failed': 'Neuspešno', 'status.rejected': 'Odbijeno',
-  'status.cancelled': 'Povučeno', 'status.redirected': 'Preusmereno',
+  'status.cancelled': 'Povučeno', 'status.redirected': 'Prosleđeno',
   'urgency.emergency': 'Hitno', 'urgency.urgent': 'Prioritetno', 'urgency.routine': 'Redovno',
-  'action.acknowledge': 'Potvrdi prijem', 'action.accept': 'Prihvati', 'action.decline': 'Odbij', 'action.redirect': 'Preusmeri',
+  'action.acknowledge': 'Potvrdi prijem', 'action.accept': 'Prihvati', 'action.decline': 'Odbij', 'action.redirect': 'Prosledi',
   'action.start': 'Započni', 'action.hold': 'Stavi na čekanje', 'action.resume': 'Nastavi', 'action.complete': 'Završi', 'action.withdraw': 'Povuci',
   'action.submit': 'Poslato', 'action.submitted': 'Poslato', 'action.deadline_missed': 'Rok propušten', 'action.override_review': 'Odstupanje provereno',
   'action.consent_withdrawn': 'Saglasnost povučena',
@@ -130,44 +173,77 @@ const sr = {
   'legal.temporary_protection': 'Privremena zaštita', 'legal.irregular': 'Neregularan boravak', 'legal.other': 'Drugo',
   'vuln.unaccompanied_child': 'Dete bez pratnje', 'vuln.separated_child': 'Razdvojeno dete', 'vuln.single_parent': 'Samohrani roditelj',
   'vuln.pregnant_or_lactating': 'Trudnica ili dojilja', 'vuln.older_person': 'Starija osoba', 'vuln.disability': 'Invaliditet',
-  'vuln.chronic_illness': 'Hronična bolest', 'vuln.survivor_of_violence': 'Preživela nasilje', 'vuln.trafficking_survivor': 'Žrtva trgovine ljudima',
+  'vuln.chronic_illness': 'Hronična bolest', 'vuln.survivor_of_violence': 'Osoba koja je preživela nasilje', 'vuln.trafficking_survivor': 'Žrtva trgovine ljudima',
   'vuln.medical_emergency': 'Hitno medicinsko stanje',
   'giver.person': 'Sama osoba', 'giver.guardian': 'Staratelj', 'giver.parent': 'Roditelj',
   'method.written': 'Pismeno', 'method.verbal': 'Usmeno', 'method.verbal_with_interpreter': 'Usmeno, uz prevodioca',
   'relation.referrer': 'Uputilac', 'relation.receiver': 'Primalac', 'relation.observer': 'Posmatrač',
 };
 
+/** `sr` is Serbian in Latin script (its code since the first version); `sr-Cyrl` is read from it (see the top). */
 export const dictionaries = { en, sr };
-export const languages = ['sr', 'en'];
+export const languages = ['en', 'sr', 'sr-Cyrl'];
+/** Each language named in itself, whatever the reader's language. */
+export const languageNames = { en: 'English', sr: 'Srpski (latinica)', 'sr-Cyrl': 'Српски (ћирилица)' };
+const tags = { en: { http: 'en', intl: 'en-GB', html: 'en' }, sr: { http: 'sr-Latn', intl: 'sr-Latn-RS', html: 'sr-Latn' },
+  'sr-Cyrl': { http: 'sr-Cyrl', intl: 'sr-Cyrl-RS', html: 'sr-Cyrl' } };
+const cyrillicCache = new Map();
 
-let current = localStorage.getItem('rn.lang') === 'en' ? 'en' : 'sr';
+const known = (value) => Object.hasOwn(tags, value);
+let current = known(localStorage.getItem('rn.lang')) ? localStorage.getItem('rn.lang') : 'sr';
 
 export function lang() { return current; }
+/** Serbian in either script: the API's Serbian texts (service names) apply. */
+export const isSerbian = () => current !== 'en';
+/** The BCP 47 tag the API reads in Accept-Language. */
+export const httpLanguage = () => tags[current].http;
 
 export function setLang(value) {
-  current = dictionaries[value] ? value : 'sr';
+  current = known(value) ? value : 'sr';
   localStorage.setItem('rn.lang', current);
-  document.documentElement.lang = current === 'sr' ? 'sr-Latn' : 'en';
+  document.documentElement.lang = tags[current].html;
+}
+
+/** One key in one language; Cyrillic is the Latin text transliterated (once, then remembered). */
+function text(language, key) {
+  if (language !== 'sr-Cyrl') return dictionaries[language][key];
+  if (!cyrillicCache.has(key)) cyrillicCache.set(key, dictionaries.sr[key] === undefined ? undefined : toCyrillic(dictionaries.sr[key]));
+  return cyrillicCache.get(key);
+}
+
+/** Every key of a language as an object (the completeness test reads it). */
+export function dictionary(language) {
+  const keys = Object.keys(language === 'sr-Cyrl' ? dictionaries.sr : dictionaries[language]);
+  return Object.fromEntries(keys.map((key) => [key, text(language, key)]));
 }
 
 /** A string of the current language; {name} placeholders are filled from vars. A missing key shows itself. */
 export function t(key, vars = {}) {
-  const text = dictionaries[current][key] ?? dictionaries.en[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ''));
+  const found = text(current, key) ?? dictionaries.en[key] ?? key;
+  return found.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ''));
 }
 
-/** Dates and times in Europe/Belgrade, whatever the machine's time zone. */
+/** A Serbian Latin text from the API (a service's name) in the reader's script. */
+export const inScript = (latin) => (current === 'sr-Cyrl' && latin ? toCyrillic(latin) : latin);
+
+/** Dates and times in Europe/Belgrade, whatever the machine's time zone; the month by name, so each script shows its own. */
 export function formatTime(iso) {
   if (!iso) return '—';
-  return new Intl.DateTimeFormat(current === 'sr' ? 'sr-Latn-RS' : 'en-GB', {
-    timeZone: 'Europe/Belgrade', dateStyle: 'medium', timeStyle: 'short',
+  return new Intl.DateTimeFormat(tags[current].intl, {
+    timeZone: 'Europe/Belgrade', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
   }).format(new Date(iso));
+}
+
+/** "1 minut, 2 minuta, 5 minuta": the unit's plural form by the language's rules (one, few, other). */
+function count(unit, n) {
+  const form = new Intl.PluralRules(tags[current].intl).select(n);
+  return t(text(current, `${unit}.${form}`) !== undefined ? `${unit}.${form}` : `${unit}.other`, { n });
 }
 
 export function formatSpan(ms) {
   const minutes = Math.max(1, Math.round(Math.abs(ms) / 60000));
-  if (minutes < 90) return t('minutes', { n: minutes });
+  if (minutes < 90) return count('minutes', minutes);
   const hours = Math.round(minutes / 60);
-  if (hours < 48) return t('hours', { n: hours });
-  return t('days', { n: Math.round(hours / 24) });
+  if (hours < 48) return count('hours', hours);
+  return count('days', Math.round(hours / 24));
 }

@@ -7,7 +7,6 @@ import { dictionaries, formatTime, t } from './i18n.js';
 Object.assign(dictionaries.en, {
   people: 'People', peopleHelp: 'The people of your organisation. An invitation gives a one-time activation secret: hand it over in person or by phone, never by e-mail.',
   invite: 'Invite a person', displayName: 'Name', email: 'E-mail (optional)', roles: 'Roles', inviteButton: 'Invite',
-  'role.caseworker': 'Caseworker', 'role.supervisor': 'Supervisor', 'role.org_admin': 'Organisation admin', 'role.auditor': 'Auditor',
   activationSecretOnce: 'Activation secret for {u} — shown only now, valid until {t}:', copied: 'Copied.', copy: 'Copy',
   deactivate: 'Deactivate', reactivate: 'Reactivate', reset: 'Reset sign-in', resetConfirm: 'Reset {u}? Their password and second factor are cleared and every session ends.',
   deactivated: '{u} is deactivated: their sessions have ended.', reactivated: '{u} may sign in again.',
@@ -22,7 +21,6 @@ Object.assign(dictionaries.en, {
 Object.assign(dictionaries.sr, {
   people: 'Ljudi', peopleHelp: 'Ljudi vaše organizacije. Poziv daje jednokratnu aktivacionu šifru: predajte je lično ili telefonom, nikad e-poštom.',
   invite: 'Pozovi osobu', displayName: 'Ime', email: 'E-pošta (nije obavezna)', roles: 'Uloge', inviteButton: 'Pozovi',
-  'role.caseworker': 'Stručni radnik', 'role.supervisor': 'Supervizor', 'role.org_admin': 'Administrator organizacije', 'role.auditor': 'Revizor',
   activationSecretOnce: 'Aktivaciona šifra za {u} — prikazuje se samo sada, važi do {t}:', copied: 'Kopirano.', copy: 'Kopiraj',
   deactivate: 'Deaktiviraj', reactivate: 'Ponovo aktiviraj', reset: 'Poništi prijavu', resetConfirm: 'Poništiti prijavu za {u}? Lozinka i drugi faktor se brišu, a sve sesije završavaju.',
   deactivated: '{u} je deaktiviran/a: sesije su završene.', reactivated: '{u} ponovo može da se prijavi.',

@@ -1,3 +1,4 @@
+using Dapper;
 using FluentValidation;
 using Mediator;
 using ReferralNetwork.Application.Abstractions;
@@ -33,8 +34,13 @@ public sealed class ListOrganisationsHandler(IDbSession session) : IQueryHandler
         var cursor = Cursor.Decode(query.Cursor);
         var limit = query.Limit ?? Paging.DefaultLimit;
         var where = new List<string>();
+        var parameters = new DynamicParameters(new
+        {
+            query.Kind, query.Active, query.Q, query.Service, query.Language,
+            At = cursor?.At, AfterId = cursor?.Id, Take = limit + 1,
+        });
         if (query.Kind is not null) where.Add("o.kind = @Kind");
-        if (query.Municipality is not null) where.Add("o.municipality = @Municipality");
+        if (query.Municipality is not null) where.Add(MunicipalityMatch.Condition("o.municipality", query.Municipality, parameters));
         if (query.Active is not null) where.Add("o.active = @Active");
         if (query.Q is not null) where.Add(session.Dialect.ContainsIgnoreCase("o.name", "@Q"));
         if (query.Service is not null) where.Add("EXISTS (SELECT 1 FROM organisation_services s WHERE s.organisation_id = o.id AND s.service_code = @Service)");
@@ -49,11 +55,7 @@ public sealed class ListOrganisationsHandler(IDbSession session) : IQueryHandler
             ORDER BY o.created_at, o.id
             {session.Dialect.Limit("@Take")}
             """;
-        var items = await OrganisationReader.LoadAsync(session, sql, new
-        {
-            query.Kind, query.Municipality, query.Active, query.Q, query.Service, query.Language,
-            At = cursor?.At, AfterId = cursor?.Id, Take = limit + 1,
-        }, ct);
+        var items = await OrganisationReader.LoadAsync(session, sql, parameters, ct);
         // The rows arrive in order; the lookups preserve it.
         var page = items.Take(limit).ToList();
         var next = items.Count > limit ? new Cursor(page[^1].CreatedAt, page[^1].Id).Encode() : null;

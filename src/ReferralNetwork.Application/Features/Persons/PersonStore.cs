@@ -110,12 +110,19 @@ public sealed class PersonStore(IDbSession session, IPersonalDataProtector prote
     /// <summary>Decrypts the identity; null once erased. Callers record the read (<c>person.identity_read</c>).</summary>
     public async Task<PersonIdentity?> OpenIdentityAsync(PersonRow person, CancellationToken ct)
     {
-        var key = DataKeyOf(person);
-        if (key is null) return null;
+        if (person.WrappedKey is null) return null;
         var connection = await session.ConnectionAsync(ct);
         var sealedIdentity = await connection.ExecuteScalarAsync<byte[]>(new CommandDefinition(
             "SELECT identity_sealed FROM persons WHERE id = @Id", new { person.Id }, session.Transaction, cancellationToken: ct));
-        return JsonSerializer.Deserialize<PersonIdentity>(protector.Open(key, sealedIdentity!, IdentityContext(person.Id)));
+        return OpenIdentity(person, sealedIdentity);
+    }
+
+    /// <summary>Decrypts an identity read with the person's row (a search reads both in one statement); null once erased.</summary>
+    public PersonIdentity? OpenIdentity(PersonRow person, byte[]? sealedIdentity)
+    {
+        var key = DataKeyOf(person);
+        if (key is null || sealedIdentity is null) return null;
+        return JsonSerializer.Deserialize<PersonIdentity>(protector.Open(key, sealedIdentity, IdentityContext(person.Id)));
     }
 
     public static string IdentityContext(Guid personId) => $"person:{personId}:identity";

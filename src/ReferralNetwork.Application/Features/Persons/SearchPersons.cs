@@ -59,7 +59,7 @@ public sealed class SearchPersonsHandler(IDbSession session, ICurrentPrincipal c
         if (cursor is not null) where.Add("p.created_at <= @At AND (p.created_at < @At OR (p.created_at = @At AND p.id < @BeforeId))");
         var connection = await session.ConnectionAsync(ct);
         var rows = (await connection.QueryAsync<SearchRow>(new CommandDefinition($"""
-            SELECT {PersonRow.Columns}, p.created_at AS CreatedAt
+            SELECT {PersonRow.Columns}, p.created_at AS CreatedAt, p.identity_sealed AS IdentitySealed
             FROM persons p
             WHERE {string.Join(" AND ", where)}
             ORDER BY p.created_at DESC, p.id DESC
@@ -70,7 +70,7 @@ public sealed class SearchPersonsHandler(IDbSession session, ICurrentPrincipal c
         foreach (var row in rows.Take(limit))
         {
             PersonRow person = row;
-            var identity = await persons.OpenIdentityAsync(person, ct);
+            var identity = persons.OpenIdentity(person, row.IdentitySealed);
             audit.Record(new AuditEntry(AuditStreams.Person(person.Id), "person.identity_read", new Dictionary<string, object?>
             {
                 ["personId"] = person.Id, ["organisationId"] = organisationId, ["viaReferralId"] = null,
@@ -83,9 +83,10 @@ public sealed class SearchPersonsHandler(IDbSession session, ICurrentPrincipal c
         return new Page<PersonView>(items, next);
     }
 
-    /// <summary>A person's row with the time it was created, the search's keyset.</summary>
+    /// <summary>A person's row with the time it was created (the search's keyset) and the sealed identity, read in the same statement.</summary>
     private sealed record SearchRow : PersonRow
     {
         public DateTimeOffset CreatedAt { get; init; }
+        public byte[]? IdentitySealed { get; init; }
     }
 }

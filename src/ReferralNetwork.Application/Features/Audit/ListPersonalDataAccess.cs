@@ -14,9 +14,13 @@ public sealed record PersonalDataAccessView(long Seq, DateTimeOffset OccurredAt,
 {
     /// <summary>The person who read it (issue 16): the user's pseudonymous id, null when a partner system's key read it.</summary>
     public Guid? UserId { get; init; }
+
+    /// <summary>What was read (issue 17): <c>identity</c>, or <c>attachment</c> — a document downloaded, named by <see cref="AttachmentId"/>.</summary>
+    public string Kind { get; init; } = "identity";
+    public Guid? AttachmentId { get; init; }
 }
 
-/// <summary>The person's access log: the <c>person.identity_read</c> events of their audit stream, oldest first.</summary>
+/// <summary>The person's access log: the <c>person.identity_read</c> and <c>person.attachment_read</c> events of their audit stream, oldest first.</summary>
 [AllowedRoles(Role.Auditor)]
 public sealed record ListPersonalDataAccessQuery(Guid? PersonId, string? Cursor = null, int? Limit = null) : IQuery<Page<PersonalDataAccessView>>;
 
@@ -45,10 +49,10 @@ public sealed class ListPersonalDataAccessHandler(IDbSession session) : IQueryHa
         var rows = (await connection.QueryAsync<AuditEventRow>(new CommandDefinition($"""
             SELECT {AuditEventRow.Columns}
             FROM audit_events e
-            WHERE e.stream_id = @Stream AND e.type = @Type {(after is null ? "" : "AND e.seq > @After")}
+            WHERE e.stream_id = @Stream AND (e.type = @Type OR e.type = @AttachmentRead) {(after is null ? "" : "AND e.seq > @After")}
             ORDER BY e.seq
             {session.Dialect.Limit("@Take")}
-            """, new { Stream = AuditStreams.Person(query.PersonId!.Value), Type = IdentityRead, After = after, Take = limit + 1 }, cancellationToken: ct))).ToList();
+            """, new { Stream = AuditStreams.Person(query.PersonId!.Value), Type = IdentityRead, AttachmentRead = Attachments.AttachmentEvents.Read, After = after, Take = limit + 1 }, cancellationToken: ct))).ToList();
         var page = rows.Take(limit).Select(ToView).ToList();
         var next = rows.Count > limit ? SeqCursor.Encode(page[^1].OccurredAt, page[^1].Seq) : null;
         return new Page<PersonalDataAccessView>(page, next);
@@ -60,6 +64,11 @@ public sealed class ListPersonalDataAccessHandler(IDbSession session) : IQueryHa
         Guid? via = data.ValueKind == JsonValueKind.Object && data.TryGetProperty("viaReferralId", out var v) && v.ValueKind == JsonValueKind.String
             && Guid.TryParse(v.GetString(), out var id) ? id : null;
         var erased = data.ValueKind == JsonValueKind.Object && data.TryGetProperty("erased", out var e) && e.ValueKind == JsonValueKind.True;
-        return new PersonalDataAccessView(row.Seq, row.OccurredAt, row.PrincipalId, row.OrganisationId, row.Role, via, erased, row.Hash) { UserId = row.UserId };
+        Guid? attachment = data.ValueKind == JsonValueKind.Object && data.TryGetProperty("attachmentId", out var a) && a.ValueKind == JsonValueKind.String
+            && Guid.TryParse(a.GetString(), out var attachmentId) ? attachmentId : null;
+        return new PersonalDataAccessView(row.Seq, row.OccurredAt, row.PrincipalId, row.OrganisationId, row.Role, via, erased, row.Hash)
+        {
+            UserId = row.UserId, Kind = row.Type == Attachments.AttachmentEvents.Read ? "attachment" : "identity", AttachmentId = attachment,
+        };
     }
 }

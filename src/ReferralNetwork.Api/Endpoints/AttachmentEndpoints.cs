@@ -1,3 +1,5 @@
+using FluentValidation;
+using FluentValidation.Results;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.WebUtilities;
@@ -93,7 +95,7 @@ public sealed record AttachmentUpload(string? FileName, string? DeclaredType, St
         catch (IOException)
         {
             // A malformed envelope (no boundary line, a truncated header) is the client's: 400, not 500.
-            throw new FluentValidation.ValidationException([new FluentValidation.Results.ValidationFailure("body", "The multipart/form-data body cannot be read.")]);
+            throw new ValidationException([new ValidationFailure("body", "The multipart/form-data body cannot be read.")]);
         }
     }
 

@@ -15,6 +15,8 @@ public sealed class AttachmentUploadOperationFilter : IOperationFilter
 {
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
+        if (operation.OperationId == "DownloadAttachment" && operation.Responses?.TryGetValue("200", out var ok) == true && ok.Content is { } download)
+            foreach (var type in download.Keys.ToList()) download[type] = new OpenApiMediaType { Schema = Binary() };
         if (!context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<AttachmentUploadBody>().Any()) return;
         var content = new Dictionary<string, IOpenApiMediaType>();
         foreach (var type in AttachmentTypes.Accepted.Append(AttachmentTypes.Unlabelled))
@@ -38,5 +40,6 @@ public sealed class AttachmentUploadOperationFilter : IOperationFilter
         };
     }
 
-    private static OpenApiSchema Binary() => new() { Type = JsonSchemaType.String, Format = "binary" };
+    // The contract's string limit (4000) is for text; a document's length is Attachments:MaxBytes, which is configuration.
+    private static OpenApiSchema Binary() => new() { Type = JsonSchemaType.String, Format = "binary", MaxLength = int.MaxValue };
 }

@@ -58,6 +58,11 @@ public abstract class AttachmentTests(ApiFixture fixture)
 
         await using var connection = await fixture.OpenAsync();
         Assert.Equal(3, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM attachment_chunks WHERE attachment_id = @Id", new { Id = created.Id() }));
+
+        // The event on the referral's stream leaves the referral's version alone: the receiver still acts on version 1.
+        using var accept = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/referrals/{referral}/accept") { Content = JsonContent.Create(new { }) };
+        accept.Headers.TryAddWithoutValidation("If-Match", "\"1\"");
+        await TestNetwork.Expect(await receiver.Caseworker.SendAsync(accept), HttpStatusCode.OK);
     }
 
     [Fact]
@@ -169,7 +174,7 @@ public abstract class AttachmentTests(ApiFixture fixture)
 
         var auditor = fixture.Client(await _network.KeyAsync(referrer.Id, "auditor"));
         var log = (await auditor.GetFromJsonAsync<JsonObject>($"/api/v1/audit/personal-data-access?personId={person}"))!["items"]!.AsArray();
-        var read = Assert.Single(log, e => e!["kind"]!.GetValue<string>() == "attachment")!;
+        var read = Assert.Single(log, e => e!["accessed"]!.GetValue<string>() == "attachment")!;
         Assert.Equal(attachment.Id(), read["attachmentId"]!.GetValue<Guid>());
         Assert.Equal(receiver.Id, read["organisationId"]!.GetValue<Guid>());
         Assert.Equal(referral, read["viaReferralId"]!.GetValue<Guid>());
@@ -186,7 +191,7 @@ public abstract class AttachmentTests(ApiFixture fixture)
         Assert.Equal(1, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM attachments WHERE id = @Id AND file_name_sealed IS NULL", new { Id = attachment.Id() }));
         // A failed download is not a read: the log has the one download from before the erasure.
         log = (await auditor.GetFromJsonAsync<JsonObject>($"/api/v1/audit/personal-data-access?personId={person}"))!["items"]!.AsArray();
-        Assert.Single(log, e => e!["kind"]!.GetValue<string>() == "attachment");
+        Assert.Single(log, e => e!["accessed"]!.GetValue<string>() == "attachment");
         // And nothing more can be attached.
         using var after = AttachmentsApi.Raw(referral, AttachmentsApi.Pdf(100));
         Assert.Equal("person.erased", await PeopleApi.RuleAsync(await referrer.Caseworker.SendAsync(after)));

@@ -16,7 +16,9 @@ public sealed record PersonalDataAccessView(long Seq, DateTimeOffset OccurredAt,
     public Guid? UserId { get; init; }
 
     /// <summary>What was read (issue 17): <c>identity</c>, or <c>attachment</c> — a document downloaded, named by <see cref="AttachmentId"/>.</summary>
-    public string Kind { get; init; } = "identity";
+    public string Accessed { get; init; } = Identity;
+
+    public const string Identity = "identity", Attachment = "attachment";
     public Guid? AttachmentId { get; init; }
 }
 
@@ -68,7 +70,7 @@ public sealed class ListPersonalDataAccessHandler(IDbSession session) : IQueryHa
             && Guid.TryParse(a.GetString(), out var attachmentId) ? attachmentId : null;
         return new PersonalDataAccessView(row.Seq, row.OccurredAt, row.PrincipalId, row.OrganisationId, row.Role, via, erased, row.Hash)
         {
-            UserId = row.UserId, Kind = row.Type == Attachments.AttachmentEvents.Read ? "attachment" : "identity", AttachmentId = attachment,
+            UserId = row.UserId, Accessed = row.Type == Attachments.AttachmentEvents.Read ? PersonalDataAccessView.Attachment : PersonalDataAccessView.Identity, AttachmentId = attachment,
         };
     }
 }

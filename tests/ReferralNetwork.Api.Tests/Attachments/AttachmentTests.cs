@@ -236,6 +236,37 @@ public abstract class AttachmentTests(ApiFixture fixture)
         Assert.DoesNotContain(await ProblemsAsync(auditor), p => p.Contains($"attachments id {attachment.Id()}", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Chunks_swapped_at_rest_break_the_download_instead_of_handing_out_other_bytes()
+    {
+        var (referrer, receiver, referral, _) = await ReferralAsync();
+        var attachment = await referrer.Caseworker.UploadAsync(referral, AttachmentsApi.Pdf(150_000));
+        await using (var connection = await fixture.OpenAsync())
+        {
+            var chunks = (await connection.QueryAsync<byte[]>("SELECT sealed FROM attachment_chunks WHERE attachment_id = @Id ORDER BY chunk_index",
+                new { Id = attachment.Id() })).ToList();
+            Assert.Equal(3, chunks.Count);
+            // Two full chunks of the same length, swapped: each still opens under its own index only.
+            await connection.ExecuteAsync("UPDATE attachment_chunks SET sealed = @Sealed WHERE attachment_id = @Id AND chunk_index = 1",
+                new { Id = attachment.Id(), Sealed = chunks[0] });
+            await connection.ExecuteAsync("UPDATE attachment_chunks SET sealed = @Sealed WHERE attachment_id = @Id AND chunk_index = 0",
+                new { Id = attachment.Id(), Sealed = chunks[1] });
+        }
+        Exception? failure = null;
+        HttpStatusCode? status = null;
+        try
+        {
+            using var response = await receiver.Caseworker.GetAsync($"/api/v1/referrals/{referral}/attachments/{attachment.Id()}");
+            status = response.StatusCode;
+            await response.Content.ReadAsByteArrayAsync();
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or System.Security.Cryptography.CryptographicException)
+        {
+            failure = e;
+        }
+        Assert.True(failure is not null || status != HttpStatusCode.OK, "a download of swapped chunks was answered 200 in full");
+    }
+
     private static async Task<List<string>> ProblemsAsync(HttpClient auditor)
     {
         var verify = (await auditor.GetFromJsonAsync<JsonObject>("/api/v1/audit/verify"))!;

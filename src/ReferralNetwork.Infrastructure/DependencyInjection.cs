@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using ReferralNetwork.Application;
 using ReferralNetwork.Application.Abstractions;
+using ReferralNetwork.Application.Features.Attachments;
 using ReferralNetwork.Application.Features.Persons;
 using ReferralNetwork.Application.Features.Protocols;
 using ReferralNetwork.Application.Features.Referrals;
@@ -70,6 +71,10 @@ public static class DependencyInjection
         services.AddScoped<PersonStore>();
         services.AddScoped<PersonSearchIndex>();
         services.AddScoped<ConsentStore>();
+        services.AddSingleton(configuration.GetSection("Attachments").Get<AttachmentOptions>() ?? new AttachmentOptions());
+        services.AddScoped<DatabaseAttachmentContent>();
+        services.AddScoped<AttachmentContents>();
+        services.AddScoped<AttachmentStore>();
         services.AddScoped<MasterKeyRotation>();
         services.AddSingleton<PublishedProtocols>();
         services.AddScoped<ProtocolStore>();

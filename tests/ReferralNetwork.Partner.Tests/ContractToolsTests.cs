@@ -203,10 +203,11 @@ internal sealed class PartnerCalls(Uri proxy, string adminKey)
     }
 
     private async Task<JsonNode?> CallAsync(HttpClient client, HttpMethod method, string path, string? json = null, int expect = 200, string? ifMatch = null,
-        bool wrongOnPurpose = false, string? idempotencyKey = null)
+        bool wrongOnPurpose = false, string? idempotencyKey = null, HttpContent? content = null)
     {
         using var request = new HttpRequestMessage(method, path);
         if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        if (content is not null) request.Content = content;
         if (ifMatch is not null) request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
         if (idempotencyKey is not null) request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
         using var response = await client.SendAsync(request);
@@ -350,6 +351,13 @@ internal sealed class PartnerCalls(Uri proxy, string adminKey)
         await CallAsync(receiver, HttpMethod.Post, $"/api/v1/referrals/{held}/unassign", "{}", 403, ifMatch: "\"5\"");
         await CallAsync(partner, HttpMethod.Post, $"/api/v1/referrals/{held}/override-review", """{"approved":true}""", 403, ifMatch: "\"5\"");
         await CallAsync(partner, HttpMethod.Post, $"/api/v1/referrals/{held}/guardian-confirmation", """{"confirmed":true}""", 403, ifMatch: "\"5\"");
+        // Documents (issue 17): a PDF uploaded raw with its file name, listed and downloaded.
+        var document = new ByteArrayContent("%PDF-1.7\n% a consent form\n"u8.ToArray());
+        document.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/pdf");
+        document.Headers.TryAddWithoutValidation("Content-Disposition", "attachment; filename=\"consent.pdf\"");
+        var attached = (await CallAsync(partner, HttpMethod.Post, $"/api/v1/referrals/{held}/attachments", expect: 201, content: document))!["id"]!.GetValue<string>();
+        await CallAsync(receiver, HttpMethod.Get, $"/api/v1/referrals/{held}/attachments");
+        await CallAsync(receiver, HttpMethod.Get, $"/api/v1/referrals/{held}/attachments/{attached}");
         await CallAsync(receiver, HttpMethod.Get, "/api/v1/referrals/counts?box=inbox");
         await CallAsync(receiver, HttpMethod.Get, "/api/v1/referrals?box=inbox&sort=due");
 

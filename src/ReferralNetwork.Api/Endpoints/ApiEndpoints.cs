@@ -10,6 +10,7 @@ public static class ApiEndpoints
         app.MapOrganisationEndpoints();
         app.MapSessionEndpoints();
         app.MapReferralEndpoints();
+        app.MapAttachmentEndpoints();
         app.MapPersonEndpoints();
         app.MapWebhookEndpoints();
         app.MapProtocolEndpoints();

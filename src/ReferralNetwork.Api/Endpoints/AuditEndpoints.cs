@@ -46,7 +46,7 @@ public static class AuditEndpoints
 
         group.MapGet("/personal-data-access", async (IMediator mediator, CancellationToken ct, Guid? personId = null, string? cursor = null, int? limit = null) =>
                 TypedResults.Ok(await mediator.Send(new ListPersonalDataAccessQuery(personId, cursor, limit), ct)))
-            .WithName("ListPersonalDataAccess").WithSummary("Every read of a person's identity: who, from which organisation, through which referral, when.")
+            .WithName("ListPersonalDataAccess").WithSummary("Every read of a person's identity and every download of a document about them (accessed, attachmentId): who, from which organisation, through which referral, when.")
             .Problems(400, 403, 404);
 
         group.MapGet("/export", async (IMediator mediator, CancellationToken ct, DateTimeOffset? from = null, DateTimeOffset? to = null) =>

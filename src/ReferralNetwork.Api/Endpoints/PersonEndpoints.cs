@@ -5,7 +5,7 @@ using ReferralNetwork.Application.Features.Persons;
 namespace ReferralNetwork.Api.Endpoints;
 
 [ReferralNetwork.Api.OpenApi.ValidatedAs(typeof(ReferralNetwork.Application.Features.Persons.RecordConsentCommand))]
-public sealed record RecordConsentRequest(string? GivenBy, string? Method, DateTimeOffset? GivenAt = null, ConsentScopeInput? Scope = null);
+public sealed record RecordConsentRequest(string? GivenBy, string? Method, DateTimeOffset? GivenAt = null, ConsentScopeInput? Scope = null, Guid? ScanAttachmentId = null);
 
 [ReferralNetwork.Api.OpenApi.ValidatedAs(typeof(ReferralNetwork.Application.Features.Persons.WithdrawConsentCommand))]
 public sealed record WithdrawConsentRequest(string? Reason);
@@ -53,7 +53,7 @@ public static class PersonEndpoints
 
         group.MapPost("/{id}/consents", async Task<Created<ConsentView>> (Guid id, RecordConsentRequest body, IMediator mediator, CancellationToken ct) =>
             {
-                var consent = await mediator.Send(new RecordConsentCommand(id, body.GivenBy, body.Method, body.GivenAt, body.Scope), ct);
+                var consent = await mediator.Send(new RecordConsentCommand(id, body.GivenBy, body.Method, body.GivenAt, body.Scope, body.ScanAttachmentId), ct);
                 return TypedResults.Created($"/api/v1/persons/{id}/consents/{consent.Id}", consent);
             })
             .WithName("RecordConsent").WithSummary("Records a consent the caller's organisation obtained: who gave it, how, when, and its scope (services, organisations; empty = any).")

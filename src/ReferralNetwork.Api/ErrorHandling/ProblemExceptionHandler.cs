@@ -38,6 +38,8 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         GoneException g => (410, T("Gone"), Say(g.Text), new Dictionary<string, object?> { ["rule"] = g.Rule }),
         PreconditionFailedException p => (412, T("PreconditionFailed"), Say(p.Text), NoExtensions),
         PreconditionRequiredException p => (428, T("PreconditionRequired"), Say(p.Text), NoExtensions),
+        PayloadTooLargeException p => (413, T("TooLarge"), Say(p.Text), NoExtensions),
+        UnsupportedContentException u => (415, T("UnsupportedMediaType"), Say(u.Text), NoExtensions),
         RuleViolationException r => (422, T("RuleForbids"), Say(r.Text), new Dictionary<string, object?> { ["rule"] = r.Rule }),
         // DESIGN §4: a refused transition lists what the caller's party may do instead (wire codes).
         IllegalTransitionException t => (409, T("StatusForbids"), Say(t.Text), Refusal(t)),

@@ -15,7 +15,8 @@ namespace ReferralNetwork.Api.Idempotency;
 /// <list type="bullet">
 /// <item>A key is 1–255 printable ASCII characters (the draft's sf-string; a quoted form is unquoted), else 400.
 ///   Keys are scoped to the caller's organisation and remembered for <c>Idempotency:Lifetime</c> (24 h).</item>
-/// <item>The request's fingerprint is SHA-256 over method, path and the exact body bytes.</item>
+/// <item>The request's fingerprint is SHA-256 over method, path and the exact body bytes (for a streamed document upload,
+///   over the headers that describe the body: <see cref="StreamedFingerprint"/>).</item>
 /// <item>Same key, same fingerprint, first request completed: its status, body, ETag and Location are replayed
 ///   (with <c>Idempotent-Replayed: true</c>). Same key, other fingerprint: 422. First request still running: 409.</item>
 /// </list>
@@ -51,7 +52,9 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, ILogger<Idempote
             [new ValidationFailure("idempotencyKey", "The Idempotency-Key header is one value of 1 to 255 printable ASCII characters.")]);
         var ct = context.RequestAborted;
         var operation = new string($"{context.Request.Method} {context.Request.Path}".Where(c => !char.IsControl(c)).Take(200).ToArray());
-        var fingerprint = await FingerprintAsync(context.Request, ct);
+        var fingerprint = context.GetEndpoint()!.Metadata.GetMetadata<StreamedBody>() is null
+            ? await FingerprintAsync(context.Request, ct)
+            : StreamedFingerprint(context.Request);
 
         switch (await store.ClaimAsync(principal.OrganisationId, principal.Id, key, operation, fingerprint, ct))
         {
@@ -172,6 +175,22 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, ILogger<Idempote
         while ((read = await request.Body.ReadAsync(chunk, ct)) > 0) hash.AppendData(chunk, 0, read);
         request.Body.Position = 0;
         return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>
+    /// For a streamed body (a document upload): SHA-256 over method, path and the headers that describe the body —
+    /// Content-Type (with a multipart boundary), Content-Disposition (the file name), Content-Length and a
+    /// Content-Digest/Repr-Digest (RFC 9530) if the client sends one. The body itself is not read: buffering it would
+    /// hold up to 10 MiB of a person's document, spilled in clear to a temporary file. So a retry that sends other bytes
+    /// under the same key and the same headers is answered with the first upload's answer instead of 422 — a client that
+    /// wants that caught sends Content-Digest.
+    /// </summary>
+    private static string StreamedFingerprint(HttpRequest request)
+    {
+        var headers = request.Headers;
+        var described = $"{request.Method}\n{request.PathBase}{request.Path}\n".ToLowerInvariant()
+            + $"{headers.ContentType}\n{headers.ContentDisposition}\n{request.ContentLength}\n{headers["Content-Digest"]}\n{headers["Repr-Digest"]}";
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(described)));
     }
 
     private static string? NullIfEmpty(Microsoft.Extensions.Primitives.StringValues value) => value.Count == 0 ? null : value.ToString();

@@ -32,6 +32,7 @@ public static class WireCodes
         ["givenBy"] = Wire.Codes<ConsentGiver>(),
         ["method"] = Wire.Codes<ConsentMethod>(),
         ["relation"] = Relations,
+        ["accessed"] = new[] { ReferralNetwork.Application.Features.Audit.PersonalDataAccessView.Identity, ReferralNetwork.Application.Features.Audit.PersonalDataAccessView.Attachment },
         ["box"] = Boxes,
         // The system's own role is never granted to a key or a user, so no answer carries it.
         ["roles"] = Wire.Codes<Role>().Where(r => r != Role.System.Code() && r != Role.Anonymous.Code()).ToArray(),

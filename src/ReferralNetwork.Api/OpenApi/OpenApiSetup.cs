@@ -48,6 +48,7 @@ public static class OpenApiSetup
             o.CustomSchemaIds(SchemaId);
             o.OperationFilter<Endpoints.IdempotencyKeyOperationFilter>();
             o.OperationFilter<Endpoints.AuditReceiptOperationFilter>();
+            o.OperationFilter<AttachmentUploadOperationFilter>();
         });
         return services;
     }

@@ -24,7 +24,8 @@ public sealed class StrictBodyMiddleware(RequestDelegate next, IOptions<JsonOpti
     {
         var request = context.Request;
         var endpoint = context.GetEndpoint();
-        if (endpoint is null || !request.HasJsonContentType() || HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+        // A document upload (StreamedBody) is never buffered here: whatever it claims to be, it goes to the handler as it streams.
+        if (endpoint is null || endpoint.Metadata.GetMetadata<Endpoints.StreamedBody>() is not null || !request.HasJsonContentType() || HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
         {
             await next(context);
             return;

@@ -44,3 +44,9 @@ public sealed class RuleViolationException(string rule, Text message) : Applicat
 {
     public string Rule { get; } = rule;
 }
+
+/// <summary>413: the content is larger than the limit for it (an attachment over <c>Attachments:MaxBytes</c>).</summary>
+public sealed class PayloadTooLargeException(Text message) : ApplicationProblem(message);
+
+/// <summary>415: the content is of a type the network does not take (judged by its bytes, not by what it is called).</summary>
+public sealed class UnsupportedContentException(Text message) : ApplicationProblem(message);

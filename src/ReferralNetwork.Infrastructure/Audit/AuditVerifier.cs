@@ -19,7 +19,8 @@ namespace ReferralNetwork.Infrastructure.Audit;
 /// as it is now — every head a checkpoint ever sealed still being an event of its stream with that same hash, so the
 /// sealed history is a prefix of today's.</item>
 /// <item>the number of head rows, and only when more heads exist than streams with events, the heads without events;</item>
-/// <item>every referral's events replayed against the tables auditors read (<see cref="ProjectionVerifier"/>, one statement);</item>
+/// <item>every referral's events replayed against the tables auditors read (<see cref="ProjectionVerifier"/>, one statement),
+/// and every attachment row held to its <c>attachment.added</c> event (<see cref="AttachmentVerifier"/>);</item>
 /// <item>every person's merges replayed against <c>persons.merged_into_id</c> (<see cref="PersonMergeVerifier"/>).</item>
 /// </list>
 /// An anchor (a checkpoint's sequence and root the auditor kept outside the database) must still be there with that
@@ -85,6 +86,8 @@ public sealed class AuditVerifier(IDbSession session, CheckpointKeys keys) : IAu
             referrals = await ProjectionVerifier.VerifyAsync(connection, problem => Run.Add(run.Projections, problem), ct);
             reading = "audit_events or persons (the merges)";
             await PersonMergeVerifier.VerifyAsync(connection, problem => Run.Add(run.Projections, problem), ct);
+            reading = "audit_events or attachments (the attachments' facts)";
+            await AttachmentVerifier.VerifyAsync(connection, problem => Run.Add(run.Projections, problem), ct);
         }
         catch (Exception e) when (IsUnreadable(e))
         {

@@ -17,7 +17,7 @@ public sealed partial class RefusalTranslationTests
     /// <summary>Exceptions whose message is their second argument (the first is a stable code).</summary>
     private static readonly string[] CodeFirst = ["Unauthorized", "Gone", "RuleViolation", "DomainRule"];
 
-    [GeneratedRegex(@"new (?<exception>NotFound|Unauthorized|Forbidden|Conflict|Gone|PreconditionFailed|PreconditionRequired|RuleViolation|DomainConflict|DomainForbidden|DomainRule)Exception\(|Failures\.Of\((?<second>)|\.WithMessage\((?<fixed>)|\.AddFailure\((?<fixed>)|new ValidationFailure\((?<second>)(?<fixed>)|\(Text\)(?=\$?"")")]
+    [GeneratedRegex(@"new (?<exception>NotFound|Unauthorized|Forbidden|Conflict|Gone|PreconditionFailed|PreconditionRequired|RuleViolation|PayloadTooLarge|UnsupportedContent|DomainConflict|DomainForbidden|DomainRule)Exception\(|Failures\.Of\((?<second>)|\.WithMessage\((?<fixed>)|\.AddFailure\((?<fixed>)|new ValidationFailure\((?<second>)(?<fixed>)|\(Text\)(?=\$?"")")]
     private static partial Regex Site();
 
     [GeneratedRegex(@"\{(\d+)(:[^}]*)?\}")]

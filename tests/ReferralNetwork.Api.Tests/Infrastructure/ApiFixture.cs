@@ -96,6 +96,7 @@ public abstract class ApiFixture : IAsyncLifetime
         "referral_escalations",
         "idempotency_keys", "outbox_messages", "audit_events", "audit_stream_heads", "webhook_subscriptions", "webhook_deliveries", "webhook_attempts", "audit_checkpoints", "audit_checkpoint_heads",
         "audit_log_entries", "audit_log_nodes", "audit_log_checkpoints", "audit_log_cosignatures", "users", "user_roles", "user_sessions",
+        "attachments", "attachment_chunks",
     ];
 
     /// <summary>Row counts of every table: a rejected request must leave them all unchanged.</summary>

@@ -27,6 +27,9 @@ public abstract class TenantIsolationMatrixTests(ApiFixture fixture)
         /// <summary>Another person of the referrer (not the signed-in one).</summary>
         public Guid User { get; init; }
 
+        /// <summary>A document of the referral, uploaded by the referrer (issue 17).</summary>
+        public Guid Attachment { get; init; }
+
         /// <summary>The audit event (globalSeq) of the referral's submission, in a signed log head.</summary>
         public long SubmissionEvent { get; init; }
     }
@@ -74,6 +77,10 @@ public abstract class TenantIsolationMatrixTests(ApiFixture fixture)
         new("GET referral counts", w => Get("/api/v1/referrals/counts?box=inbox&q=Nazari"),                  "200 200 200 200 200 403 403 403 403"),
         new("GET pending reviews", w => Get("/api/v1/referrals?box=outbox&pendingReview=true"),             "200 200 200 200 200 403 403 403 403"),
         new("GET person", w => Get($"/api/v1/persons/{w.Person}"),                                           "200 200 200 200 404 403 403 403 403"),
+        // Documents are the parties' only (issue 17): an observer is told so (403, as for notes), an outsider sees no referral.
+        new("GET attachments", w => Get($"/api/v1/referrals/{w.Referral}/attachments"),                      "200 200 200 403 404 403 403 403 403"),
+        new("GET attachment", w => Get($"/api/v1/referrals/{w.Referral}/attachments/{w.Attachment}"),        "200 200 200 403 404 403 403 403 403"),
+        new("POST attachment", w => Attachments.AttachmentsApi.Raw(w.Referral, Attachments.AttachmentsApi.Pdf(200)), "201 201 201 403 404 403 403 403 403"),
         new("GET consents", w => Get($"/api/v1/persons/{w.Person}/consents"),                                "200 200 200 200 404 403 403 403 403"),
         new("GET inbox", w => Get("/api/v1/referrals?box=inbox"),                                            "200 200 200 200 200 403 403 403 403"),
         new("GET organisation", w => Get($"/api/v1/organisations/{w.Referrer}"),                              "200 200 200 200 200 200 200 200 200"),
@@ -211,6 +218,7 @@ public abstract class TenantIsolationMatrixTests(ApiFixture fixture)
             ["refuser"] = (await fixture.SignedInUserAsync(network, referrer.Id, "caseworker")).Client,
         };
         var other = await clients["refadmin"].CreateUserAsync(referrer.Id, ["caseworker"]);
+        var attachment = await Attachments.AttachmentsApi.UploadAsync(referrer.Caseworker, referral["id"]!.GetValue<Guid>(), Attachments.AttachmentsApi.Pdf(2_000));
         var webhook = await clients["refadmin"].PostAsJsonAsync("/api/v1/webhooks", new { url = "http://127.0.0.1:9/hooks/rn", events = Array.Empty<string>() });
         await TestNetwork.Expect(webhook, HttpStatusCode.Created);
         var webhookId = (await webhook.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<Guid>();
@@ -220,7 +228,7 @@ public abstract class TenantIsolationMatrixTests(ApiFixture fixture)
         var submission = await connection.ExecuteScalarAsync<long>("SELECT global_seq FROM audit_events WHERE stream_id = @Stream AND seq = 1",
             new { Stream = $"referral/{referral["id"]!.GetValue<Guid>()}" });
         return new World(referrer.Id, receiver.Id, guardian.Id, outsider.Id, referral["id"]!.GetValue<Guid>(), referral["person"]!["id"]!.GetValue<Guid>(),
-            webhookId, clients) { SubmissionEvent = submission, User = other["id"]!.GetValue<Guid>() };
+            webhookId, clients) { SubmissionEvent = submission, User = other["id"]!.GetValue<Guid>(), Attachment = attachment["id"]!.GetValue<Guid>() };
     }
 }
 

@@ -11,7 +11,7 @@ namespace ReferralNetwork.Api.Tests.People;
 
 /// <summary>
 /// The acceptance test of issue 6: after people are registered, referred (with reasons, an override justification, a
-/// note and a consent withdrawal) and read, the bytes of every text and blob column of every table hold no name, phone
+/// note, a consent withdrawal and documents) and read, the bytes of every text and blob column of every table hold no name, phone
 /// number or free text in clear.
 /// </summary>
 public abstract class PlaintextAtRestTests(ApiFixture fixture)
@@ -54,6 +54,11 @@ public abstract class PlaintextAtRestTests(ApiFixture fixture)
             new { text = "secret-note-7431 by phone " + PeopleApi.Phone }), HttpStatusCode.Created);
         await TestNetwork.Expect(await receiver.Caseworker.WithdrawConsentAsync(mirjana.Id(), consent.Id(), "secret-note-7431: told us by phone " + PeopleApi.Phone), HttpStatusCode.OK);
         await AddSealedNoteAsync(first.Id(), mirjana.Id(), receiver.Id, "secret-note-7431: called Мирјана on " + PeopleApi.Phone);
+        // Issue 17: a document whose content and file name hold the secrets, uploaded raw and as multipart.
+        var document = Attachments.AttachmentsApi.Pdf(100_000, "secret-note-7431 Мирјана Петровић " + PeopleApi.Phone);
+        await Attachments.AttachmentsApi.UploadAsync(referrer.Caseworker, first.Id(), document, fileName: "Petrovic Mirjana saglasnost.pdf");
+        using (var form = Attachments.AttachmentsApi.Multipart(zainab.Id(), document, "Zainab Al-Hassan.pdf", "application/pdf"))
+            await TestNetwork.Expect(await receiver.Caseworker.SendAsync(form), HttpStatusCode.Created);
         foreach (var reader in new[] { referrer.Caseworker, receiver.Caseworker })
             await TestNetwork.Expect(await reader.GetAsync($"/api/v1/persons/{zainab["person"]!.Id()}"), HttpStatusCode.OK);
         await TestNetwork.Expect(await fixture.Admin().GetAsync("/api/v1/statistics/referrals?groupBy=nationality&period=2026-11"), HttpStatusCode.OK);
@@ -95,7 +100,9 @@ public abstract class PlaintextAtRestTests(ApiFixture fixture)
         Assert.Contains("persons", tables);
         Assert.Contains("referral_notes", tables);
         Assert.Contains("person_search_terms", tables);
+        Assert.Contains("attachment_chunks", tables);
         Assert.True(await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM person_search_terms") > 0, "the index tables are scanned with rows in them");
+        Assert.True(await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM attachment_chunks") > 0, "the documents' chunks are scanned with rows in them");
         var needles = Secrets.Select(s => (Name: s, Bytes: Encoding.UTF8.GetBytes(s))).Append(("Control: CSW Sombor", Encoding.UTF8.GetBytes("Control: CSW Sombor"))).ToList();
         var found = new List<string>();
         var (texts, blobs) = (0, 0);

@@ -16,11 +16,17 @@ public sealed record PersonalDataAccessView(long Seq, DateTimeOffset OccurredAt,
     public Guid? UserId { get; init; }
     /// <summary>The record read: the person asked for, or a duplicate merged into them (issue 17).</summary>
     public Guid PersonId { get; init; }
+
+    /// <summary>What was read (issue 17): <c>identity</c>, or <c>attachment</c> — a document downloaded, named by <see cref="AttachmentId"/>.</summary>
+    public string Accessed { get; init; } = Identity;
+
+    public const string Identity = "identity", Attachment = "attachment";
+    public Guid? AttachmentId { get; init; }
 }
 
 /// <summary>
-/// The person's access log: the <c>person.identity_read</c> events of their audit stream — and of the streams of the
-/// duplicates merged into them (issue 17) — oldest first.
+/// The person's access log: the <c>person.identity_read</c> and <c>person.attachment_read</c> events of their audit stream —
+/// and of the streams of the duplicates merged into them (issue 17) — oldest first.
 /// </summary>
 [AllowedRoles(Role.Auditor)]
 public sealed record ListPersonalDataAccessQuery(Guid? PersonId, string? Cursor = null, int? Limit = null) : IQuery<Page<PersonalDataAccessView>>;
@@ -51,10 +57,13 @@ public sealed class ListPersonalDataAccessHandler(IDbSession session) : IQueryHa
         var rows = (await connection.QueryAsync<AuditEventRow>(new CommandDefinition($"""
             SELECT {AuditEventRow.Columns}
             FROM audit_events e
-            WHERE {session.Dialect.InList("e.stream_id", "@Streams")} AND e.type = @Type {(after is null ? "" : "AND e.global_seq > @After")}
+            WHERE {session.Dialect.InList("e.stream_id", "@Streams")} AND (e.type = @Type OR e.type = @AttachmentRead) {(after is null ? "" : "AND e.global_seq > @After")}
             ORDER BY e.global_seq
             {session.Dialect.Limit("@Take")}
-            """, new { Streams = records.Select(AuditStreams.Person).ToArray(), Type = IdentityRead, After = after, Take = limit + 1 }, cancellationToken: ct))).ToList();
+            """, new
+        {
+            Streams = records.Select(AuditStreams.Person).ToArray(), Type = IdentityRead, AttachmentRead = Attachments.AttachmentEvents.Read, After = after, Take = limit + 1,
+        }, cancellationToken: ct))).ToList();
         var page = rows.Take(limit).Select(ToView).ToList();
         var next = rows.Count > limit ? SeqCursor.Encode(rows[limit - 1].OccurredAt, rows[limit - 1].GlobalSeq) : null;
         return new Page<PersonalDataAccessView>(page, next);
@@ -66,9 +75,12 @@ public sealed class ListPersonalDataAccessHandler(IDbSession session) : IQueryHa
         Guid? via = data.ValueKind == JsonValueKind.Object && data.TryGetProperty("viaReferralId", out var v) && v.ValueKind == JsonValueKind.String
             && Guid.TryParse(v.GetString(), out var id) ? id : null;
         var erased = data.ValueKind == JsonValueKind.Object && data.TryGetProperty("erased", out var e) && e.ValueKind == JsonValueKind.True;
+        Guid? attachment = data.ValueKind == JsonValueKind.Object && data.TryGetProperty("attachmentId", out var a) && a.ValueKind == JsonValueKind.String
+            && Guid.TryParse(a.GetString(), out var attachmentId) ? attachmentId : null;
         return new PersonalDataAccessView(row.Seq, row.OccurredAt, row.PrincipalId, row.OrganisationId, row.Role, via, erased, row.Hash)
         {
             UserId = row.UserId, PersonId = Guid.Parse(row.StreamId.AsSpan("person/".Length)),
+            Accessed = row.Type == Attachments.AttachmentEvents.Read ? PersonalDataAccessView.Attachment : PersonalDataAccessView.Identity, AttachmentId = attachment,
         };
     }
 }

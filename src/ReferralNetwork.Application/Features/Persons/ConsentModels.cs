@@ -11,7 +11,11 @@ public sealed record ConsentScopeInput(IReadOnlyList<string>? Services = null, I
 /// </summary>
 public sealed record ConsentView(
     Guid Id, Guid PersonId, string GivenBy, string Method, DateTimeOffset GivenAt, Guid ObtainedByOrganisationId, Guid ObtainedByPrincipalId,
-    ConsentScope Scope, bool Withdrawn, DateTimeOffset? WithdrawnAt, Guid? WithdrawnByOrganisationId, string? WithdrawalReason, DateTimeOffset CreatedAt);
+    ConsentScope Scope, bool Withdrawn, DateTimeOffset? WithdrawnAt, Guid? WithdrawnByOrganisationId, string? WithdrawalReason, DateTimeOffset CreatedAt)
+{
+    /// <summary>The consent form's scan, an attachment of one of the person's referrals (issue 17); null when none was named.</summary>
+    public Guid? ScanAttachmentId { get; init; }
+}
 
 public sealed record ConsentList(IReadOnlyList<ConsentView> Items);
 
@@ -29,13 +33,14 @@ public sealed record ConsentRow
     public DateTimeOffset? WithdrawnAt { get; init; }
     public Guid? WithdrawnByOrganisationId { get; init; }
     public byte[]? WithdrawalReasonSealed { get; init; }
+    public Guid? ScanAttachmentId { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
 
     public const string Columns = """
         c.id, c.person_id AS PersonId, c.given_by AS GivenBy, c.method, c.given_at AS GivenAt, c.obtained_by_principal_id AS ObtainedByPrincipalId,
         c.obtained_by_organisation_id AS ObtainedByOrganisationId, c.scope_services AS ScopeServices, c.scope_organisations AS ScopeOrganisations,
         c.withdrawn_at AS WithdrawnAt, c.withdrawn_by_organisation_id AS WithdrawnByOrganisationId,
-        c.withdrawal_reason_sealed AS WithdrawalReasonSealed, c.created_at AS CreatedAt
+        c.withdrawal_reason_sealed AS WithdrawalReasonSealed, c.scan_attachment_id AS ScanAttachmentId, c.created_at AS CreatedAt
         """;
 
     public ConsentScope Scope => new(
@@ -45,5 +50,5 @@ public sealed record ConsentRow
     public static string WithdrawalContext(Guid consentId) => $"consent:{consentId}:withdrawal";
 
     public ConsentView ToView(string? withdrawalReason) => new(Id, PersonId, GivenBy, Method, GivenAt, ObtainedByOrganisationId, ObtainedByPrincipalId,
-        Scope, WithdrawnAt is not null, WithdrawnAt, WithdrawnByOrganisationId, withdrawalReason, CreatedAt);
+        Scope, WithdrawnAt is not null, WithdrawnAt, WithdrawnByOrganisationId, withdrawalReason, CreatedAt) { ScanAttachmentId = ScanAttachmentId };
 }

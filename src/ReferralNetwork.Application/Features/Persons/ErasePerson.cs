@@ -29,7 +29,8 @@ public sealed class ErasePersonValidator : AbstractValidator<ErasePersonCommand>
     public ErasePersonValidator() => RuleFor(c => c.Reason).NotEmpty().IsText(500);
 }
 
-public sealed class ErasePersonHandler(IDbSession session, PersonStore persons, ICurrentPrincipal current, IAuditLog audit, Clock clock, PersonSearchIndex search)
+public sealed class ErasePersonHandler(IDbSession session, PersonStore persons, ICurrentPrincipal current, IAuditLog audit, Clock clock, PersonSearchIndex search,
+    Attachments.AttachmentStore attachments)
     : ICommandHandler<ErasePersonCommand, ErasureView>
 {
     public async ValueTask<ErasureView> Handle(ErasePersonCommand command, CancellationToken ct)
@@ -60,6 +61,8 @@ public sealed class ErasePersonHandler(IDbSession session, PersonStore persons, 
         if (changed == 0) throw new ConflictException("The person was erased concurrently.");
         // The blind-index terms are keyed hashes, yet they would still find the person by name: they go too.
         await search.DeleteAsync(person.Id, ct);
+        // Documents were sealed under the same key; their chunks go and their names with them (issue 17).
+        await attachments.EraseForPersonAsync(person.Id, now, ct);
         // Stored idempotent answers about the person (a referral's reason, the initials) go in the same transaction. The
         // keys stay used, so a retry with one is told the answer is gone (410) instead of running the request again.
         await connection.ExecuteAsync(new CommandDefinition("""

@@ -39,7 +39,16 @@ public abstract class ObservabilityTests(ApiFixture fixture)
         var network = new TestNetwork(fixture);
         var a = await network.OrganisationAsync();
         var b = await network.OrganisationAsync("centre_for_social_work", ["legal_aid"]);
-        var referral = await network.SubmitAsync(a, b, TestNetwork.Referral(b.Id, TestNetwork.Person(Given, Family), reason: Note));
+        // The submit continues a trace of this test's own (W3C traceparent), so its spans are told apart from other tests'.
+        var trace = ActivityTraceId.CreateRandom();
+        using var submit = new HttpRequestMessage(HttpMethod.Post, "/api/v1/referrals")
+        {
+            Content = JsonContent.Create(TestNetwork.Referral(b.Id, TestNetwork.Person(Given, Family), reason: Note)),
+        };
+        submit.Headers.Add("traceparent", $"00-{trace}-{ActivitySpanId.CreateRandom()}-01");
+        var submitted = await a.Caseworker.SendAsync(submit);
+        await TestNetwork.Expect(submitted, HttpStatusCode.Created);
+        var referral = (await submitted.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>())!;
         await TestNetwork.Expect(await a.Caseworker.GetAsync($"/api/v1/persons?q={Family}"), HttpStatusCode.OK);
         await TestNetwork.Expect(await a.Caseworker.GetAsync($"/api/v1/referrals?box=outbox&q={Uri.EscapeDataString(Given)}"), HttpStatusCode.OK);
         await TestNetwork.Expect(await a.Caseworker.PostAsJsonAsync("/api/v1/referrals", new { reason = Note }), HttpStatusCode.BadRequest);
@@ -64,9 +73,13 @@ public abstract class ObservabilityTests(ApiFixture fixture)
         Assert.Matches("""referralnetwork_breaches_open\{[^}]*protocol="[a-z0-9-]+"[^}]*\} [1-9]""", metrics);
         Assert.Matches("""referralnetwork_deadline_breaches_recorded_total\{[^}]*duty="acknowledge"[^}]*\} [1-9]""", metrics);
 
-        var submitted = Assert.Single(spans, s => s.OperationName == "SubmitReferralCommand" && (string?)s.GetTagItem("referralnetwork.outcome") == "ok"
-            && s.Parent is not null);
-        Assert.Equal(ActivityKind.Internal, submitted.Kind);
+        var ours = spans.Where(s => s.TraceId == trace).ToList();
+        var command = Assert.Single(ours, s => s.OperationName == "SubmitReferralCommand");
+        Assert.Equal("ok", command.GetTagItem("referralnetwork.outcome"));
+        Assert.Equal(ActivityKind.Internal, command.Kind);
+        // Beneath the request's own span, which names the route and not the query.
+        var request = Assert.Single(ours, s => s.Source.Name == "Microsoft.AspNetCore");
+        Assert.Equal(request.SpanId, command.ParentSpanId);
         var forbidden = new[] { Given, Family, Note, "obs-note", fixture.AdminKey, a.CaseworkerKey, b.CaseworkerKey, Uri.EscapeDataString(Given) };
         foreach (var span in spans)
         {

@@ -15,6 +15,7 @@ public static class ApiEndpoints
         app.MapProtocolEndpoints();
         app.MapOverrideEndpoints();
         app.MapStatisticsEndpoints();
+        app.MapReportEndpoints();
         app.MapAuditEndpoints();
         app.MapAuditLogEndpoints();
     }

@@ -98,7 +98,13 @@ public sealed class ContractOperationFilter : IOperationFilter
         foreach (var parameter in operation.Parameters ?? [])
         {
             if (parameter.In != ParameterLocation.Query || parameter.Schema is null) continue;
-            if (WireCodes.ByName.TryGetValue(parameter.Name!, out var codes)) WireCodes.Restrict(parameter.Schema, codes);
+            var path = context.ApiDescription.RelativePath ?? "";
+            // Indicators group by other keys than statistics do; reports export to the same formats.
+            if (parameter.Name == "groupBy" && path.StartsWith("api/v1/reports/", StringComparison.Ordinal))
+                WireCodes.Restrict(parameter.Schema, ReferralNetwork.Application.Features.Reports.IndicatorGroupings.All.Keys.ToArray());
+            else if (parameter.Name == "format" && (path.StartsWith("api/v1/reports/", StringComparison.Ordinal) || path.StartsWith("api/v1/statistics/", StringComparison.Ordinal)))
+                WireCodes.Restrict(parameter.Schema, ReferralNetwork.Application.Features.Reports.ReportFormats.All);
+            else if (WireCodes.ByName.TryGetValue(parameter.Name!, out var codes)) WireCodes.Restrict(parameter.Schema, codes);
             else if (parameter.Name == "status" && context.ApiDescription.RelativePath?.StartsWith("api/v1/referrals", StringComparison.Ordinal) == true)
                 WireCodes.Restrict(parameter.Schema, WireCodes.ReferralStatuses);
         }
@@ -134,6 +140,7 @@ public sealed class TagsDocumentFilter : IDocumentFilter
         ["Webhooks"] = "Signed notifications of referral events for partner systems.",
         ["Audit"] = "Accountability for auditors: responsibility trails, breaches, tamper-evident log.",
         ["Statistics"] = "Anonymised counts with small-cell suppression.",
+        ["Reports"] = "Performance indicators of organisations, protocols and services, and their exports.",
         ["Health"] = "Liveness and readiness probes.",
     };
 

@@ -31,7 +31,6 @@ public static class ReportEndpoints
                 "The network admin and auditors see the network; an organisation's admin or supervisor its own rows. " +
                 "With `format=csv` or `format=xlsx` the same rows come as a file, and a `report.exported` audit event records who exported what. " +
                 "At most `Reports:ConcurrentQueriesPerKey` report queries per caller at once (429 with Retry-After beyond).")
-            .Produces<string>(StatusCodes.Status200OK, ReportTable.CsvMediaType, ReportTable.XlsxMediaType)
             .WithReportConcurrency()
             .Problems(400, 403);
     }

@@ -31,7 +31,6 @@ public static class StatisticsEndpoints
                 "With `format=csv` (or `Accept: text/csv`) the same table comes as RFC 4180 CSV: a header line, one line per published cell, then `(total)`; " +
                 "`format=xlsx` gives the same lines as a spreadsheet. Every export appends a `report.exported` audit event. " +
                 "At most `Reports:ConcurrentQueriesPerKey` report queries per caller at once (429 with Retry-After beyond).")
-            .Produces<string>(StatusCodes.Status200OK, ReportTable.CsvMediaType, ReportTable.XlsxMediaType)
             .WithReportConcurrency()
             .Problems(400, 403);
     }

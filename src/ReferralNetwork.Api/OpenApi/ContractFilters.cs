@@ -108,6 +108,16 @@ public sealed class ContractOperationFilter : IOperationFilter
             else if (parameter.Name == "status" && context.ApiDescription.RelativePath?.StartsWith("api/v1/referrals", StringComparison.Ordinal) == true)
                 WireCodes.Restrict(parameter.Schema, WireCodes.ReferralStatuses);
         }
+        // A report's 200 is JSON, or with format=csv|xlsx the same table as a file.
+        var reportPath = context.ApiDescription.RelativePath ?? "";
+        if ((reportPath.StartsWith("api/v1/reports/", StringComparison.Ordinal) || reportPath.StartsWith("api/v1/statistics/", StringComparison.Ordinal))
+            && operation.Responses?.TryGetValue("200", out var ok) == true && ok is OpenApiResponse okResponse)
+        {
+            okResponse.Content ??= new Dictionary<string, IOpenApiMediaType>();
+            okResponse.Content["text/csv"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = int.MaxValue } };
+            okResponse.Content["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"] =
+                new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary", MaxLength = int.MaxValue } };
+        }
         var anonymous = context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<Microsoft.AspNetCore.Authorization.IAllowAnonymous>().Any();
         if (anonymous) operation.Security = [];
         var returnsReferral = context.ApiDescription.SupportedResponseTypes.Any(r => r.Type?.Name == "ReferralView");

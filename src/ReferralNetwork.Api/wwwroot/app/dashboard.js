@@ -47,8 +47,9 @@ const number = (value, digits = 1) => new Intl.NumberFormat(lang() === 'sr' ? 's
  * The SVG is sized from its items; each bar has a <title> of its own for pointer users.
  */
 function barChart(id, { title, desc, items, format, column }) {
-  const labelWidth = 220;
-  const width = 640;
+  // Drawn at about the size a card shows it (≈ 360 px wide), so its 12 px text stays 12 px.
+  const labelWidth = 130;
+  const width = 360;
   const barHeight = 26;
   const max = Math.max(...items.map((i) => i.value), 0) || 1;
   const titleId = `${id}-title`;
@@ -59,9 +60,11 @@ function barChart(id, { title, desc, items, format, column }) {
   }, svg('title', { id: titleId }, title), svg('desc', { id: descId }, desc));
   items.forEach((item, index) => {
     const y = index * barHeight + 4;
-    const length = Math.max(2, ((width - labelWidth - 70) * item.value) / max);
+    const length = Math.max(2, ((width - labelWidth - 60) * item.value) / max);
+    // A long name is cut in the chart; the bar's own <title> and the table give it whole.
+    const short = item.label.length > 18 ? `${item.label.slice(0, 17)}…` : item.label;
     chart.append(
-      svg('text', { x: labelWidth - 8, y: y + 17, 'text-anchor': 'end', class: 'chart-label' }, item.label),
+      svg('text', { x: labelWidth - 8, y: y + 17, 'text-anchor': 'end', class: 'chart-label', 'data-label': item.label }, short),
       svg('rect', { x: labelWidth, y: y + 3, width: length, height: barHeight - 8, class: 'chart-bar' }, svg('title', {}, `${item.label}: ${format(item.value)}`)),
       svg('text', { x: labelWidth + length + 6, y: y + 17, class: 'chart-value' }, format(item.value)),
     );

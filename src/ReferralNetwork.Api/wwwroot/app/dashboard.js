@@ -48,7 +48,7 @@ const number = (value, digits = 1) => new Intl.NumberFormat(lang() === 'sr' ? 's
  */
 function barChart(id, { title, desc, items, format, column }) {
   // Drawn at about the size a card shows it (≈ 360 px wide), so its 12 px text stays 12 px.
-  const labelWidth = 130;
+  const labelWidth = 150;
   const width = 360;
   const barHeight = 26;
   const max = Math.max(...items.map((i) => i.value), 0) || 1;
@@ -62,7 +62,7 @@ function barChart(id, { title, desc, items, format, column }) {
     const y = index * barHeight + 4;
     const length = Math.max(2, ((width - labelWidth - 60) * item.value) / max);
     // A long name is cut in the chart; the bar's own <title> and the table give it whole.
-    const short = item.label.length > 18 ? `${item.label.slice(0, 17)}…` : item.label;
+    const short = item.label.length > 16 ? `${item.label.slice(0, 15)}…` : item.label;
     chart.append(
       svg('text', { x: labelWidth - 8, y: y + 17, 'text-anchor': 'end', class: 'chart-label', 'data-label': item.label }, short),
       svg('rect', { x: labelWidth, y: y + 3, width: length, height: barHeight - 8, class: 'chart-bar' }, svg('title', {}, `${item.label}: ${format(item.value)}`)),

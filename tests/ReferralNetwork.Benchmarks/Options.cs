@@ -5,7 +5,7 @@ namespace ReferralNetwork.Benchmarks;
 /// <summary>Command-line options; every one has a default that reproduces the README's run.</summary>
 public sealed class Options
 {
-    public static readonly string[] AllScenarios = ["submit", "accept", "inbox", "timeline", "trail", "mixed", "verify"];
+    public static readonly string[] AllScenarios = ["submit", "accept", "inbox", "timeline", "trail", "mixed", "verify", "reports"];
 
     public string Provider { get; private set; } = "sqlite";
     public int Connections { get; private set; } = 32;
@@ -27,7 +27,7 @@ public sealed class Options
 
           dotnet run -c Release --project tests/ReferralNetwork.Benchmarks -- [options]
 
-          --scenario all|<name>[,<name>]   submit, accept, inbox, timeline, trail, mixed, verify (default all)
+          --scenario all|<name>[,<name>]   submit, accept, inbox, timeline, trail, mixed, verify, reports (default all)
           --provider sqlite|postgres       postgres starts a throwaway cluster as scripts/test.sh does (default sqlite)
           --connections N                  concurrent connections and workers (default 32)
           --duration S                     measured seconds per scenario (default 10)

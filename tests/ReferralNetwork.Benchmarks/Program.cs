@@ -97,6 +97,8 @@ try
         // Production serves no OpenAPI document by default; this program reads it to learn which endpoints the build has.
         ["OpenApi__Public"] = "true",
         ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+        // The reports scenario sends eight report queries at once from one auditor key (the production limit is 2).
+        [ReportsScenario.Environment] = ReportsScenario.Concurrent.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
     // Seeding and the probe run on an API that counts its SQL statements per request (Database:CountStatements, SQLite
     // only; an answer's SQL-Statements header); the measured runs then get a fresh process without the counting wrapper.
@@ -324,6 +326,16 @@ try
                     LoadRun.ServerCpuSeconds(api) - cpuBefore);
                 log.WriteLine($"  {events:N0} events in {watch.Elapsed.TotalSeconds:F1} s: {events / watch.Elapsed.TotalSeconds:N0} events/s, valid: {valid?.ToString() ?? "?"}");
             }
+        }
+    }
+
+    if (options.Runs("reports"))
+    {
+        if (network.AuditorKey is null) log.WriteLine($"reports: n/a (no auditor key: {network.AuditorProblem})");
+        else
+        {
+            log.WriteLine("Running reports (network-wide statistics and indicators, alone and 8 at once) …");
+            await ReportsScenario.RunAsync(api, network.AuditorKey, DateTimeOffset.UtcNow, log, setup);
         }
     }
 

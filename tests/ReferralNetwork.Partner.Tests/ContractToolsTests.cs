@@ -402,5 +402,7 @@ internal sealed class PartnerCalls(Uri proxy, string adminKey)
         await CallAsync(auditor, HttpMethod.Get, "/api/v1/audit/log/proof/consistency?from=1&to=1", expect: 400);
         await CallAsync(auditor, HttpMethod.Get, $"/api/v1/audit/receipts/{eventId}", expect: 202); // not yet in a signed checkpoint
         await CallAsync(auditor, HttpMethod.Get, $"/api/v1/statistics/referrals?period={year}-{DateTime.UtcNow.Month:00}&groupBy=service");
+        await CallAsync(auditor, HttpMethod.Get, $"/api/v1/reports/indicators?period={year}-{DateTime.UtcNow.Month:00}&groupBy=organisation");
+        await CallAsync(auditor, HttpMethod.Get, $"/api/v1/reports/indicators?period={year}-Q{(DateTime.UtcNow.Month - 1) / 3 + 1}&groupBy=service&format=csv");
     }
 }

@@ -16,6 +16,7 @@ public static class ApiEndpoints
         app.MapProtocolEndpoints();
         app.MapOverrideEndpoints();
         app.MapStatisticsEndpoints();
+        app.MapReportEndpoints();
         app.MapAuditEndpoints();
         app.MapAuditLogEndpoints();
     }

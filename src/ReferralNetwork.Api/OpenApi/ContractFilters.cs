@@ -99,9 +99,25 @@ public sealed class ContractOperationFilter : IOperationFilter
         foreach (var parameter in operation.Parameters ?? [])
         {
             if (parameter.In != ParameterLocation.Query || parameter.Schema is null) continue;
-            if (WireCodes.ByName.TryGetValue(parameter.Name!, out var codes)) WireCodes.Restrict(parameter.Schema, codes);
+            var path = context.ApiDescription.RelativePath ?? "";
+            // Indicators group by other keys than statistics do; reports export to the same formats.
+            if (parameter.Name == "groupBy" && path.StartsWith("api/v1/reports/", StringComparison.Ordinal))
+                WireCodes.Restrict(parameter.Schema, ReferralNetwork.Application.Features.Reports.IndicatorGroupings.All.Keys.ToArray());
+            else if (parameter.Name == "format" && (path.StartsWith("api/v1/reports/", StringComparison.Ordinal) || path.StartsWith("api/v1/statistics/", StringComparison.Ordinal)))
+                WireCodes.Restrict(parameter.Schema, ReferralNetwork.Application.Features.Reports.ReportFormats.All);
+            else if (WireCodes.ByName.TryGetValue(parameter.Name!, out var codes)) WireCodes.Restrict(parameter.Schema, codes);
             else if (parameter.Name == "status" && context.ApiDescription.RelativePath?.StartsWith("api/v1/referrals", StringComparison.Ordinal) == true)
                 WireCodes.Restrict(parameter.Schema, WireCodes.ReferralStatuses);
+        }
+        // A report's 200 is JSON, or with format=csv|xlsx the same table as a file.
+        var reportPath = context.ApiDescription.RelativePath ?? "";
+        if ((reportPath.StartsWith("api/v1/reports/", StringComparison.Ordinal) || reportPath.StartsWith("api/v1/statistics/", StringComparison.Ordinal))
+            && operation.Responses?.TryGetValue("200", out var ok) == true && ok is OpenApiResponse okResponse)
+        {
+            okResponse.Content ??= new Dictionary<string, IOpenApiMediaType>();
+            okResponse.Content["text/csv"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = int.MaxValue } };
+            okResponse.Content["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"] =
+                new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary", MaxLength = int.MaxValue } };
         }
         var anonymous = context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<Microsoft.AspNetCore.Authorization.IAllowAnonymous>().Any();
         if (anonymous) operation.Security = [];
@@ -135,6 +151,7 @@ public sealed class TagsDocumentFilter : IDocumentFilter
         ["Webhooks"] = "Signed notifications of referral events for partner systems.",
         ["Audit"] = "Accountability for auditors: responsibility trails, breaches, tamper-evident log.",
         ["Statistics"] = "Anonymised counts with small-cell suppression.",
+        ["Reports"] = "Performance indicators of organisations, protocols and services, and their exports.",
         ["Health"] = "Liveness and readiness probes.",
     };
 

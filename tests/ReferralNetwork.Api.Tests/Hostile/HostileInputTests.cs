@@ -52,6 +52,7 @@ public abstract class HostileInputTests(ApiFixture fixture)
         (HttpMethod.Get, "/api/v1/audit/activity"),
         (HttpMethod.Get, "/api/v1/audit/export"),
         (HttpMethod.Get, "/api/v1/statistics/referrals"),
+        (HttpMethod.Get, "/api/v1/reports/indicators"),
     ];
 
     private sealed record World(Guid Own, Guid Other, Guid Referral, Guid Person, string[] Keys);

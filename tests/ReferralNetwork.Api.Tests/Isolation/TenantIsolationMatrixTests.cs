@@ -106,6 +106,9 @@ public abstract class TenantIsolationMatrixTests(ApiFixture fixture)
         new("GET webhooks", w => Get("/api/v1/webhooks"),                                                    "403 403 403 403 403 403 403 200 200"),
         new("POST protocol", w => Send(HttpMethod.Post, "/api/v1/protocols", new { code = "x" }),            "403 403 403 403 403 403 400 403 403"),
         new("GET statistics", w => Get("/api/v1/statistics/referrals?groupBy=service&period=2026-11"),                      "200 200 200 200 200 200 200 200 200"),
+        // Performance indicators: coordinators and auditors network-wide, an organisation's admin or supervisor for itself; not caseworkers.
+        new("GET indicators", w => Get("/api/v1/reports/indicators?groupBy=organisation&period=2026-11"),                   "403 200 403 403 403 200 200 200 200"),
+        new("GET indicators export", w => Get("/api/v1/reports/indicators?groupBy=service&period=2026-Q4&format=xlsx"),     "403 200 403 403 403 200 200 200 200"),
         // The transparency log is hashes and sizes: every role reads it. A receipt only for the organisation that acted, and auditors.
         new("GET audit log", w => Get("/api/v1/audit/log"),                                                  "200 200 200 200 200 200 200 200 200"),
         new("GET log checkpoint", w => Get("/api/v1/audit/log/checkpoint"),                                  "200 200 200 200 200 200 200 200 200"),

@@ -7,6 +7,7 @@ import { renderPersonSearch } from './persons.js';
 import { eventName, printButton, printFooter, timelineLabel } from './print.js';
 import { activationForm, renderUsers } from './users.js';
 import { completeProviderSignIn, providerButtons } from './oidc.js';
+import { renderDashboard } from './dashboard.js';
 
 const main = document.getElementById('main');
 const top = document.getElementById('top');
@@ -19,6 +20,8 @@ const isSupervisor = () => state.me?.roles.includes('supervisor');
 const isOrgAdmin = () => state.me?.roles.includes('org_admin');
 /** An organisation admin who works no cases lands on the people list. */
 const adminOnly = () => isOrgAdmin() && !state.me.roles.some((r) => r === 'caseworker' || r === 'supervisor');
+/** Who reads the reports dashboard: coordinators and auditors for the network, an organisation's admin or supervisor for itself. */
+const readsReports = () => state.me?.roles.some((r) => ['network_admin', 'auditor', 'org_admin', 'supervisor'].includes(r));
 const visibleBoxes = () => boxes.filter((box) => (box !== 'reviews' || isSupervisor()) && (box !== 'mine' || hasSession()));
 
 export const state = {
@@ -61,7 +64,8 @@ function renderTop() {
   const out = state.me ? h('button', { type: 'button', className: 'link', id: 'sign-out', onclick: signOut }, t('signOut')) : null;
   const people = state.me && isOrgAdmin() && hasSession() ? h('a', { href: '#/users', className: 'link', id: 'nav-users' }, t('people')) : null;
   const persons = state.me && !adminOnly() ? h('a', { href: '#/persons', className: 'link', id: 'nav-persons' }, t('findPerson')) : null;
-  replace(top, who, persons, people, switcher, out);
+  const dashboard = readsReports() ? h('a', { href: '#/dashboard', className: 'link', id: 'nav-dashboard' }, t('dashboard')) : null;
+  replace(top, who, persons, people, dashboard, switcher, out);
   document.getElementById('brand').textContent = t('appName');
 }
 
@@ -458,6 +462,7 @@ export async function route() {
   const [, page, id] = (location.hash || '#/inbox').split('/');
   try {
     if (page === 'users' && isOrgAdmin()) await renderUsers(main, state.me, say);
+    else if (page === 'dashboard' && readsReports()) await renderDashboard(main, say, id);
     else if (adminOnly() && page !== 'referral') { location.hash = '#/users'; return; }
     else if (page === 'referral' && id) await renderReferral(id);
     else if (page === 'new') replace(main, await newReferralForm((created) => { say(t('submitted')); location.hash = `#/referral/${created.id}`; }));

@@ -89,6 +89,17 @@ const en = {
   'giver.person': 'The person', 'giver.guardian': 'Guardian', 'giver.parent': 'Parent',
   'method.written': 'Written', 'method.verbal': 'Verbal', 'method.verbal_with_interpreter': 'Verbal, with interpreter',
   'relation.referrer': 'Referrer', 'relation.receiver': 'Receiver', 'relation.observer': 'Observer',
+  // dashboard
+  dashboard: 'Dashboard', dashPeriod: 'Period', dashValue: 'Value', dashOrganisation: 'Organisation', dashMonth: 'Month', dashOutcome: 'Outcome',
+  dashScopeNetwork: 'The whole network.', dashScopeOwn: 'Your organisation only.',
+  dashSuppressed: 'Counts of fewer than {k} people, and figures measured over fewer than {k} referrals, are withheld.',
+  dashNoData: 'Nothing to show for this period (or withheld).', dashExported: 'Export downloaded; it is recorded in the audit log.',
+  'dashExport.indicators': 'Indicators {format}', 'dashExport.statistics': 'Outcomes {format}', dashHours: '{n} h',
+  dashAcknowledge: 'Median time to acknowledge, by receiving organisation',
+  dashAcknowledgeDesc: 'Median hours from submission to acknowledgement of the referrals received in {period}.',
+  dashOnTime: 'Acknowledged on time, by organisation', dashOnTimeDesc: 'Share of acknowledge duties due in {period} that were met by their due time.',
+  dashBreaches: 'Missed deadlines per month', dashBreachesDesc: 'Breaches of every duty kind, by the month they were due: {months}.',
+  dashOutcomes: 'Outcomes', dashOutcomesDesc: 'How the referrals submitted in {period} ended, or that they are still open.', 'dash.open': 'Still open',
 };
 
 const sr = {
@@ -178,6 +189,17 @@ const sr = {
   'giver.person': 'Sama osoba', 'giver.guardian': 'Staratelj', 'giver.parent': 'Roditelj',
   'method.written': 'Pismeno', 'method.verbal': 'Usmeno', 'method.verbal_with_interpreter': 'Usmeno, uz prevodioca',
   'relation.referrer': 'Uputilac', 'relation.receiver': 'Primalac', 'relation.observer': 'Posmatrač',
+  // dashboard
+  dashboard: 'Pregled', dashPeriod: 'Period', dashValue: 'Vrednost', dashOrganisation: 'Organizacija', dashMonth: 'Mesec', dashOutcome: 'Ishod',
+  dashScopeNetwork: 'Cela mreža.', dashScopeOwn: 'Samo vaša organizacija.',
+  dashSuppressed: 'Brojevi manji od {k} osoba i vrednosti izračunate iz manje od {k} upućivanja se ne prikazuju.',
+  dashNoData: 'Za ovaj period nema podataka (ili se ne prikazuju).', dashExported: 'Izvoz je preuzet i zabeležen u dnevniku revizije.',
+  'dashExport.indicators': 'Pokazatelji {format}', 'dashExport.statistics': 'Ishodi {format}', dashHours: '{n} č',
+  dashAcknowledge: 'Medijana vremena do potvrde prijema, po organizaciji primaocu',
+  dashAcknowledgeDesc: 'Medijana sati od slanja do potvrde prijema upućivanja primljenih u periodu {period}.',
+  dashOnTime: 'Prijem potvrđen na vreme, po organizaciji', dashOnTimeDesc: 'Udeo obaveza potvrde prijema sa rokom u periodu {period} ispunjenih do roka.',
+  dashBreaches: 'Propušteni rokovi po mesecu', dashBreachesDesc: 'Prekršaji svih vrsta obaveza, po mesecu roka: {months}.',
+  dashOutcomes: 'Ishodi', dashOutcomesDesc: 'Kako su se završila upućivanja poslata u periodu {period}, ili da su još otvorena.', 'dash.open': 'Još otvoreno',
 };
 
 /** `sr` is Serbian in Latin script (its code since the first version); `sr-Cyrl` is read from it (see the top). */
@@ -197,6 +219,8 @@ export function lang() { return current; }
 export const isSerbian = () => current !== 'en';
 /** The BCP 47 tag the API reads in Accept-Language. */
 export const httpLanguage = () => tags[current].http;
+/** The locale numbers and dates are formatted in (Intl). */
+export const intlLocale = () => tags[current].intl;
 
 export function setLang(value) {
   current = known(value) ? value : 'sr';

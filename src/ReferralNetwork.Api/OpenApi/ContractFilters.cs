@@ -108,6 +108,14 @@ public sealed class ContractOperationFilter : IOperationFilter
             else if (WireCodes.ByName.TryGetValue(parameter.Name!, out var codes)) WireCodes.Restrict(parameter.Schema, codes);
             else if (parameter.Name == "status" && context.ApiDescription.RelativePath?.StartsWith("api/v1/referrals", StringComparison.Ordinal) == true)
                 WireCodes.Restrict(parameter.Schema, WireCodes.ReferralStatuses);
+            else if (parameter.Name == "sort" && path.StartsWith("api/v1/referrals", StringComparison.Ordinal))
+                WireCodes.Restrict(parameter.Schema, ListReferralsValidator.Sorts);
+            // A month or a quarter, never an instant (issue 18): the same form the server parses.
+            else if (parameter.Name == "period" && parameter.Schema is OpenApiSchema period)
+            {
+                period.Pattern = ReferralNetwork.Application.Features.Statistics.ReportPeriod.Pattern;
+                period.MaxLength = 7;
+            }
         }
         // A report's 200 is JSON, or with format=csv|xlsx the same table as a file.
         var reportPath = context.ApiDescription.RelativePath ?? "";

@@ -45,6 +45,9 @@ public sealed partial record ReportPeriod(string Code, int Year, int FirstMonth,
     public static ReportPeriod MonthOf(DateTimeOffset time) =>
         new($"{time.UtcDateTime.Year:D4}-{time.UtcDateTime.Month:D2}", time.UtcDateTime.Year, time.UtcDateTime.Month, 1);
 
+    /// <summary>The wire form of a period (a month or a quarter), as the contract states it.</summary>
+    public const string Pattern = "^[0-9]{4}-([0-9]{2}|Q[1-4])$";
+
     [GeneratedRegex(@"^([0-9]{4})-([0-9]{2})$")]
     private static partial Regex MonthForm();
 

@@ -43,6 +43,50 @@ export async function call(method, path, { body, etag, signal, idempotencyKey } 
   return { body: parsed, etag: response.headers.get('ETag') };
 }
 
+/** The credentials of a call that is not JSON (a document up or down): the key, or the session's CSRF token for a write. */
+function credentials(method) {
+  const headers = { 'Accept-Language': httpLanguage() };
+  const stored = key();
+  if (stored) headers.Authorization = `Bearer ${stored}`;
+  if (!stored && csrf && method !== 'GET') headers['X-CSRF-Token'] = csrf;
+  return headers;
+}
+
+async function failure(response) {
+  const problem = await response.json().catch(() => null);
+  return new ApiError(response.status, problem);
+}
+
+/**
+ * Uploads a file as the request body (issue 17: documents): its own type, its name in Content-Disposition (RFC 6266,
+ * filename* for any script). The server judges the type by the bytes.
+ */
+export async function upload(path, file, idempotencyKey) {
+  const headers = credentials('POST');
+  headers.Accept = 'application/json';
+  headers['Content-Type'] = file.type || 'application/octet-stream';
+  headers['Content-Disposition'] = `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`;
+  if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
+  const response = await fetch(`/api/v1${path}`, { method: 'POST', headers, body: file });
+  if (!response.ok) throw await failure(response);
+  return response.json();
+}
+
+/** Downloads a file and hands it to the browser under its name (each download of a document is in the access log). */
+export async function download(path, fileName) {
+  const response = await fetch(`/api/v1${path}`, { headers: credentials('GET') });
+  if (!response.ok) throw await failure(response);
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = fileName;
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
 /**
  * An Idempotency-Key for one form (issue 17): a retry of the same submission — a second click, a network error — is
  * answered with the first answer instead of being carried out twice. Nothing is stored for a refused request, so a

@@ -2,6 +2,7 @@ import { ApiError, call, get, hasSession, key, query, setCsrf, setKey } from './
 import { field, h, replace, select, showErrors } from './dom.js';
 import { formatSpan, formatTime, inScript, isSerbian, lang, languageNames, languages, setLang, t } from './i18n.js';
 import { actionForm } from './actions.js';
+import { documentsSection } from './documents.js';
 import { newReferralForm } from './new-referral.js';
 import { renderPersonSearch } from './persons.js';
 import { eventName, printButton, printFooter, timelineLabel } from './print.js';
@@ -326,6 +327,7 @@ export async function renderReferral(id, notice) {
     notice ? h('p', { className: 'notice', role: 'alert', id: 'notice' }, notice) : null,
     h('section', { className: 'card' }, facts), stepsSection(referral, etag), overrideReview(referral, etag), actions,
     await timelineSection(referral), referral.relation === 'observer' ? null : await notesSection(referral),
+    await documentsSection(referral, say, (message) => renderReferral(referral.id, message)),
     printFooter(state.me?.organisation.name));
   main.focus();
 }

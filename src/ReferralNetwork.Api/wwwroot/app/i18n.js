@@ -89,6 +89,11 @@ const en = {
   'giver.person': 'The person', 'giver.guardian': 'Guardian', 'giver.parent': 'Parent',
   'method.written': 'Written', 'method.verbal': 'Verbal', 'method.verbal_with_interpreter': 'Verbal, with interpreter',
   'relation.referrer': 'Referrer', 'relation.receiver': 'Receiver', 'relation.observer': 'Observer',
+  // documents
+  documents: 'Documents', noDocuments: 'No documents yet.', attachDocument: 'Attach a document', attach: 'Attach',
+  attachHelp: 'PDF, JPEG or PNG: a consent scan, a medical letter, an asylum paper. Only your organisation and the other party of the referral see it.',
+  download: 'Download', downloadLogged: 'Every download is recorded in the person\'s access log.', documentAdded: 'The document is attached.',
+  documentErased: 'Document destroyed with the person\'s data',
   // dashboard
   dashboard: 'Dashboard', dashPeriod: 'Period', dashValue: 'Value', dashOrganisation: 'Organisation', dashMonth: 'Month', dashOutcome: 'Outcome',
   dashScopeNetwork: 'The whole network.', dashScopeOwn: 'Your organisation only.',
@@ -189,6 +194,11 @@ const sr = {
   'giver.person': 'Sama osoba', 'giver.guardian': 'Staratelj', 'giver.parent': 'Roditelj',
   'method.written': 'Pismeno', 'method.verbal': 'Usmeno', 'method.verbal_with_interpreter': 'Usmeno, uz prevodioca',
   'relation.referrer': 'Uputilac', 'relation.receiver': 'Primalac', 'relation.observer': 'Posmatrač',
+  // documents
+  documents: 'Dokumenti', noDocuments: 'Još nema dokumenata.', attachDocument: 'Priloži dokument', attach: 'Priloži',
+  attachHelp: 'PDF, JPEG ili PNG: sken saglasnosti, lekarsko pismo, dokument o azilu. Vide ga samo vaša organizacija i druga strana upućivanja.',
+  download: 'Preuzmi', downloadLogged: 'Svako preuzimanje se beleži u evidenciji pristupa podacima o osobi.', documentAdded: 'Dokument je priložen.',
+  documentErased: 'Dokument uništen sa podacima o osobi',
   // dashboard
   dashboard: 'Pregled', dashPeriod: 'Period', dashValue: 'Vrednost', dashOrganisation: 'Organizacija', dashMonth: 'Mesec', dashOutcome: 'Ishod',
   dashScopeNetwork: 'Cela mreža.', dashScopeOwn: 'Samo vaša organizacija.',

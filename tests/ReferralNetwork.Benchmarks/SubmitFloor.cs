@@ -128,6 +128,11 @@ public sealed partial class SubmitFloor
     [GeneratedRegex("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")]
     private static partial Regex GuidPattern();
 
+    [GeneratedRegex("RN-[0-9]{4}-[0-9]{6}")]
+    private static partial Regex ReferencePattern();
+
+    private static long _references;
+
     /// <summary>Fresh copies of the probe's rows: new ids everywhere but organisations and keys, valid audit chains.</summary>
     public List<ProbeRow> Clone()
     {
@@ -139,7 +144,10 @@ public sealed partial class SubmitFloor
             if (!map.TryGetValue(text, out var fresh)) map[text] = fresh = Guid.CreateVersion7();
             return fresh;
         }
-        string RemapText(string s) => GuidPattern().Replace(s, m => Remap(Guid.Parse(m.Value)).ToString("D"));
+        // The referral's reference (issue 17) is unique too: each copy gets its own, in the row and in its submitted event
+        // alike (year 2099, so it never meets a number the API hands out).
+        var reference = $"RN-2099-{Interlocked.Increment(ref _references) % 1_000_000:D6}";
+        string RemapText(string s) => ReferencePattern().Replace(GuidPattern().Replace(s, m => Remap(Guid.Parse(m.Value)).ToString("D")), reference);
 
         var clones = _rows.Select(r => r with
         {

@@ -1,6 +1,5 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using System.Security.Cryptography;
 
 namespace ReferralNetwork.Browser.Tests;
 
@@ -20,7 +19,7 @@ public sealed class PeopleInBrowserTests(BrowserFixture fixture)
         using var anonymous = new HttpClient { BaseAddress = fixture.Api.BaseAddress };
         var activation = await anonymous.PostAsJsonAsync("/api/v1/session/activation", new { username, activationSecret = secret, password });
         activation.EnsureSuccessStatusCode();
-        var totp = Base32Decode((await activation.Content.ReadFromJsonAsync<JsonObject>())!["totpSecret"]!.GetValue<string>());
+        var totp = Authenticator.Base32Decode((await activation.Content.ReadFromJsonAsync<JsonObject>())!["totpSecret"]!.GetValue<string>());
         var referral = await fixture.SubmitAsync("Leila", "Karimi");
         var id = referral["id"]!.GetValue<Guid>();
 
@@ -35,7 +34,7 @@ public sealed class PeopleInBrowserTests(BrowserFixture fixture)
         await page.ClickAsync("#sign-in-person button[type=submit]");
         await page.WaitForSelectorAsync("#status[data-kind=error]");
         await page.FillAsync("#sign-in-person input[name=password]", password);
-        await page.FillAsync("#sign-in-person input[name=totp]", Code(totp, DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 30));
+        await page.FillAsync("#sign-in-person input[name=totp]", Authenticator.CodeNow(totp));
         await page.ClickAsync("#sign-in-person button[type=submit]");
         await page.WaitForSelectorAsync("#tab-mine");
         Assert.Null(await page.EvaluateAsync<string?>("sessionStorage.getItem('rn.key')"));
@@ -57,30 +56,5 @@ public sealed class PeopleInBrowserTests(BrowserFixture fixture)
         await page.ReloadAsync();
         await page.WaitForSelectorAsync("#sign-in-person");
         await context.CloseAsync();
-    }
-
-    /// <summary>RFC 6238 as an authenticator app computes it (HMAC-SHA-1, 6 digits), written here so the test does not use the server's code.</summary>
-    private static string Code(byte[] secret, long step)
-    {
-        var counter = BitConverter.GetBytes(step);
-        if (BitConverter.IsLittleEndian) Array.Reverse(counter);
-        var hash = HMACSHA1.HashData(secret, counter);
-        var offset = hash[^1] & 0x0f;
-        var binary = (hash[offset] & 0x7f) << 24 | hash[offset + 1] << 16 | hash[offset + 2] << 8 | hash[offset + 3];
-        return (binary % 1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    private static byte[] Base32Decode(string text)
-    {
-        const string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-        var bytes = new List<byte>();
-        int buffer = 0, bits = 0;
-        foreach (var c in text)
-        {
-            buffer = buffer << 5 | alphabet.IndexOf(c);
-            bits += 5;
-            if (bits >= 8) { bytes.Add((byte)(buffer >> (bits - 8))); bits -= 8; }
-        }
-        return [.. bytes];
     }
 }

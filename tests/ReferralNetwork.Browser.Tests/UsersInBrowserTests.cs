@@ -72,12 +72,12 @@ public sealed class UsersInBrowserTests(BrowserFixture fixture)
         Assert.StartsWith("data:image/svg+xml;base64,", await qr!.GetAttributeAsync("src"));
         Assert.True(await person.EvaluateAsync<bool>("(() => { const i = document.getElementById('totp-qr'); return i.complete && i.naturalWidth > 0; })()"),
             "the QR code image did not render");
-        var totp = Base32Decode((await person.TextContentAsync("#totp-secret"))!.Replace(" ", "", StringComparison.Ordinal));
+        var totp = Authenticator.Base32Decode((await person.TextContentAsync("#totp-secret"))!.Replace(" ", "", StringComparison.Ordinal));
         await BrowserFixture.ScreenshotAsync(person, "enrol-second-factor");
         await person.ClickAsync("#to-sign-in");
         await person.FillAsync("#sign-in-person input[name=username]", username);
         await person.FillAsync("#sign-in-person input[name=password]", Password);
-        await person.FillAsync("#sign-in-person input[name=totp]", Code(totp, DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 30));
+        await person.FillAsync("#sign-in-person input[name=totp]", Authenticator.CodeNow(totp));
         await person.ClickAsync("#sign-in-person button[type=submit]");
         await person.WaitForSelectorAsync("#tab-mine");
 
@@ -166,30 +166,5 @@ public sealed class UsersInBrowserTests(BrowserFixture fixture)
         Assert.NotNull(await stranger.QuerySelectorAsync("#sign-in-person"));
         await stranger.Context.CloseAsync();
         try { Directory.Delete(workingDirectory, recursive: true); } catch (IOException) { }
-    }
-
-    /// <summary>RFC 6238 as an authenticator app computes it (HMAC-SHA-1, 6 digits).</summary>
-    private static string Code(byte[] secret, long step)
-    {
-        var counter = BitConverter.GetBytes(step);
-        if (BitConverter.IsLittleEndian) Array.Reverse(counter);
-        var hash = HMACSHA1.HashData(secret, counter);
-        var offset = hash[^1] & 0x0f;
-        var binary = (hash[offset] & 0x7f) << 24 | hash[offset + 1] << 16 | hash[offset + 2] << 8 | hash[offset + 3];
-        return (binary % 1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    private static byte[] Base32Decode(string text)
-    {
-        const string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-        var bytes = new List<byte>();
-        int buffer = 0, bits = 0;
-        foreach (var c in text)
-        {
-            buffer = buffer << 5 | alphabet.IndexOf(c);
-            bits += 5;
-            if (bits >= 8) { bytes.Add((byte)(buffer >> (bits - 8))); bits -= 8; }
-        }
-        return [.. bytes];
     }
 }

@@ -57,6 +57,7 @@ public static class DependencyInjection
                 // Registered only by tests (see DatabaseFaultInjection); production leaves it off.
                 Faults = sp.GetService<DatabaseFaultInjection>(),
                 Counter = database.CountStatements && database.ParsedProvider == DatabaseProvider.Sqlite ? sp.GetRequiredService<StatementCounter>() : null,
+                Grouping = database.GroupCommit,
             };
         });
         services.AddSingleton<StatementCounter>();

@@ -20,11 +20,13 @@ namespace ReferralNetwork.Api.Idempotency;
 /// <item>Same key, same fingerprint, first request completed: its status, body, ETag and Location are replayed
 ///   (with <c>Idempotent-Replayed: true</c>). Same key, other fingerprint: 422. First request still running: 409.</item>
 /// </list>
-/// Atomicity: the key row is claimed (<c>in_flight</c>) in its own statement before the command runs; the command's
-/// transaction is left open by the transaction behaviour, the answer is rendered into a buffer, stored on the key row
-/// in that same transaction, and only then committed and sent. So an effect is never committed without its answer.
-/// Failures are not stored: a 4xx/5xx answer means the command's transaction rolled back and nothing happened, so the
-/// key is released and a retry (say with a corrected body) runs afresh — storing a refusal would pin a transient one
+/// Atomicity: the key row is claimed (<c>in_flight</c>) in the request's unit of work, before the command runs in that
+/// same unit; the answer is rendered into a buffer, stored on the key row in it, and only then committed and sent. So an
+/// effect is never committed without its answer, and no claim is committed without both (issue 20: no second commit per
+/// keyed request). A concurrent twin meets the uncommitted claim: in the same shared transaction it reads it as in flight
+/// (409), from another transaction its insert waits for the first to end and then replays the answer.
+/// Failures are not stored: a 4xx/5xx answer means the unit rolled back and nothing happened, the claim with it, so a
+/// retry (say with a corrected body) runs afresh — storing a refusal would pin a transient one
 /// (receiver inactive, a conflict since resolved) to the key for a day. The draft allows either; we store successes only.
 /// A replay is answered before the command's role and visibility checks run, so it is answered only to the principal
 /// (the API key) that made the request: another key of the organisation — an org admin, an auditor — gets 422 even with a
@@ -32,7 +34,7 @@ namespace ReferralNetwork.Api.Idempotency;
 /// An answer about a person is linked to them (<see cref="IdempotencyContext.Concerns"/>); erasing the person purges it,
 /// and a replay after that is 410 Gone: the request was carried out, its answer no longer exists.
 /// </summary>
-public sealed class IdempotencyMiddleware(RequestDelegate next, ILogger<IdempotencyMiddleware> logger)
+public sealed class IdempotencyMiddleware(RequestDelegate next)
 {
     public const string Header = "Idempotency-Key";
     public const string ReplayedHeader = "Idempotent-Replayed";
@@ -56,7 +58,20 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, ILogger<Idempote
             ? await FingerprintAsync(context.Request, ct)
             : StreamedFingerprint(context.Request);
 
-        switch (await store.ClaimAsync(principal.OrganisationId, principal.Id, key, operation, fingerprint, ct))
+        // The claim, the command and the stored answer are one unit of work: a claim is never committed without its
+        // answer, and a request that fails leaves no trace of its key (the rollback takes the claim with it).
+        var session = context.RequestServices.GetRequiredService<IDbSession>();
+        await using var work = await UnitOfWork.BeginCommandAsync(session, ct);
+        var claim = await store.ClaimAsync(principal.OrganisationId, principal.Id, key, operation, fingerprint, ct);
+        if (claim is IdempotencyClaim.Owned owned)
+        {
+            await RunAsync(context, store, idempotency, work, principal.OrganisationId, key, owned.Token);
+            return;
+        }
+        // Nothing was written, but the row this answer rests on may belong to a batch that has not committed yet (a
+        // concurrent twin in the same shared transaction): the answer waits until it has.
+        await work.CommitAsync(ct);
+        switch (claim)
         {
             case IdempotencyClaim.OtherPrincipal:
                 throw new RuleViolationException("idempotency.key_reused",
@@ -70,23 +85,19 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, ILogger<Idempote
             case IdempotencyClaim.Mismatch:
                 throw new RuleViolationException("idempotency.key_reused",
                     "This Idempotency-Key was already used for a different request (method, path or body); use a new key for a new request.");
-            case IdempotencyClaim.InFlight:
+            default:
                 throw new ConflictException("A request with this Idempotency-Key is still being processed; retry in a moment.");
-            case IdempotencyClaim.Owned owned:
-                await RunAsync(context, store, idempotency, principal.OrganisationId, key, owned.Token);
-                return;
         }
     }
 
-    private async Task RunAsync(HttpContext context, IdempotencyStore store, IdempotencyContext idempotency, Guid organisationId, string key,
-        DateTimeOffset token)
+    private async Task RunAsync(HttpContext context, IdempotencyStore store, IdempotencyContext idempotency, UnitOfWork work, Guid organisationId,
+        string key, DateTimeOffset token)
     {
         var ct = context.RequestAborted;
         var original = context.Features.Get<IHttpResponseBodyFeature>()!;
         using var buffer = new MemoryStream();
         context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(buffer));
-        idempotency.Begin();
-        var stored = false;
+        idempotency.Begin(work);
         try
         {
             await next(context);
@@ -96,33 +107,19 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, ILogger<Idempote
                     NullIfEmpty(context.Response.Headers.ETag), NullIfEmpty(context.Response.Headers.Location), idempotency.PersonId);
                 if (!await store.CompleteAsync(organisationId, key, token, response, ct))
                     throw new ConflictException("This request took longer than the idempotency lock; a retry with the same key took over, so this one was undone.");
-                if (idempotency.Held is { } held) await held.CommitAsync(ct);
-                stored = true;
+                await work.CommitAsync(ct);
             }
         }
         finally
         {
             context.Features.Set(original);
-            var held = idempotency.Held;
             idempotency.End();
-            if (!stored) await ForgetAsync(store, held, organisationId, key, token);
+            // A refusal or a failure: the command, the claim and everything else of the request are undone together
+            // (a no-op after the commit above).
+            await work.RollbackAsync();
         }
         buffer.Position = 0;
         await buffer.CopyToAsync(context.Response.Body, ct);
-    }
-
-    private async Task ForgetAsync(IdempotencyStore store, UnitOfWork? held, Guid organisationId, string key, DateTimeOffset token)
-    {
-        try
-        {
-            if (held is not null) await held.RollbackAsync();
-            await store.ReleaseAsync(organisationId, key, token, CancellationToken.None);
-        }
-        catch (Exception e)
-        {
-            // The request's own outcome matters more; an unreleased key frees itself after Idempotency:LockTimeout.
-            logger.LogWarning(e, "Could not release an idempotency key after a failed request.");
-        }
     }
 
     private static async Task ReplayAsync(HttpContext context, StoredResponse response, CancellationToken ct)

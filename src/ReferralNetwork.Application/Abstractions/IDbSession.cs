@@ -16,7 +16,12 @@ public interface IDbSession
     /// <summary>The transaction of the current command, or null in a query.</summary>
     DbTransaction? Transaction { get; }
 
-    ValueTask BeginAsync(CancellationToken ct);
+    /// <summary>
+    /// Opens the scope's transaction. <paramref name="grouped"/> (commands) joins the batching writer where group commit
+    /// is on: the command runs in its own savepoint of a shared transaction, and committing returns once that
+    /// transaction committed. Otherwise (background workers) the transaction is the scope's own.
+    /// </summary>
+    ValueTask BeginAsync(CancellationToken ct, bool grouped = false);
     ValueTask CommitAsync(CancellationToken ct);
     ValueTask RollbackAsync(CancellationToken ct);
 }

@@ -1,9 +1,10 @@
 namespace ReferralNetwork.Application.Abstractions;
 
 /// <summary>
-/// Marks a request that carries an <c>Idempotency-Key</c> (one per scope). While it is active the transaction behaviour
-/// does not commit the command's transaction: it leaves it open so the API can store the HTTP answer in the same
-/// transaction and then commit both at once. Effects and stored answer are therefore atomic — a retry sees either
+/// Marks a request that carries an <c>Idempotency-Key</c> (one per scope). The API opens the request's unit of work
+/// before the command, claims the key in it, and the command runs in that same unit: the transaction behaviour does not
+/// commit it, so the API can store the HTTP answer in the same transaction and then commit claim, effects and answer at
+/// once. Effects and stored answer are therefore atomic — a retry sees either
 /// nothing (and runs again) or the committed effect with its answer (and gets the answer again), never one without
 /// the other. An idempotent endpoint sends exactly one command.
 /// </summary>
@@ -20,27 +21,23 @@ public sealed class IdempotencyContext
     /// <summary>True between <see cref="Begin"/> and <see cref="End"/>: an idempotent request is running.</summary>
     public bool Active { get; private set; }
 
-    /// <summary>The command's unit of work, left open for the caller of <see cref="Begin"/> to commit or roll back.</summary>
+    /// <summary>
+    /// The unit of work the API opened for the request (the key's claim is in it): the command runs in it, and the caller
+    /// of <see cref="Begin"/> commits it after storing the answer, or rolls it back.
+    /// </summary>
     public UnitOfWork? Held { get; private set; }
 
-    public void Begin() => Active = true;
+    public void Begin(UnitOfWork work)
+    {
+        Active = true;
+        Held = work;
+    }
 
     public void End()
     {
         Active = false;
         Held = null;
         PersonId = null;
-    }
-
-    /// <summary>
-    /// Asked by the transaction behaviour before it commits: true means the request's owner took the unit of work over
-    /// (and will commit it after storing the answer); false means "commit it yourself".
-    /// </summary>
-    public bool TryHold(UnitOfWork work)
-    {
-        if (!Active || Held is not null) return false;
-        Held = work.HandOver();
-        return true;
     }
 }
 

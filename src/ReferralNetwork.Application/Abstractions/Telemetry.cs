@@ -22,6 +22,14 @@ public static class Telemetry
     public static readonly Histogram<double> TransactionDuration = Meter.CreateHistogram<double>(
         "referralnetwork.db.transaction.duration", "s", "Time a database transaction stayed open, by outcome.");
 
+    /// <summary>How many commands shared each group commit (issue 20).</summary>
+    public static readonly Histogram<long> CommitBatchSize = Meter.CreateHistogram<long>(
+        "referralnetwork.db.commit.batch_size", "{command}", "Commands that shared one commit of the batching writer.");
+
+    /// <summary>How long a command waited, after its own work, for the commit of its batch.</summary>
+    public static readonly Histogram<double> CommitWait = Meter.CreateHistogram<double>(
+        "referralnetwork.db.commit.wait", "s", "Time a finished command waited for its batch to commit.");
+
     /// <summary>Webhook delivery attempts by result (delivered, retry, failed, gone).</summary>
     public static readonly Counter<long> WebhookAttempts = Meter.CreateCounter<long>(
         "referralnetwork.webhook.attempts", "{attempt}", "Webhook delivery attempts, by result.");

@@ -8,7 +8,7 @@ namespace ReferralNetwork.Application.Abstractions;
 /// theirs. Disposing a unit that was neither committed nor handed over rolls it back, so
 /// <c>await using var work = await UnitOfWork.BeginAsync(session, ct); …; await work.CommitAsync(ct);</c> is all a
 /// caller writes: an exception or an early return undoes everything. On SQLite beginning also takes the process's write
-/// gate, released when the unit ends either way.
+/// gate (or the batching writer's turn), released when the unit ends either way.
 /// </summary>
 public sealed class UnitOfWork : IAsyncDisposable
 {
@@ -23,9 +23,18 @@ public sealed class UnitOfWork : IAsyncDisposable
 
     public static async ValueTask<UnitOfWork> BeginAsync(IDbSession session, CancellationToken ct)
     {
-        var connection = await session.ConnectionAsync(ct);
         await session.BeginAsync(ct);
-        return new UnitOfWork(session, connection);
+        return new UnitOfWork(session, await session.ConnectionAsync(ct));
+    }
+
+    /// <summary>
+    /// A command's unit: with group commit on it shares its commit with the commands around it (see
+    /// <see cref="IDbSession.BeginAsync"/>); <see cref="CommitAsync"/> still returns only once it is durable.
+    /// </summary>
+    public static async ValueTask<UnitOfWork> BeginCommandAsync(IDbSession session, CancellationToken ct)
+    {
+        await session.BeginAsync(ct, grouped: true);
+        return new UnitOfWork(session, await session.ConnectionAsync(ct));
     }
 
     public DbConnection Connection { get; }

@@ -6,8 +6,10 @@ namespace ReferralNetwork.Application.Behaviors;
 /// <summary>
 /// A command runs in one transaction: begin, handle, append its audit events to their hash chains, commit.
 /// Any exception rolls everything back (<see cref="UnitOfWork"/>) — a rejected request writes nothing, not even an audit event.
-/// For a request with an Idempotency-Key the commit is left to the API, which first stores the answer in this same
-/// transaction (see <see cref="IdempotencyContext"/>).
+/// The transaction is a command's (<see cref="UnitOfWork.BeginCommandAsync"/>): with group commit on it shares its commit
+/// with the commands around it, and committing returns once that commit is durable.
+/// For a request with an Idempotency-Key the API opened the unit before the command (it claimed the key in it) and commits
+/// it after storing the answer in it (see <see cref="IdempotencyContext"/>): the command then runs inside that unit.
 /// </summary>
 public sealed class TransactionBehavior<TMessage, TResponse>(
     IDbSession session, IAuditLog auditLog, IAuditAppender appender, ICurrentPrincipal current, IdempotencyContext idempotency)
@@ -15,10 +17,16 @@ public sealed class TransactionBehavior<TMessage, TResponse>(
 {
     public async ValueTask<TResponse> Handle(TMessage message, MessageHandlerDelegate<TMessage, TResponse> next, CancellationToken cancellationToken)
     {
-        await using var work = await UnitOfWork.BeginAsync(session, cancellationToken);
+        if (idempotency.Held is not null && session.Transaction is not null)
+        {
+            var inHeld = await next(message, cancellationToken);
+            await appender.AppendAsync(session, current.Principal, auditLog.Pending, cancellationToken);
+            return inHeld;
+        }
+        await using var work = await UnitOfWork.BeginCommandAsync(session, cancellationToken);
         var response = await next(message, cancellationToken);
         await appender.AppendAsync(session, current.Principal, auditLog.Pending, cancellationToken);
-        if (!idempotency.TryHold(work)) await work.CommitAsync(cancellationToken);
+        await work.CommitAsync(cancellationToken);
         return response;
     }
 }

@@ -12,8 +12,9 @@ public sealed class IdempotencyOptions
     public TimeSpan Lifetime { get; set; } = TimeSpan.FromHours(24);
 
     /// <summary>
-    /// How long an in-flight key blocks its retries (409). A request holds its key only while its command runs; a row
-    /// still in flight after this long belongs to a request that died before committing, and the next retry takes it over.
+    /// How long an in-flight key blocks its retries (409). A claim commits only together with its answer, so a committed
+    /// row in flight comes from before issue 20 (claims then committed alone) or from a hand-written row; after this long
+    /// the next retry takes it over.
     /// </summary>
     public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(60);
 }
@@ -64,38 +65,20 @@ internal sealed record IdempotencyKeyRow
 
 /// <summary>
 /// Idempotency keys in <c>idempotency_keys</c>, one row per (organisation, key). Claiming inserts the row as
-/// <c>in_flight</c> in its own statement, before the command starts: the primary key lets exactly one of several
-/// concurrent requests win, and the losers read the row to decide between replay, 409 and 422 — never check-then-insert.
-/// The winner marks the row <c>done</c> with its answer inside the command's transaction, or deletes it on failure.
+/// <c>in_flight</c> in the request's unit of work, before the command runs in it: the primary key lets exactly one of
+/// several concurrent requests win, and the losers read the row to decide between replay, 409 and 422 — never
+/// check-then-insert. The winner marks the row <c>done</c> with its answer in the same unit; a failure rolls the claim back
+/// with everything else.
 /// </summary>
-public sealed class IdempotencyStore(IDbSession session, Clock clock, IOptions<IdempotencyOptions> options, IPersonalDataProtector protector,
-    ConnectionFactory factory)
+public sealed class IdempotencyStore(IDbSession session, Clock clock, IOptions<IdempotencyOptions> options, IPersonalDataProtector protector)
 {
     public const string InFlightState = IdempotencyStates.InFlight;
     public const string DoneState = IdempotencyStates.Done;
 
-    /// <summary>
-    /// The claim and the release commit on their own (autocommit), outside the command's transaction. On SQLite each is
-    /// then a write transaction of its own, so it queues on the process's write gate like the commands do, rather than
-    /// sleeping in SQLite's busy handler while a command holds the lock. Inside a transaction the gate is already held.
-    /// </summary>
-    private async Task<WriteSlot?> WriteSlotAsync(CancellationToken ct)
-    {
-        if (factory.WriteGate is not { } gate || session.Transaction is not null) return null;
-        if (!await gate.WaitAsync(factory.WriteGateTimeout, ct))
-            throw new TimeoutException($"No database write slot within {factory.WriteGateTimeout.TotalSeconds:0} s.");
-        return new WriteSlot(gate);
-    }
-
-    private sealed class WriteSlot(SemaphoreSlim gate) : IDisposable
-    {
-        public void Dispose() => gate.Release();
-    }
-
     public async Task<IdempotencyClaim> ClaimAsync(Guid organisationId, Guid principalId, string key, string operation, string requestHash, CancellationToken ct)
     {
+        var transaction = session.Transaction ?? throw new InvalidOperationException("A key is claimed inside the request's unit of work.");
         var connection = await session.ConnectionAsync(ct);
-        using var slot = await WriteSlotAsync(ct);
         // A few rounds cover a row that is deleted or taken over between our insert and our read.
         for (var round = 0; round < 3; round++)
         {
@@ -105,23 +88,19 @@ public sealed class IdempotencyStore(IDbSession session, Clock clock, IOptions<I
                 Org = organisationId, Principal = principalId, Key = key, Operation = operation, Hash = requestHash, InFlight = InFlightState, Now = now,
                 Expires = now + options.Value.Lifetime,
             };
-            try
-            {
-                await connection.ExecuteAsync(new CommandDefinition("""
-                    INSERT INTO idempotency_keys (organisation_id, idempotency_key, principal_id, operation, request_hash, state, created_at, expires_at)
-                    VALUES (@Org, @Key, @Principal, @Operation, @Hash, @InFlight, @Now, @Expires)
-                    """, values, cancellationToken: ct));
-                return new IdempotencyClaim.Owned(now);
-            }
-            catch (Exception e) when (session.Dialect.IsUniqueViolation(e))
-            {
-            }
+            // "If absent", not "catch the unique violation": inside a transaction a failed statement would abort it on
+            // PostgreSQL. A twin's uncommitted claim in another transaction makes this wait until that one ends.
+            var inserted = await connection.ExecuteAsync(new CommandDefinition(session.Dialect.InsertIfAbsent("idempotency_keys",
+                "organisation_id, idempotency_key, principal_id, operation, request_hash, state, created_at, expires_at",
+                "@Org, @Key, @Principal, @Operation, @Hash, @InFlight, @Now, @Expires", "organisation_id, idempotency_key"), values, transaction,
+                cancellationToken: ct));
+            if (inserted == 1) return new IdempotencyClaim.Owned(now);
 
             var row = await connection.QuerySingleOrDefaultAsync<IdempotencyKeyRow>(new CommandDefinition("""
                 SELECT request_hash AS RequestHash, state, principal_id AS PrincipalId, response_status AS ResponseStatus, response_body AS ResponseBody,
                        response_etag AS ResponseEtag, response_location AS ResponseLocation, created_at AS CreatedAt, expires_at AS ExpiresAt
                 FROM idempotency_keys WHERE organisation_id = @Org AND idempotency_key = @Key
-                """, new { Org = organisationId, Key = key }, cancellationToken: ct));
+                """, new { Org = organisationId, Key = key }, transaction, cancellationToken: ct));
             if (row is null) continue;
 
             var expired = row.ExpiresAt <= now;
@@ -139,7 +118,7 @@ public sealed class IdempotencyStore(IDbSession session, Clock clock, IOptions<I
                 {
                     values.Org, values.Principal, values.Key, values.Operation, values.Hash, values.InFlight, values.Now, values.Expires, SeenState = row.State,
                     SeenCreatedAt = row.CreatedAt,
-                }, cancellationToken: ct));
+                }, transaction, cancellationToken: ct));
                 if (taken == 1) return new IdempotencyClaim.Owned(now);
                 continue;
             }
@@ -191,32 +170,6 @@ public sealed class IdempotencyStore(IDbSession session, Clock clock, IOptions<I
         if (SealedAnswer.TryParse(stored) is not { } answer) return stored;
         var dataKey = protector.Unwrap(answer.WrappedKey, answer.MasterKeyId);
         return protector.Open(dataKey, answer.Ciphertext, SealedAnswer.Context(organisationId, key));
-    }
-
-    /// <summary>Forgets a key whose request failed (nothing was committed), so a corrected retry can use it.</summary>
-    public async Task ReleaseAsync(Guid organisationId, string key, DateTimeOffset token, CancellationToken ct)
-    {
-        try
-        {
-            await ReleaseOnAsync(await session.ConnectionAsync(ct), session.Transaction, organisationId, key, token, ct);
-        }
-        catch (Exception e) when (session.Transaction is null && e is not OperationCanceledException)
-        {
-            // The request's connection died with its command (a restart, a killed backend): release on a new one, so the
-            // client's retry is served at once instead of meeting 409 until Idempotency:LockTimeout.
-            factory.Observe(e);
-            await using var fresh = await factory.OpenAsync(ct);
-            await ReleaseOnAsync(fresh, null, organisationId, key, token, ct);
-        }
-    }
-
-    private async Task ReleaseOnAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction? transaction, Guid organisationId, string key,
-        DateTimeOffset token, CancellationToken ct)
-    {
-        using var slot = await WriteSlotAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM idempotency_keys WHERE organisation_id = @Org AND idempotency_key = @Key AND state = @InFlight AND created_at = @Token",
-            new { Org = organisationId, Key = key, InFlight = InFlightState, Token = token }, transaction, cancellationToken: ct));
     }
 
     /// <summary>Deletes keys past their lifetime (the deadline monitor calls this each pass). Returns how many.</summary>

@@ -8,7 +8,7 @@ using ReferralNetwork.Application.Abstractions;
 namespace ReferralNetwork.Infrastructure.Persistence;
 
 /// <summary>Creates open connections for the configured provider; one instance per process.</summary>
-public sealed class ConnectionFactory : IDisposable
+public sealed class ConnectionFactory : IDisposable, IAsyncDisposable
 {
     private static readonly object Configured = new();
     private readonly NpgsqlDataSource? _postgres;
@@ -42,6 +42,45 @@ public sealed class ConnectionFactory : IDisposable
     /// same file (a migration job, this API's own CLI commands) still meets busy_timeout. Null for server databases.
     /// </summary>
     public SemaphoreSlim? WriteGate { get; }
+
+    /// <summary>
+    /// The batching writer commands commit through (<c>Database:GroupCommit</c>, on by default), or null when group commit
+    /// is off. Set once, at construction.
+    /// </summary>
+    public GroupCommitWriter? GroupCommit { get; private set; }
+
+    public GroupCommitOptions? Grouping
+    {
+        init
+        {
+            if (value is { Enabled: true }) GroupCommit = new GroupCommitWriter(this, value);
+        }
+    }
+
+    /// <summary>
+    /// The right to write outside a batch (a worker's own transaction, an autocommit statement), held until disposed. On
+    /// SQLite one writer at a time: the batching writer's turn (after it committed what it had open) or, without group
+    /// commit, the write gate. Null for server databases, whose own locks suffice.
+    /// </summary>
+    public async ValueTask<IAsyncDisposable?> SoloWriteAsync(CancellationToken ct)
+    {
+        if (Provider != DatabaseProvider.Sqlite) return null;
+        if (GroupCommit is { } writer) return await writer.ExclusiveAsync(ct);
+        if (!await WriteGate!.WaitAsync(WriteGateTimeout, ct))
+            throw new TimeoutException($"No database write slot within {WriteGateTimeout.TotalSeconds:0} s.");
+        return new GateSlot(WriteGate);
+    }
+
+    private sealed class GateSlot(SemaphoreSlim gate) : IAsyncDisposable
+    {
+        private int _released;
+
+        public ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0) gate.Release();
+            return ValueTask.CompletedTask;
+        }
+    }
 
     /// <summary>
     /// How long a writer waits for the gate (<c>Database:WriteGateTimeoutSeconds</c>, 30 s): as long as SQLite's
@@ -120,8 +159,16 @@ public sealed class ConnectionFactory : IDisposable
         }
     }
 
-    public void Dispose()
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    public async ValueTask DisposeAsync()
     {
+        // What the writer holds is committed first: its commands are waiting for their answers.
+        if (GroupCommit is { } writer)
+        {
+            GroupCommit = null;
+            await writer.DisposeAsync();
+        }
         _postgres?.Dispose();
         WriteGate?.Dispose();
     }

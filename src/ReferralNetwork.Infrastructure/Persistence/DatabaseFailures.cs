@@ -41,7 +41,8 @@ public static class DatabaseFailures
     {
         for (Exception? e = exception; e is not null; e = e.InnerException)
             if (ClassifyOne(e) is { } failure) return failure;
-        return null;
+        // A batch that did not commit for a reason of no provider's (the database's answer is the inner exception when it has one).
+        return exception is GroupCommitFailedException ? Unavailable("the shared commit failed", broken: false) : null;
     }
 
     private static DatabaseFailure? ClassifyOne(Exception e) => e switch

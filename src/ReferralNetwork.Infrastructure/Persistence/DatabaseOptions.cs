@@ -21,6 +21,9 @@ public sealed class DatabaseOptions
     /// <summary>SQLite: how long a write waits for this process's write gate before it is answered 503.</summary>
     public int WriteGateTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>Group commit: commands share commits (<see cref="GroupCommitOptions"/>).</summary>
+    public GroupCommitOptions GroupCommit { get; set; } = new();
+
     /// <summary>The Retry-After (seconds) of a 503 <c>database_unavailable</c>.</summary>
     public int RetryAfterSeconds { get; set; } = 5;
 

@@ -4,66 +4,96 @@ using ReferralNetwork.Application.Abstractions;
 namespace ReferralNetwork.Infrastructure.Persistence;
 
 /// <summary>
-/// One connection per request scope, opened on first use; at most one transaction (a command's). On SQLite a transaction
-/// first takes the process's write gate (<see cref="ConnectionFactory.WriteGate"/>), released when it commits or rolls back.
+/// One connection per request scope, opened on first use; at most one transaction (a command's). A command's transaction
+/// is a turn of the batching writer when group commit is on (<see cref="GroupCommitWriter"/>): while it lasts,
+/// <see cref="ConnectionAsync"/> and <see cref="Transaction"/> are the writer's. Any other transaction is the scope's own;
+/// on SQLite it first takes the process's write slot (<see cref="ConnectionFactory.SoloWriteAsync"/>), released when it
+/// commits or rolls back.
 /// </summary>
 public sealed class DbSession(ConnectionFactory factory) : IDbSession, IAsyncDisposable
 {
     private DbConnection? _connection;
-    private bool _holdsGate;
+    private IAsyncDisposable? _slot;
+    private WriterTurn? _turn;
+    private DbTransaction? _transaction;
     private long _begunAt;
 
     public ISqlDialect Dialect => factory.Dialect;
-    public DbTransaction? Transaction { get; private set; }
+    public DbTransaction? Transaction => _turn?.Transaction ?? _transaction;
 
-    public async ValueTask<DbConnection> ConnectionAsync(CancellationToken ct) => _connection ??= await factory.OpenAsync(ct);
+    public async ValueTask<DbConnection> ConnectionAsync(CancellationToken ct) => _turn?.Connection ?? (_connection ??= await factory.OpenAsync(ct));
 
-    public async ValueTask BeginAsync(CancellationToken ct)
+    public async ValueTask BeginAsync(CancellationToken ct, bool grouped = false)
     {
         if (Transaction is not null) throw new InvalidOperationException("A transaction is already open in this scope.");
-        if (factory.WriteGate is { } gate)
+        if (grouped && factory.GroupCommit is { } writer)
         {
-            if (!await gate.WaitAsync(factory.WriteGateTimeout, ct))
-                throw new TimeoutException($"No database write slot within {factory.WriteGateTimeout.TotalSeconds:0} s.");
-            _holdsGate = true;
+            _turn = await writer.EnterAsync(ct);
+            _begunAt = System.Diagnostics.Stopwatch.GetTimestamp();
+            return;
         }
+        _slot = await factory.SoloWriteAsync(ct);
         try
         {
             var connection = await ConnectionAsync(ct);
             // SQLite: BEGIN IMMEDIATE (Microsoft.Data.Sqlite's default), so two writers never deadlock upgrading read locks.
-            Transaction = await connection.BeginTransactionAsync(ct);
+            _transaction = await connection.BeginTransactionAsync(ct);
             _begunAt = System.Diagnostics.Stopwatch.GetTimestamp();
         }
         catch
         {
-            ReleaseGate();
+            await ReleaseSlotAsync();
             throw;
         }
     }
 
-    private void ReleaseGate()
+    private async ValueTask ReleaseSlotAsync()
     {
-        if (!_holdsGate) return;
-        _holdsGate = false;
-        factory.WriteGate!.Release();
+        var slot = _slot;
+        _slot = null;
+        if (slot is not null) await slot.DisposeAsync();
     }
 
     public async ValueTask CommitAsync(CancellationToken ct)
     {
-        var transaction = Transaction ?? throw new InvalidOperationException("No transaction is open.");
-        // A failed commit leaves the transaction (and the gate) to the rollback that follows.
+        if (_turn is { } turn)
+        {
+            // The turn ends here whatever happens: a failed batch is already rolled back, and the rollback that follows
+            // finds nothing left to do.
+            _turn = null;
+            try
+            {
+                await turn.CommitAsync();
+            }
+            catch
+            {
+                Measure("rollback");
+                throw;
+            }
+            Measure("commit");
+            return;
+        }
+        var transaction = _transaction ?? throw new InvalidOperationException("No transaction is open.");
+        // A failed commit leaves the transaction (and the write slot) to the rollback that follows.
         await transaction.CommitAsync(ct);
         await transaction.DisposeAsync();
-        Transaction = null;
-        ReleaseGate();
+        _transaction = null;
+        await ReleaseSlotAsync();
         Measure("commit");
     }
 
     public async ValueTask RollbackAsync(CancellationToken ct)
     {
-        if (Transaction is null) return;
-        var transaction = Transaction;
-        Transaction = null;
+        if (_turn is { } turn)
+        {
+            _turn = null;
+            await turn.RollbackAsync();
+            Measure("rollback");
+            return;
+        }
+        if (_transaction is null) return;
+        var transaction = _transaction;
+        _transaction = null;
         try
         {
             await transaction.RollbackAsync(ct);
@@ -83,8 +113,8 @@ public sealed class DbSession(ConnectionFactory factory) : IDbSession, IAsyncDis
             catch (Exception e) when (e is InvalidOperationException or DbException or IOException or TimeoutException)
             {
             }
-            // The gate is released whatever happened, or every later writer of the process would wait for it in vain.
-            ReleaseGate();
+            // The slot is released whatever happened, or every later writer of the process would wait for it in vain.
+            await ReleaseSlotAsync();
             Measure("rollback");
         }
     }
@@ -95,6 +125,7 @@ public sealed class DbSession(ConnectionFactory factory) : IDbSession, IAsyncDis
     public async ValueTask DisposeAsync()
     {
         if (Transaction is not null) await RollbackAsync(CancellationToken.None);
+        await ReleaseSlotAsync();
         if (_connection is not null) await _connection.DisposeAsync();
     }
 }

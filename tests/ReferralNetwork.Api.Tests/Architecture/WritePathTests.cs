@@ -16,6 +16,8 @@ public sealed partial class WritePathTests
         "src/ReferralNetwork.Infrastructure/Persistence/CountingConnection.cs",
         // So does the write-fault test seam.
         "src/ReferralNetwork.Infrastructure/Persistence/DatabaseFaultInjection.cs",
+        // The batching writer: the unit of work's transaction for commands when group commit is on (issue 20).
+        "src/ReferralNetwork.Infrastructure/Persistence/GroupCommit.cs",
     ];
 
     private const string ReferralRepositoryFile = "src/ReferralNetwork.Application/Features/Referrals/ReferralRepository.cs";

@@ -110,8 +110,7 @@ public sealed class WitnessClient(ConnectionFactory factory, LogIdentity identit
             logger.LogError("Witness {Witness} answered without a cosignature that verifies with its configured key.", witness.Name);
             return;
         }
-        var gate = factory.WriteGate;
-        if (gate is not null && !await gate.WaitAsync(factory.WriteGateTimeout, ct)) throw new TimeoutException("No database write slot for a cosignature.");
+        var slot = await factory.SoloWriteAsync(ct);
         try
         {
             await using var connection = await factory.OpenAsync(ct);
@@ -121,7 +120,7 @@ public sealed class WitnessClient(ConnectionFactory factory, LogIdentity identit
         }
         finally
         {
-            gate?.Release();
+            if (slot is not null) await slot.DisposeAsync();
         }
         Record(witness, 200, head.TreeSize, "cosigned");
         logger.LogInformation("Witness {Witness} cosigned the audit log's checkpoint at size {Size}.", witness.Name, head.TreeSize);

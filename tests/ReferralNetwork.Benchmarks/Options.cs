@@ -20,6 +20,15 @@ public sealed class Options
     public bool Keep { get; private set; }
     public int Seed { get; private set; } = 20260101;
 
+    /// <summary>Database:GroupCommit for the measured API: on (the default), or off for the one-commit-per-command path.</summary>
+    public bool GroupCommit { get; private set; } = true;
+    public int? MaxBatch { get; private set; }
+    public double? MaxWaitMilliseconds { get; private set; }
+    public int? Lanes { get; private set; }
+
+    /// <summary>Concurrencies at which submit and inbox first page run again after the main scenarios (the scaling table).</summary>
+    public IReadOnlyList<int> Scaling { get; private set; } = [];
+
     public const string Usage = """
         ReferralNetwork benchmark: starts the Release API as a real process against a fresh database, seeds it through the
         API, bulk-loads the read data through SQL, drives load and prints req/s, latency, errors, server peak RSS and the
@@ -38,6 +47,11 @@ public sealed class Options
           --json [file]                    also print the results as JSON (to stdout, or to the file)
           --keep                           keep the database (and PostgreSQL cluster folder) for inspection
           --seed N                         seed of the data generator (default 20260101)
+          --group-commit on|off            the API's Database:GroupCommit:Enabled (default on)
+          --max-batch N                    Database:GroupCommit:MaxBatch (default: the API's, 64)
+          --max-wait-ms X                  Database:GroupCommit:MaxWaitMilliseconds (default: the API's, 4)
+          --lanes N                        Database:GroupCommit:Lanes, PostgreSQL only (default: the API's, 4)
+          --scaling N[,N…]                 run submit and inbox first page again at these concurrencies (e.g. 1,8,32,128)
         """;
 
     public static Options Parse(string[] args)
@@ -76,6 +90,18 @@ public sealed class Options
                         if (!AllScenarios.Contains(n)) throw new ArgumentException($"Unknown scenario '{n}'. Scenarios: all, {string.Join(", ", AllScenarios)}.");
                     o.Scenarios = AllScenarios.Where(names.Contains).ToList();
                     break;
+                case "--group-commit":
+                    o.GroupCommit = Next() switch
+                    {
+                        "on" => true,
+                        "off" => false,
+                        var v => throw new ArgumentException($"--group-commit {v}: use on or off."),
+                    };
+                    break;
+                case "--max-batch": o.MaxBatch = Positive(arg, Next()); break;
+                case "--max-wait-ms": o.MaxWaitMilliseconds = Seconds(arg, Next()).TotalSeconds; break;
+                case "--lanes": o.Lanes = Positive(arg, Next()); break;
+                case "--scaling": o.Scaling = Next().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(n => Positive(arg, n)).ToList(); break;
                 case "-h" or "--help":
                     throw new HelpRequestedException();
                 default:

@@ -86,6 +86,9 @@ try
         ["Audit__CheckpointSigningKey"] = checkpointKey.ExportPkcs8PrivateKeyPem(),
         ["Storage__DataDirectory"] = workDir,
         ["Workers__Enabled"] = "false",
+        // The batch sizes of group commit are read from the API's own metrics, on its loopback port.
+        ["Observability__Prometheus__Enabled"] = "true",
+        ["Database__GroupCommit__Enabled"] = options.GroupCommit ? "true" : "false",
         // Verify reads the audit log's key (an Ed25519 PKCS#8: RFC 8410's fixed prefix and a random seed).
         ["Audit__LogSigningKey"] = System.Security.Cryptography.PemEncoding.WriteString("PRIVATE KEY",
             [.. Convert.FromHexString("302e020100300506032b657004220420"), .. System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)]),
@@ -100,6 +103,9 @@ try
         // The reports scenario sends eight report queries at once from one auditor key (the production limit is 2).
         [ReportsScenario.Environment] = ReportsScenario.Concurrent.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
+    if (options.MaxBatch is { } maxBatch) environment["Database__GroupCommit__MaxBatch"] = maxBatch.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    if (options.MaxWaitMilliseconds is { } maxWait) environment["Database__GroupCommit__MaxWaitMilliseconds"] = maxWait.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    if (options.Lanes is { } lanes) environment["Database__GroupCommit__Lanes"] = lanes.ToString(System.Globalization.CultureInfo.InvariantCulture);
     // Seeding and the probe run on an API that counts its SQL statements per request (Database:CountStatements, SQLite
     // only; an answer's SQL-Statements header); the measured runs then get a fresh process without the counting wrapper.
     var apiStart = Stopwatch.StartNew();
@@ -211,7 +217,10 @@ try
         interrupted.Token.ThrowIfCancellationRequested();
         log.WriteLine($"Running {name} …");
         using var run = new LoadRun(api!.BaseAddress, workers ?? options.Connections);
+        var commitsBefore = await CommitMetrics.ScrapeAsync(api.BaseAddress);
         var result = await run.RunAsync(name, workers ?? options.Connections, options.Warmup, options.Duration, options.Seed, step, api);
+        if (CommitMetrics.Describe(commitsBefore, await CommitMetrics.ScrapeAsync(api.BaseAddress)) is { } commits)
+            result.Extra["commits"] = commits;
         report.Runs.Add(result);
         log.WriteLine($"  {Report.F0(result.RequestsPerSecond)} req/s, p50 {Report.F1(result.P50)} ms, p99 {Report.F1(result.P99)} ms, {result.Errors} errors" +
             (result.ErrorSamples.Count > 0 ? $" — e.g. {result.ErrorSamples[0]}" : ""));
@@ -280,6 +289,12 @@ try
             var result = await Http("inbox page 500 deep", scenarios.InboxDeepAsync);
             result.Extra["page"] = $"keyset cursor after 12,500 rows (500 pages of 25), {items} items";
         }
+    }
+    // The scaling table: the same two scenarios at other concurrencies, on the same data and process.
+    foreach (var n in options.Scaling)
+    {
+        if (options.Runs("submit")) await Http($"submit @ {n} connections", scenarios.SubmitAsync, n);
+        if (options.Runs("inbox")) await Http($"inbox first page @ {n} connections", scenarios.InboxFirstAsync, n);
     }
     if (options.Runs("timeline"))
     {

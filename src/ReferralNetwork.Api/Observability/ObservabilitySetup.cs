@@ -85,6 +85,10 @@ public static class ObservabilitySetup
             telemetry.WithMetrics(m =>
             {
                 m.AddAspNetCoreInstrumentation().AddMeter(Telemetry.Name);
+                // Batch sizes and commit waits are small numbers: buckets that tell 1 from 2 and 2 ms from 4 ms.
+                m.AddView("referralnetwork.db.commit.batch_size", new ExplicitBucketHistogramConfiguration { Boundaries = [1, 2, 4, 8, 16, 32, 64, 128] });
+                m.AddView("referralnetwork.db.commit.wait",
+                    new ExplicitBucketHistogramConfiguration { Boundaries = [0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 1] });
                 if (options.Prometheus.Enabled) m.AddPrometheusExporter();
                 if (otlp is not null) m.AddOtlpExporter(o => o.Endpoint = otlp);
             });

@@ -66,6 +66,9 @@ public abstract class ObservabilityTests(ApiFixture fixture)
         Assert.Matches("""referralnetwork_message_duration_seconds_count\{[^}]*message="SubmitReferralCommand"[^}]*outcome="ok"[^}]*\}""", metrics);
         Assert.Matches("""referralnetwork_message_duration_seconds_count\{[^}]*message="SubmitReferralCommand"[^}]*outcome="refused"[^}]*\}""", metrics);
         Assert.Matches("""referralnetwork_db_transaction_duration_seconds_count\{[^}]*outcome="commit"[^}]*\}""", metrics);
+        // Group commit: how many commands shared each commit, and how long they waited for it.
+        Assert.Matches("""referralnetwork_db_commit_batch_size_bucket\{[^}]*le="1"[^}]*\} [1-9]""", metrics);
+        Assert.Matches("""referralnetwork_db_commit_wait_seconds_count\{?[^}]*\}? [1-9]""", metrics);
         Assert.Matches("""referralnetwork_duties_open\{[^}]*protocol="[a-z0-9-]+"[^}]*\} [1-9]""", metrics);
         Assert.Contains("referralnetwork_outbox_pending", metrics);
         Assert.Contains("referralnetwork_outbox_lag_seconds", metrics);

@@ -68,9 +68,9 @@ public sealed partial class CommitMetrics
             $"{commits / Math.Max(1, requests):F2} commits (fsyncs of the WAL) per request";
     }
 
-    [GeneratedRegex("""^http_server_request_duration_seconds_count(\{[^}]*\})? (?<value>[0-9.eE+-]+)""", RegexOptions.Multiline)]
+    [GeneratedRegex("""^http_server_request_duration_seconds_count(\{(?:[^"}]|"[^"]*")*\})? (?<value>[0-9.eE+-]+)""", RegexOptions.Multiline)]
     private static partial Regex HttpLine();
 
-    [GeneratedRegex("""^referralnetwork_db_commit_batch_size_(?<kind>bucket|count|sum)(\{(?:[^}]*le="(?<le>[^"]+)")?[^}]*\})? (?<value>[0-9.eE+-]+)""", RegexOptions.Multiline)]
+    [GeneratedRegex("""^referralnetwork_db_commit_batch_size_(?<kind>bucket|count|sum)(\{(?:[^}]*le="(?<le>[^"]+)")?(?:[^"}]|"[^"]*")*\})? (?<value>[0-9.eE+-]+)""", RegexOptions.Multiline)]
     private static partial Regex Line();
 }

@@ -20,7 +20,8 @@ namespace ReferralNetwork.Api.Idempotency;
 /// <item>Same key, same fingerprint, first request completed: its status, body, ETag and Location are replayed
 ///   (with <c>Idempotent-Replayed: true</c>). Same key, other fingerprint: 422. First request still running: 409.</item>
 /// </list>
-/// Atomicity: the key row is claimed (<c>in_flight</c>) in the request's unit of work, before the command runs in that
+/// Atomicity: the key row is claimed (<c>in_flight</c>) in the command's unit of work when the command starts (after its
+/// role check and validation: the writer's turn is not held while the body is bound), before the handler runs in that
 /// same unit; the answer is rendered into a buffer, stored on the key row in it, and only then committed and sent. So an
 /// effect is never committed without its answer, and no claim is committed without both (issue 20: no second commit per
 /// keyed request). A concurrent twin meets the uncommitted claim: in the same shared transaction it reads it as in flight
@@ -28,7 +29,7 @@ namespace ReferralNetwork.Api.Idempotency;
 /// Failures are not stored: a 4xx/5xx answer means the unit rolled back and nothing happened, the claim with it, so a
 /// retry (say with a corrected body) runs afresh — storing a refusal would pin a transient one
 /// (receiver inactive, a conflict since resolved) to the key for a day. The draft allows either; we store successes only.
-/// A replay is answered before the command's role and visibility checks run, so it is answered only to the principal
+/// A replay is answered before the command's handler and its visibility checks run, so it is answered only to the principal
 /// (the API key) that made the request: another key of the organisation — an org admin, an auditor — gets 422 even with a
 /// byte-identical request, because the stored answer may carry what that key may not read (a referral's reason).
 /// An answer about a person is linked to them (<see cref="IdempotencyContext.Concerns"/>); erasing the person purges it,
@@ -58,21 +59,60 @@ public sealed class IdempotencyMiddleware(RequestDelegate next)
             ? await FingerprintAsync(context.Request, ct)
             : StreamedFingerprint(context.Request);
 
-        // The claim, the command and the stored answer are one unit of work: a claim is never committed without its
-        // answer, and a request that fails leaves no trace of its key (the rollback takes the claim with it).
-        var session = context.RequestServices.GetRequiredService<IDbSession>();
-        await using var work = await UnitOfWork.BeginCommandAsync(session, ct);
-        var claim = await store.ClaimAsync(principal.OrganisationId, principal.Id, key, operation, fingerprint, ct);
-        if (claim is IdempotencyClaim.Owned owned)
+        // The claim, the command and the stored answer are one unit of work, begun when the command starts (the
+        // transaction behaviour claims the key in it first): a claim is never committed without its answer, and a
+        // request that fails leaves no trace of its key (the rollback takes the claim with it).
+        DateTimeOffset? token = null;
+        idempotency.Begin(async claimCt =>
         {
-            await RunAsync(context, store, idempotency, work, principal.OrganisationId, key, owned.Token);
-            return;
+            var claim = await store.ClaimAsync(principal.OrganisationId, principal.Id, key, operation, fingerprint, claimCt);
+            if (claim is not IdempotencyClaim.Owned owned) throw new IdempotencyKeySettled(claim);
+            token = owned.Token;
+        });
+        var original = context.Features.Get<IHttpResponseBodyFeature>()!;
+        using var buffer = new MemoryStream();
+        context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(buffer));
+        IdempotencyClaim? settled = null;
+        try
+        {
+            try
+            {
+                await next(context);
+            }
+            catch (IdempotencyKeySettled e)
+            {
+                settled = (IdempotencyClaim)e.Outcome;
+            }
+            if (settled is not null)
+            {
+                // Nothing was written, but the row this answer rests on may belong to a batch that has not committed
+                // yet (a twin in the same shared transaction): the answer waits until it has.
+                if (idempotency.Held is { } empty) await empty.CommitAsync(ct);
+            }
+            else if (context.Response.StatusCode is >= 200 and < 300 && idempotency.Held is { } work && token is { } owned)
+            {
+                var response = new StoredResponse(context.Response.StatusCode, Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length),
+                    NullIfEmpty(context.Response.Headers.ETag), NullIfEmpty(context.Response.Headers.Location), idempotency.PersonId);
+                if (!await store.CompleteAsync(principal.OrganisationId, key, owned, response, ct))
+                    throw new ConflictException("This request took longer than the idempotency lock; a retry with the same key took over, so this one was undone.");
+                await work.CommitAsync(ct);
+            }
         }
-        // Nothing was written, but the row this answer rests on may belong to a batch that has not committed yet (a
-        // concurrent twin in the same shared transaction): the answer waits until it has.
-        await work.CommitAsync(ct);
-        switch (claim)
+        finally
         {
+            context.Features.Set(original);
+            var held = idempotency.Held;
+            idempotency.End();
+            // A refusal or a failure: the command, the claim and everything else of the request are undone together
+            // (a no-op after a commit above).
+            if (held is not null) await held.RollbackAsync();
+        }
+        switch (settled)
+        {
+            case null:
+                buffer.Position = 0;
+                await buffer.CopyToAsync(context.Response.Body, ct);
+                return;
             case IdempotencyClaim.OtherPrincipal:
                 throw new RuleViolationException("idempotency.key_reused",
                     "This Idempotency-Key was already used by another API key of your organisation; use a new key for a new request.");
@@ -88,38 +128,6 @@ public sealed class IdempotencyMiddleware(RequestDelegate next)
             default:
                 throw new ConflictException("A request with this Idempotency-Key is still being processed; retry in a moment.");
         }
-    }
-
-    private async Task RunAsync(HttpContext context, IdempotencyStore store, IdempotencyContext idempotency, UnitOfWork work, Guid organisationId,
-        string key, DateTimeOffset token)
-    {
-        var ct = context.RequestAborted;
-        var original = context.Features.Get<IHttpResponseBodyFeature>()!;
-        using var buffer = new MemoryStream();
-        context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(buffer));
-        idempotency.Begin(work);
-        try
-        {
-            await next(context);
-            if (context.Response.StatusCode is >= 200 and < 300)
-            {
-                var response = new StoredResponse(context.Response.StatusCode, Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length),
-                    NullIfEmpty(context.Response.Headers.ETag), NullIfEmpty(context.Response.Headers.Location), idempotency.PersonId);
-                if (!await store.CompleteAsync(organisationId, key, token, response, ct))
-                    throw new ConflictException("This request took longer than the idempotency lock; a retry with the same key took over, so this one was undone.");
-                await work.CommitAsync(ct);
-            }
-        }
-        finally
-        {
-            context.Features.Set(original);
-            idempotency.End();
-            // A refusal or a failure: the command, the claim and everything else of the request are undone together
-            // (a no-op after the commit above).
-            await work.RollbackAsync();
-        }
-        buffer.Position = 0;
-        await buffer.CopyToAsync(context.Response.Body, ct);
     }
 
     private static async Task ReplayAsync(HttpContext context, StoredResponse response, CancellationToken ct)

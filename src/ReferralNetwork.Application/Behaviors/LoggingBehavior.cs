@@ -30,6 +30,11 @@ public sealed class LoggingBehavior<TMessage, TResponse>(ILogger<LoggingBehavior
             outcome = "refused";
             throw;
         }
+        catch (IdempotencyKeySettled)
+        {
+            outcome = "replayed";
+            throw;
+        }
         finally
         {
             var elapsed = Stopwatch.GetElapsedTime(started);

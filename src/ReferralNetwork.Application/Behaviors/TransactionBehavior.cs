@@ -8,8 +8,8 @@ namespace ReferralNetwork.Application.Behaviors;
 /// Any exception rolls everything back (<see cref="UnitOfWork"/>) — a rejected request writes nothing, not even an audit event.
 /// The transaction is a command's (<see cref="UnitOfWork.BeginCommandAsync"/>): with group commit on it shares its commit
 /// with the commands around it, and committing returns once that commit is durable.
-/// For a request with an Idempotency-Key the API opened the unit before the command (it claimed the key in it) and commits
-/// it after storing the answer in it (see <see cref="IdempotencyContext"/>): the command then runs inside that unit.
+/// For a request with an Idempotency-Key the key is claimed first in the same unit, and the API commits the unit after
+/// storing the answer in it (see <see cref="IdempotencyContext"/>).
 /// </summary>
 public sealed class TransactionBehavior<TMessage, TResponse>(
     IDbSession session, IAuditLog auditLog, IAuditAppender appender, ICurrentPrincipal current, IdempotencyContext idempotency)
@@ -17,8 +17,12 @@ public sealed class TransactionBehavior<TMessage, TResponse>(
 {
     public async ValueTask<TResponse> Handle(TMessage message, MessageHandlerDelegate<TMessage, TResponse> next, CancellationToken cancellationToken)
     {
-        if (idempotency.Held is not null && session.Transaction is not null)
+        if (idempotency is { Active: true, Held: null, Claim: { } claim })
         {
+            // The API ends this unit (commit after storing the answer, or rollback), whatever happens here.
+            var held = await UnitOfWork.BeginCommandAsync(session, cancellationToken);
+            idempotency.Hold(held);
+            await claim(cancellationToken);
             var inHeld = await next(message, cancellationToken);
             await appender.AppendAsync(session, current.Principal, auditLog.Pending, cancellationToken);
             return inHeld;

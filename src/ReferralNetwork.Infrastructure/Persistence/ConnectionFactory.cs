@@ -68,18 +68,8 @@ public sealed class ConnectionFactory : IDisposable, IAsyncDisposable
         if (GroupCommit is { } writer) return await writer.ExclusiveAsync(ct);
         if (!await WriteGate!.WaitAsync(WriteGateTimeout, ct))
             throw new TimeoutException($"No database write slot within {WriteGateTimeout.TotalSeconds:0} s.");
-        return new GateSlot(WriteGate);
-    }
-
-    private sealed class GateSlot(SemaphoreSlim gate) : IAsyncDisposable
-    {
-        private int _released;
-
-        public ValueTask DisposeAsync()
-        {
-            if (Interlocked.Exchange(ref _released, 1) == 0) gate.Release();
-            return ValueTask.CompletedTask;
-        }
+        var gate = WriteGate;
+        return new WriteSlot(() => gate.Release());
     }
 
     /// <summary>

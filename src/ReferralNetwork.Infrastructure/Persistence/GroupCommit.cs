@@ -197,18 +197,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
                 ReleaseTurn();
                 throw;
             }
-            return new Exclusive(this);
-        }
-
-        private sealed class Exclusive(Lane lane) : IAsyncDisposable
-        {
-            private int _released;
-
-            public ValueTask DisposeAsync()
-            {
-                if (Interlocked.Exchange(ref _released, 1) == 0) lane.ReleaseTurn();
-                return ValueTask.CompletedTask;
-            }
+            return new WriteSlot(ReleaseTurn);
         }
 
         /// <summary>The command succeeded: release its savepoint, commit the batch or leave it to the next, wait until durable.</summary>
@@ -402,6 +391,18 @@ public sealed class GroupCommitWriter : IAsyncDisposable
                 ReleaseTurn();
             }
         }
+    }
+}
+
+/// <summary>The right to write outside a batch, given back once, when disposed.</summary>
+internal sealed class WriteSlot(Action release) : IAsyncDisposable
+{
+    private int _released;
+
+    public ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _released, 1) == 0) release();
+        return ValueTask.CompletedTask;
     }
 }
 

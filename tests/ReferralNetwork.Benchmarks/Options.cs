@@ -50,7 +50,7 @@ public sealed class Options
           --group-commit on|off            the API's Database:GroupCommit:Enabled (default on)
           --max-batch N                    Database:GroupCommit:MaxBatch (default: the API's, 64)
           --max-wait-ms X                  Database:GroupCommit:MaxWaitMilliseconds (default: the API's, 4)
-          --lanes N                        Database:GroupCommit:Lanes, PostgreSQL only (default: the API's, 4)
+          --lanes N                        Database:GroupCommit:Lanes, PostgreSQL only (default: the API's, 1)
           --scaling N[,N…]                 run submit and inbox first page again at these concurrencies (e.g. 1,8,32,128)
         """;
 

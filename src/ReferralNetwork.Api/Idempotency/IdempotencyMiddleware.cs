@@ -24,8 +24,9 @@ namespace ReferralNetwork.Api.Idempotency;
 /// role check and validation: the writer's turn is not held while the body is bound), before the handler runs in that
 /// same unit; the answer is rendered into a buffer, stored on the key row in it, and only then committed and sent. So an
 /// effect is never committed without its answer, and no claim is committed without both (issue 20: no second commit per
-/// keyed request). A concurrent twin meets the uncommitted claim: in the same shared transaction it reads it as in flight
-/// (409), from another transaction its insert waits for the first to end and then replays the answer.
+/// keyed request). A concurrent twin in the same process takes the writer's turn after the first and finds its answer
+/// (replayed once the batch holding it committed); from another transaction its insert waits for the first to end and
+/// then replays the answer. 409 is left for a row still in flight when read.
 /// Failures are not stored: a 4xx/5xx answer means the unit rolled back and nothing happened, the claim with it, so a
 /// retry (say with a corrected body) runs afresh — storing a refusal would pin a transient one
 /// (receiver inactive, a conflict since resolved) to the key for a day. The draft allows either; we store successes only.
@@ -93,7 +94,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next)
             {
                 var response = new StoredResponse(context.Response.StatusCode, Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length),
                     NullIfEmpty(context.Response.Headers.ETag), NullIfEmpty(context.Response.Headers.Location), idempotency.PersonId);
-                if (!await store.CompleteAsync(principal.OrganisationId, key, owned, response, ct))
+                if (!await store.CompleteAsync(principal.OrganisationId, key, owned, response, CancellationToken.None))
                     throw new ConflictException("This request took longer than the idempotency lock; a retry with the same key took over, so this one was undone.");
                 await work.CommitAsync(ct);
             }

@@ -31,9 +31,9 @@ public sealed class UnitOfWork : IAsyncDisposable
     /// A command's unit: with group commit on it shares its commit with the commands around it (see
     /// <see cref="IDbSession.BeginAsync"/>); <see cref="CommitAsync"/> still returns only once it is durable.
     /// </summary>
-    public static async ValueTask<UnitOfWork> BeginCommandAsync(IDbSession session, CancellationToken ct)
+    public static async ValueTask<UnitOfWork> BeginCommandAsync(IDbSession session, CancellationToken ct, bool alone = false)
     {
-        await session.BeginAsync(ct, grouped: true);
+        await session.BeginAsync(ct, grouped: true, alone);
         return new UnitOfWork(session, await session.ConnectionAsync(ct));
     }
 

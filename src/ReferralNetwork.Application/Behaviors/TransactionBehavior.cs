@@ -17,20 +17,24 @@ public sealed class TransactionBehavior<TMessage, TResponse>(
 {
     public async ValueTask<TResponse> Handle(TMessage message, MessageHandlerDelegate<TMessage, TResponse> next, CancellationToken cancellationToken)
     {
+        var alone = message is ICommitsAlone;
+        // Once begun, a command runs to its end even if the client goes away: with group commit its statements run on
+        // the writer's shared connection, where a cancelled statement could cost the other commands of the batch.
+        var ct = CancellationToken.None;
         if (idempotency is { Active: true, Held: null, Claim: { } claim })
         {
             // The API ends this unit (commit after storing the answer, or rollback), whatever happens here.
-            var held = await UnitOfWork.BeginCommandAsync(session, cancellationToken);
+            var held = await UnitOfWork.BeginCommandAsync(session, cancellationToken, alone);
             idempotency.Hold(held);
-            await claim(cancellationToken);
-            var inHeld = await next(message, cancellationToken);
-            await appender.AppendAsync(session, current.Principal, auditLog.Pending, cancellationToken);
+            await claim(ct);
+            var inHeld = await next(message, ct);
+            await appender.AppendAsync(session, current.Principal, auditLog.Pending, ct);
             return inHeld;
         }
-        await using var work = await UnitOfWork.BeginCommandAsync(session, cancellationToken);
-        var response = await next(message, cancellationToken);
-        await appender.AppendAsync(session, current.Principal, auditLog.Pending, cancellationToken);
-        await work.CommitAsync(cancellationToken);
+        await using var work = await UnitOfWork.BeginCommandAsync(session, cancellationToken, alone);
+        var response = await next(message, ct);
+        await appender.AppendAsync(session, current.Principal, auditLog.Pending, ct);
+        await work.CommitAsync(ct);
         return response;
     }
 }

@@ -4,6 +4,7 @@ using ReferralNetwork.Application.Abstractions;
 using ReferralNetwork.Application.Features.Users;
 using ReferralNetwork.Domain;
 using ReferralNetwork.Domain.Access;
+using ReferralNetwork.Infrastructure.Persistence;
 
 namespace ReferralNetwork.Infrastructure.Auth;
 
@@ -13,7 +14,7 @@ namespace ReferralNetwork.Infrastructure.Auth;
 /// deactivation hold from the next request on. The idle expiry moves on with use, written at most once a minute so that
 /// a busy session costs one statement per request.
 /// </summary>
-public sealed class SessionAuthenticator(IDbSession session, Clock clock, IOptions<UserSecurityOptions> options)
+public sealed class SessionAuthenticator(IDbSession session, Clock clock, IOptions<UserSecurityOptions> options, ConnectionFactory factory)
 {
     public static readonly TimeSpan TouchInterval = TimeSpan.FromMinutes(1);
 
@@ -46,7 +47,9 @@ public sealed class SessionAuthenticator(IDbSession session, Clock clock, IOptio
         if (rows.Count == 0 || rows[0] is not { UserActive: true, OrganisationActive: true } row || now >= row.IdleExpiresAt || now >= row.AbsoluteExpiresAt)
             return null;
         if (now - row.LastSeenAt >= TouchInterval)
-            await connection.ExecuteAsync(new CommandDefinition(
+            // An autocommit write: on SQLite it takes the writer's turn rather than meet an open batch's write lock.
+            await using (var slot = await factory.SoloWriteAsync(ct))
+                await connection.ExecuteAsync(new CommandDefinition(
                 "UPDATE user_sessions SET last_seen_at = @Now, idle_expires_at = @Idle WHERE id_hash = @Hash",
                 new { Hash = hash, Now = now, Idle = now.AddMinutes(options.Value.SessionIdleMinutes) }, cancellationToken: ct));
         return new Principal(row.UserId, row.OrganisationId, rows.Select(r => Wire.Parse<Role>(r.Role)).ToHashSet(), row.DisplayName, row.UserId, hash);

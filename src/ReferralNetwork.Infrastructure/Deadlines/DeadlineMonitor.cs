@@ -16,7 +16,8 @@ namespace ReferralNetwork.Infrastructure.Deadlines;
 /// others answer 412 and are skipped. The pass also deletes expired idempotency keys.
 /// </summary>
 public sealed class DeadlineMonitor(
-    IServiceScopeFactory scopes, IDbSession session, Clock clock, IOptions<DeadlineOptions> options, ILogger<DeadlineMonitor> logger)
+    IServiceScopeFactory scopes, IDbSession session, Clock clock, IOptions<DeadlineOptions> options, ILogger<DeadlineMonitor> logger,
+    ReferralNetwork.Infrastructure.Persistence.ConnectionFactory factory)
 {
     public const string EventType = "referral.deadline_missed";
 
@@ -45,7 +46,10 @@ public sealed class DeadlineMonitor(
                 logger.LogError(e, "Could not record the missed {Deadline} deadline of referral {ReferralId}.", duty.Deadline, duty.ReferralId);
             }
         }
-        var expiredKeys = await IdempotencyStore.DeleteExpiredAsync(session, now, ct);
+        int expiredKeys;
+        // An autocommit write: on SQLite it takes the writer's turn rather than meet an open batch's write lock.
+        await using (var slot = await factory.SoloWriteAsync(ct))
+            expiredKeys = await IdempotencyStore.DeleteExpiredAsync(session, now, ct);
         if (recorded > 0 || expiredKeys > 0)
             logger.LogInformation("Deadline monitor: {Recorded} missed deadline(s) recorded, {Expired} expired idempotency key(s) deleted.", recorded, expiredKeys);
         return recorded;

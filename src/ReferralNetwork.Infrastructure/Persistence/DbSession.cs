@@ -23,12 +23,12 @@ public sealed class DbSession(ConnectionFactory factory) : IDbSession, IAsyncDis
 
     public async ValueTask<DbConnection> ConnectionAsync(CancellationToken ct) => _turn?.Connection ?? (_connection ??= await factory.OpenAsync(ct));
 
-    public async ValueTask BeginAsync(CancellationToken ct, bool grouped = false)
+    public async ValueTask BeginAsync(CancellationToken ct, bool grouped = false, bool alone = false)
     {
         if (Transaction is not null) throw new InvalidOperationException("A transaction is already open in this scope.");
         if (grouped && factory.GroupCommit is { } writer)
         {
-            _turn = await writer.EnterAsync(ct);
+            _turn = await writer.EnterAsync(ct, alone);
             _begunAt = System.Diagnostics.Stopwatch.GetTimestamp();
             return;
         }

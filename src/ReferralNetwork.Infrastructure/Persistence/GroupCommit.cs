@@ -22,9 +22,11 @@ public sealed class GroupCommitOptions
 
     /// <summary>
     /// PostgreSQL and SQL Server: how many batching writers (each one connection) the process runs side by side. SQLite
-    /// lets one transaction write at a time, so it always has one.
+    /// lets one transaction write at a time, so it always has one. More than one lets commands of one process wait on
+    /// each other's uncommitted rows (a lane's open batch holds the locks of all its commands) and, rarely, deadlock
+    /// (PostgreSQL breaks it after deadlock_timeout, the loser is answered 503): hence 1 by default.
     /// </summary>
-    public int Lanes { get; set; } = 4;
+    public int Lanes { get; set; } = 1;
 
     /// <summary>SQLite: the writer connection's page cache, in MiB (SQLite's default is 2).</summary>
     public int SqliteCacheMebibytes { get; set; } = 32;
@@ -67,7 +69,9 @@ public sealed class GroupCommitWriter : IAsyncDisposable
     public int LaneCount => _lanes.Length;
 
     /// <summary>Joins a batch: waits for a writer's turn and opens the command's savepoint on its connection.</summary>
-    public ValueTask<WriterTurn> EnterAsync(CancellationToken ct) => Pick().EnterAsync(ct);
+    /// <paramref name="alone"/>: the command may run long (a streamed upload); the open batch commits before it starts,
+    /// and it commits on its own.
+    public ValueTask<WriterTurn> EnterAsync(CancellationToken ct, bool alone = false) => Pick().EnterAsync(ct, alone);
 
     /// <summary>
     /// For a write that cannot join a batch (a worker's own transaction, a cosignature) on SQLite: takes the first
@@ -119,9 +123,10 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         /// <summary>Commands holding or waiting for the turn.</summary>
         public int Queue => Volatile.Read(ref _queue);
 
-        private async ValueTask TakeTurnAsync(CancellationToken ct)
+        // The safety-net flush takes the turn uncounted: a command behind it would otherwise think it has company.
+        private async ValueTask TakeTurnAsync(CancellationToken ct, bool counted = true)
         {
-            Interlocked.Increment(ref _queue);
+            if (counted) Interlocked.Increment(ref _queue);
             bool taken;
             try
             {
@@ -129,27 +134,32 @@ public sealed class GroupCommitWriter : IAsyncDisposable
             }
             catch
             {
-                Interlocked.Decrement(ref _queue);
+                if (counted) Interlocked.Decrement(ref _queue);
                 throw;
             }
             if (!taken)
             {
-                Interlocked.Decrement(ref _queue);
+                if (counted) Interlocked.Decrement(ref _queue);
                 throw new TimeoutException($"No database write slot within {factory.WriteGateTimeout.TotalSeconds:0} s.");
             }
         }
 
-        private void ReleaseTurn()
+        private void ReleaseTurn(bool counted = true)
         {
-            Interlocked.Decrement(ref _queue);
+            if (counted) Interlocked.Decrement(ref _queue);
             _turn.Release();
         }
 
-        public async ValueTask<WriterTurn> EnterAsync(CancellationToken ct)
+        public async ValueTask<WriterTurn> EnterAsync(CancellationToken ct, bool alone)
         {
             await TakeTurnAsync(ct);
             try
             {
+                // Finished commands wait for the next one's whole run: not when it may run long (it commits alone), nor
+                // when they have waited their MaxWait already.
+                if (_batch is { Members: > 0 } open
+                    && (alone || Stopwatch.GetElapsedTime(open.FirstDoneAt).TotalMilliseconds >= options.MaxWaitMilliseconds))
+                    await CommitBatchAsync();
                 if (_transaction is null)
                 {
                     // Tests inject faults into the connections opened while a fault is set: a test-only factory gets a
@@ -161,12 +171,18 @@ public sealed class GroupCommitWriter : IAsyncDisposable
                 }
                 var savepoint = "rn_" + (++_savepoints).ToString(System.Globalization.CultureInfo.InvariantCulture);
                 await _transaction.SaveAsync(savepoint, CancellationToken.None);
-                return new WriterTurn(this, _connection!, _transaction, _batch!, savepoint);
+                return new WriterTurn(this, _connection!, _transaction, _batch!, savepoint, alone);
             }
             catch (Exception e)
             {
-                await AbandonAsync(e);
-                ReleaseTurn();
+                try
+                {
+                    await AbandonAsync(e);
+                }
+                finally
+                {
+                    ReleaseTurn();
+                }
                 throw;
             }
         }
@@ -190,14 +206,15 @@ public sealed class GroupCommitWriter : IAsyncDisposable
             await TakeTurnAsync(ct);
             try
             {
-                if (_batch is not null) await CommitBatchAsync();
+                if (_batch is { Members: > 0 }) await CommitBatchAsync();
+                else if (_batch is not null) await EndEmptyBatchAsync();
             }
             catch
             {
                 ReleaseTurn();
                 throw;
             }
-            return new WriteSlot(ReleaseTurn);
+            return new WriteSlot(() => ReleaseTurn());
         }
 
         /// <summary>The command succeeded: release its savepoint, commit the batch or leave it to the next, wait until durable.</summary>
@@ -210,15 +227,10 @@ public sealed class GroupCommitWriter : IAsyncDisposable
                 if (++batch.Members == 1) batch.FirstDoneAt = Stopwatch.GetTimestamp();
                 // The caller itself is still counted in the queue.
                 var nobodyWaiting = Queue <= 1;
-                if (nobodyWaiting || batch.Members >= options.MaxBatch
+                if (nobodyWaiting || turn.Alone || batch.Members >= options.MaxBatch
                     || Stopwatch.GetElapsedTime(batch.FirstDoneAt).TotalMilliseconds >= options.MaxWaitMilliseconds)
                     await CommitBatchAsync();
-                else if (!batch.FlushScheduled)
-                {
-                    // A safety net: normally a later command commits the batch long before this fires.
-                    batch.FlushScheduled = true;
-                    _ = FlushLaterAsync(batch);
-                }
+                else EnsureFlush(batch);
             }
             catch (Exception e)
             {
@@ -242,13 +254,12 @@ public sealed class GroupCommitWriter : IAsyncDisposable
                 // interrupt; a broken connection): then the batch is lost and its other commands fail too.
                 await turn.Transaction.RollbackAsync(turn.Savepoint, CancellationToken.None);
                 await turn.Transaction.ReleaseAsync(turn.Savepoint, CancellationToken.None);
-                if (Queue <= 1)
-                {
-                    // Nobody behind: commit what the batch holds, or end it when it holds nothing (an open transaction
-                    // keeps SQLite's write lock from every other connection).
-                    if (turn.Batch.Members > 0) await CommitBatchAsync();
-                    else await EndEmptyBatchAsync();
-                }
+                // A batch none of whose commands succeeded is ended at once: an open transaction keeps SQLite's write
+                // lock from every other connection. One with finished commands is committed now when nobody waits, and
+                // is otherwise sure to have its safety-net flush.
+                if (turn.Batch.Members == 0) await EndEmptyBatchAsync();
+                else if (Queue <= 1) await CommitBatchAsync();
+                else EnsureFlush(turn.Batch);
             }
             catch (Exception e)
             {
@@ -260,29 +271,38 @@ public sealed class GroupCommitWriter : IAsyncDisposable
             }
         }
 
+        // A safety net: normally a later command commits the batch long before this fires.
+        private void EnsureFlush(Batch batch)
+        {
+            if (batch.FlushScheduled) return;
+            batch.FlushScheduled = true;
+            _ = FlushLaterAsync(batch);
+        }
+
         private async Task FlushLaterAsync(Batch batch)
         {
             try
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(1, options.MaxWaitMilliseconds)));
-                await TakeTurnAsync(CancellationToken.None);
+                await TakeTurnAsync(CancellationToken.None, counted: false);
                 try
                 {
                     if (ReferenceEquals(_batch, batch)) await CommitBatchAsync();
                 }
                 finally
                 {
-                    ReleaseTurn();
+                    ReleaseTurn(counted: false);
                 }
             }
-            catch (TimeoutException)
+            catch (Exception)
             {
-                // No turn within the write-slot timeout: the batch is still open and its next command commits it.
+                // No turn within the write-slot timeout (or a failure the commit already reported to the batch): the
+                // batch's next command, or the next flush, commits it.
                 batch.FlushScheduled = false;
             }
         }
 
-        // Holding the turn.
+        // Holding the turn. Never throws: the batch's commands learn the outcome from the batch.
         private async ValueTask CommitBatchAsync()
         {
             var batch = _batch!;
@@ -295,15 +315,33 @@ public sealed class GroupCommitWriter : IAsyncDisposable
             }
             catch (Exception e)
             {
-                await DiscardAsync(transaction);
-                factory.Observe(e);
-                await CloseConnectionAsync();
                 batch.Fail(new GroupCommitFailedException($"The commit of {batch.Members} command(s) failed.", e));
+                await DiscardAsync(transaction);
+                Observe(e);
+                await CloseConnectionAsync();
                 return;
             }
-            await transaction.DisposeAsync();
-            Telemetry.CommitBatchSize.Record(batch.Members);
             batch.Succeed();
+            Telemetry.CommitBatchSize.Record(batch.Members);
+            try
+            {
+                await transaction.DisposeAsync();
+            }
+            catch (Exception)
+            {
+                // Committed: a failure to tidy up the transaction object changes nothing that was stored.
+            }
+        }
+
+        private void Observe(Exception e)
+        {
+            try
+            {
+                factory.Observe(e);
+            }
+            catch (Exception)
+            {
+            }
         }
 
         // Holding the turn: a batch none of whose commands succeeded has nothing to commit.
@@ -319,7 +357,7 @@ public sealed class GroupCommitWriter : IAsyncDisposable
             }
             catch (Exception e)
             {
-                factory.Observe(e);
+                Observe(e);
                 await DiscardAsync(transaction);
                 await CloseConnectionAsync();
             }
@@ -332,10 +370,10 @@ public sealed class GroupCommitWriter : IAsyncDisposable
             var transaction = _transaction;
             _batch = null;
             _transaction = null;
-            factory.Observe(e);
+            batch?.Fail(new GroupCommitFailedException($"The transaction of {batch.Members} command(s) was lost.", e));
+            Observe(e);
             if (transaction is not null) await DiscardAsync(transaction);
             await CloseConnectionAsync();
-            batch?.Fail(new GroupCommitFailedException($"The transaction of {batch.Members} command(s) was lost.", e));
         }
 
         private static async ValueTask DiscardAsync(DbTransaction transaction)
@@ -344,15 +382,17 @@ public sealed class GroupCommitWriter : IAsyncDisposable
             {
                 await transaction.RollbackAsync(CancellationToken.None);
             }
-            catch (Exception e) when (e is InvalidOperationException or DbException or IOException or TimeoutException)
+            catch (Exception)
             {
+                // Tidying up after a failure: the failure that led here is the one reported.
             }
             try
             {
                 await transaction.DisposeAsync();
             }
-            catch (Exception e) when (e is InvalidOperationException or DbException or IOException or TimeoutException)
+            catch (Exception)
             {
+                // Tidying up after a failure: the failure that led here is the one reported.
             }
         }
 
@@ -366,8 +406,9 @@ public sealed class GroupCommitWriter : IAsyncDisposable
             {
                 await connection.DisposeAsync();
             }
-            catch (Exception e) when (e is InvalidOperationException or DbException or IOException or TimeoutException)
+            catch (Exception)
             {
+                // Tidying up after a failure: the failure that led here is the one reported.
             }
         }
 
@@ -412,8 +453,10 @@ public sealed class WriterTurn
     private readonly GroupCommitWriter.Lane _lane;
     private int _ended;
 
-    internal WriterTurn(GroupCommitWriter.Lane lane, DbConnection connection, DbTransaction transaction, GroupCommitWriter.Batch batch, string savepoint)
+    internal WriterTurn(GroupCommitWriter.Lane lane, DbConnection connection, DbTransaction transaction, GroupCommitWriter.Batch batch, string savepoint,
+        bool alone)
     {
+        Alone = alone;
         _lane = lane;
         Connection = connection;
         Transaction = transaction;
@@ -425,6 +468,9 @@ public sealed class WriterTurn
     public DbTransaction Transaction { get; }
     internal GroupCommitWriter.Batch Batch { get; }
     internal string Savepoint { get; }
+
+    /// <summary>The command commits on its own: it may run long (a streamed upload), and nobody should wait for it.</summary>
+    internal bool Alone { get; }
 
     /// <summary>Returns once the batch holding this command committed; throws when it did not.</summary>
     public ValueTask CommitAsync() =>

@@ -137,6 +137,42 @@ public abstract class GroupCommitTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_command_that_commits_alone_does_not_make_finished_commands_wait_for_it()
+    {
+        var writer = _factory.GroupCommit!;
+        var first = await writer.EnterAsync(CancellationToken.None);
+        var upload = writer.EnterAsync(CancellationToken.None, alone: true).AsTask();
+        await InsertAsync(first, 40);
+        var firstDone = first.CommitAsync().AsTask();
+
+        // The long command (a streamed upload) commits what is open before it starts: the first is answered while it runs.
+        var turn = await upload;
+        await firstDone.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(new[] { 40L }, await CommittedAsync());
+        await InsertAsync(turn, 41);
+        await turn.CommitAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(new[] { 40L, 41L }, await CommittedAsync());
+    }
+
+    [Fact]
+    public async Task A_batch_whose_only_command_failed_does_not_stay_open()
+    {
+        var writer = _factory.GroupCommit!;
+        var failing = await writer.EnterAsync(CancellationToken.None);
+        var next = writer.EnterAsync(CancellationToken.None).AsTask();
+        await InsertAsync(failing, 50);
+        // Someone waits behind it, yet the empty batch ends: an open transaction would hold SQLite's write lock.
+        await failing.RollbackAsync();
+        var turn = await next;
+        await InsertAsync(turn, 51);
+        await turn.CommitAsync();
+        // A write of another connection goes through at once (no open transaction holds the lock).
+        await using (var connection = await _factory.OpenAsync(CancellationToken.None))
+            await connection.ExecuteAsync("INSERT INTO gc_rows (id, label) VALUES (52, 'other')");
+        Assert.Equal(new[] { 51L, 52L }, await CommittedAsync());
+    }
+
+    [Fact]
     public async Task Many_concurrent_commands_all_commit_and_share_commits()
     {
         await using var factory = Factory(new GroupCommitOptions { MaxBatch = 8, MaxWaitMilliseconds = 50, Lanes = 2 });

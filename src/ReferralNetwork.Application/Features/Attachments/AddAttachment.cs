@@ -13,7 +13,7 @@ namespace ReferralNetwork.Application.Features.Attachments;
 /// type, size and SHA-256 — never the file name, which may name the person and is stored sealed.
 /// </summary>
 [AllowedRoles(Role.Caseworker, Role.Supervisor, Role.PartnerSystem)]
-public sealed record AddAttachmentCommand(Guid ReferralId, string? FileName, string? DeclaredType, Stream Content) : ICommand<AttachmentView>;
+public sealed record AddAttachmentCommand(Guid ReferralId, string? FileName, string? DeclaredType, Stream Content) : ICommand<AttachmentView>, ICommitsAlone;
 
 public sealed class AddAttachmentValidator : AbstractValidator<AddAttachmentCommand>
 {

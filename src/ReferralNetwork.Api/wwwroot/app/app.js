@@ -138,9 +138,12 @@ function renderSignIn() {
 }
 
 /** The session ended under our feet (idle, signed out elsewhere, deactivated): back to sign-in, saying why. */
+let pendingNotice = null;
 function sessionEnded() {
   setCsrf(null); setKey(null); state.me = null;
-  if (location.hash !== '#/activate') location.hash = '';
+  // Leaving the page's hash starts a navigation (hashchange → route) after this returns, and a navigation clears the
+  // status line: it shows this notice instead, or the reason would flash and vanish.
+  if (location.hash !== '#/activate' && location.hash !== '') { pendingNotice = t('sessionEnded'); location.hash = ''; }
   renderTop(); renderSignIn(); say(t('sessionEnded'), 'error');
 }
 window.addEventListener('rn:session-ended', sessionEnded);
@@ -449,7 +452,7 @@ export async function route() {
   const mine = ++navigation;
   const overtaken = () => mine !== navigation;
   setLang(lang());
-  say('');
+  if (pendingNotice) { say(pendingNotice, 'error'); pendingNotice = null; } else say('');
   if (location.hash === '#/activate' && !key() && !hasSession()) { renderTop(); replace(main, activationForm(say)); return; }
   if (!key() && !hasSession()) {
     // A session cookie from before a reload (the cookie itself is HttpOnly): ask the server who is signed in.

@@ -114,15 +114,11 @@ public sealed class WebhookDispatcher(
         await using var session = new DbSession(factory);
         var connection = await session.ConnectionAsync(ct);
         var claimedAt = clock.Now();
-        int claimed;
-        // An autocommit write: on SQLite it takes the writer's turn (after the open batch committed) instead of meeting
-        // the batch's write lock in SQLite's busy handler.
-        await using (var slot = await factory.SoloWriteAsync(ct))
-            claimed = await connection.ExecuteAsync(new CommandDefinition("""
-                UPDATE webhook_deliveries SET lease_owner = @Owner, lease_until = @Until
-                WHERE id = @Id AND state = @Pending AND next_attempt_at <= @Now AND (lease_until IS NULL OR lease_until < @Now)
-                """, new { Id = deliveryId, Owner = _owner, Until = claimedAt + lease, Pending = WebhookDeliveryStates.Pending, Now = claimedAt },
-                cancellationToken: ct));
+        var claimed = await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE webhook_deliveries SET lease_owner = @Owner, lease_until = @Until
+            WHERE id = @Id AND state = @Pending AND next_attempt_at <= @Now AND (lease_until IS NULL OR lease_until < @Now)
+            """, new { Id = deliveryId, Owner = _owner, Until = claimedAt + lease, Pending = WebhookDeliveryStates.Pending, Now = claimedAt },
+            cancellationToken: ct));
         if (claimed != 1) return null;
 
         var delivery = await connection.QuerySingleAsync<ClaimedDelivery>(new CommandDefinition("""
@@ -135,19 +131,17 @@ public sealed class WebhookDispatcher(
         if (!delivery.OrganisationActive)
         {
             // Deactivated since it was found due: the delivery waits, unattempted, for the organisation's reactivation.
-            await using (var slot = await factory.SoloWriteAsync(ct))
-                await connection.ExecuteAsync(new CommandDefinition(
-                    "UPDATE webhook_deliveries SET lease_owner = NULL, lease_until = NULL WHERE id = @Id AND lease_owner = @Owner",
-                    new { Id = deliveryId, Owner = _owner }, cancellationToken: ct));
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE webhook_deliveries SET lease_owner = NULL, lease_until = NULL WHERE id = @Id AND lease_owner = @Owner",
+                new { Id = deliveryId, Owner = _owner }, cancellationToken: ct));
             return null;
         }
         if (!delivery.Active)
         {
-            await using (var slot = await factory.SoloWriteAsync(ct))
-                await connection.ExecuteAsync(new CommandDefinition("""
-                    UPDATE webhook_deliveries SET state = @Cancelled, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
-                    WHERE id = @Id AND lease_owner = @Owner
-                    """, new { Id = deliveryId, Owner = _owner, Cancelled = WebhookDeliveryStates.Cancelled }, cancellationToken: ct));
+            await connection.ExecuteAsync(new CommandDefinition("""
+                UPDATE webhook_deliveries SET state = @Cancelled, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
+                WHERE id = @Id AND lease_owner = @Owner
+                """, new { Id = deliveryId, Owner = _owner, Cancelled = WebhookDeliveryStates.Cancelled }, cancellationToken: ct));
             return null;
         }
 
